@@ -1,0 +1,35 @@
+# Two commands matter: `make demo` (the live show) and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# The CPU build of torch: pip takes a local wheel where one lies in its find-links, and the
+# registry's build otherwise. For a GPU box, see README ("Training on a GPU").
+TORCH_SPEC ?= torch==2.13.0
+DEMO_SECONDS ?= 20
+
+.PHONY: setup demo test bench soak lint clean
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=23" "setuptools<81" wheel
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e ".[train,dev]" "$(TORCH_SPEC)"
+	@touch $(STAMP)
+
+demo: setup
+	$(PY) -m installation.demo --seconds $(DEMO_SECONDS)
+
+test: setup
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -q
+
+bench: setup
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m benchmarks
+
+lint: setup
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
