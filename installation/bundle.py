@@ -1,0 +1,114 @@
+"""The model bundle's description (``generator.json``), written by ``models.export`` and read by
+the show. It makes the bundle self-describing: the feature spec the generator was trained on, the
+ONNX graph's inputs and outputs, the resolution, and where the model came from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from installation.errors import ModelError
+from installation.feature_spec import FeatureSpec
+
+BUNDLE_FORMAT = "eeg-painting-bundle/1"
+ONNX_NAME = "generator.onnx"
+JSON_NAME = "generator.json"
+
+# The ONNX graph's interface. Inputs: the steering vector (float32 [batch, n_features]) and a
+# latent noise vector (float32 [batch, noise_dim]); output: an image ready to show
+# (uint8 [batch, height, width, 3]), the conversion done inside the graph.
+INPUT_FEATURES = "features"
+INPUT_NOISE = "noise"
+OUTPUT_IMAGE = "image"
+
+
+@dataclass
+class BundleSpec:
+    """Contents of ``generator.json``.
+
+    Attributes
+    ----------
+    feature_spec : FeatureSpec
+        How the features fed to the graph are computed.
+    noise_dim : int
+        Length of the noise input (0 when the graph takes none).
+    resolution : int
+        Output image height and width in pixels.
+    provenance : dict
+        Training data, kimg, metric values, the command that made it, whether it is trained.
+    """
+
+    feature_spec: FeatureSpec
+    noise_dim: int
+    resolution: int
+    provenance: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The JSON document."""
+        n = self.feature_spec.n_features
+        return {
+            "format": BUNDLE_FORMAT,
+            "onnx": ONNX_NAME,
+            "feature_spec": self.feature_spec.to_dict(),
+            "inputs": {
+                INPUT_FEATURES: {"dtype": "float32", "shape": ["batch", n]},
+                INPUT_NOISE: {"dtype": "float32", "shape": ["batch", self.noise_dim]},
+            },
+            "outputs": {
+                OUTPUT_IMAGE: {
+                    "dtype": "uint8",
+                    "shape": ["batch", self.resolution, self.resolution, 3],
+                    "layout": "NHWC",
+                }
+            },
+            "resolution": self.resolution,
+            "noise_dim": self.noise_dim,
+            "provenance": self.provenance,
+        }
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``generator.json`` into ``directory`` and return its path."""
+        path = Path(directory) / JSON_NAME
+        path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> BundleSpec:
+        """Read ``generator.json``; raise ModelError with one sentence if it is unusable."""
+        path = Path(path)
+        try:
+            doc = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ModelError(f"The model description {path} is missing; export the model again "
+                             "with `python -m models.export`.") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelError(f"The model description {path} is not valid JSON ({exc}); export "
+                             "the model again.") from None
+        if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
+            raise ModelError(f"{path} is not an {BUNDLE_FORMAT} model description; export the "
+                             "model with this version of `python -m models.export`.")
+        try:
+            return cls(
+                feature_spec=FeatureSpec.from_dict(doc["feature_spec"]),
+                noise_dim=int(doc["noise_dim"]),
+                resolution=int(doc["resolution"]),
+                provenance=dict(doc.get("provenance", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"The model description {path} lacks or garbles {exc}; export the "
+                             "model again.") from None
+
+
+def resolve_bundle_paths(path: str | Path) -> tuple[Path, Path]:
+    """Return (onnx_path, json_path) for a bundle folder or its ``generator.onnx`` path."""
+    p = Path(path)
+    if p.is_dir():
+        return p / ONNX_NAME, p / JSON_NAME
+    if p.suffix == ".onnx":
+        return p, p.with_name(JSON_NAME)
+    if p.suffix == ".json":
+        return p.with_name(ONNX_NAME), p
+    raise ModelError(f"The model {p} is neither a bundle folder nor a generator.onnx file; "
+                     "pass --model assets/default or a folder made by `python -m models.export`.")

@@ -1,0 +1,124 @@
+"""The feature specification: what a feature vector means, shared by the show, calibration,
+training and the model bundle (``generator.json``), so the generator is fed what it learned from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from installation.errors import ConfigError
+
+DEFAULT_BANDS: tuple[tuple[str, float, float], ...] = (
+    ("delta", 1.0, 4.0),
+    ("theta", 4.0, 8.0),
+    ("alpha", 8.0, 13.0),
+    ("beta", 13.0, 30.0),
+    ("low_gamma", 30.0, 40.0),
+)
+DEFAULT_REGIONS: tuple[str, ...] = ("frontal", "central", "temporal", "parietal", "occipital")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """How a window of EEG becomes a feature vector.
+
+    The vector holds one log10 band power (µV²) per (region, band) pair, region-major:
+    ``[region0/band0, region0/band1, ..., region1/band0, ...]``. A region with no usable channel
+    takes the mean over all usable channels, so every headset gives the same shape.
+
+    Attributes
+    ----------
+    bands : tuple of (name, low_hz, high_hz)
+        Frequency bands.
+    regions : tuple of str
+        Scalp regions the channels are grouped into.
+    window_s : float
+        Analysis window length in seconds.
+    hop_s : float
+        Seconds between successive feature vectors.
+    band_pass : (float, float)
+        Edges of the streaming band-pass filter in Hz.
+    line_freq : float or None
+        Mains frequency to notch (50 or 60); None means detect it from the signal.
+    filter_order : int
+        Butterworth order of the band-pass.
+    fast_tau_s, slow_tau_s : float
+        Time constants of the smoothing EMAs ("pulse" and "motion").
+    pulse_gain, motion_gain : float
+        Weights of the fast and slow parts in the steering vector.
+    """
+
+    bands: tuple[tuple[str, float, float], ...] = DEFAULT_BANDS
+    regions: tuple[str, ...] = DEFAULT_REGIONS
+    window_s: float = 1.0
+    hop_s: float = 1.0 / 15.0
+    band_pass: tuple[float, float] = (1.0, 40.0)
+    line_freq: float | None = None
+    filter_order: int = 4
+    fast_tau_s: float = 0.25
+    slow_tau_s: float = 2.0
+    pulse_gain: float = 0.5
+    motion_gain: float = 1.0
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def n_features(self) -> int:
+        """Length of the feature vector."""
+        return len(self.bands) * len(self.regions)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """``region/band`` for each entry of the vector."""
+        return [f"{r}/{b[0]}" for r in self.regions for b in self.bands]
+
+    def validate(self, sample_rate: float | None = None) -> FeatureSpec:
+        """Check the values and return self; raise ConfigError with one sentence otherwise."""
+        if self.window_s <= 0 or self.hop_s <= 0:
+            raise ConfigError("The feature window and hop must be positive durations in seconds.")
+        if self.hop_s > self.window_s:
+            raise ConfigError("The feature hop must not be longer than the window.")
+        lo, hi = self.band_pass
+        if not 0 < lo < hi:
+            raise ConfigError(f"The band-pass {lo}-{hi} Hz must have 0 < low < high.")
+        for name, b_lo, b_hi in self.bands:
+            if not 0 <= b_lo < b_hi:
+                raise ConfigError(f"Band {name!r} must have 0 <= low < high, got {b_lo}-{b_hi} Hz.")
+        if sample_rate is not None:
+            nyquist = sample_rate / 2
+            if hi >= nyquist:
+                raise ConfigError(
+                    f"The band-pass upper edge {hi} Hz is at or above the Nyquist frequency "
+                    f"{nyquist:g} Hz of a {sample_rate:g} Hz source; lower it."
+                )
+            if any(b_hi > nyquist for _, _, b_hi in self.bands):
+                raise ConfigError(
+                    f"A feature band reaches above the Nyquist frequency {nyquist:g} Hz of a "
+                    f"{sample_rate:g} Hz source; use lower bands."
+                )
+        if self.line_freq not in (None, 50.0, 60.0, 50, 60):
+            raise ConfigError(f"The line frequency must be 50 or 60 Hz, got {self.line_freq}.")
+        return self
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (tuples become lists)."""
+        d = asdict(self)
+        d["bands"] = [list(b) for b in self.bands]
+        d["regions"] = list(self.regions)
+        d["band_pass"] = list(self.band_pass)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FeatureSpec:
+        """Inverse of :meth:`to_dict`; unknown keys are an error, missing keys take defaults."""
+        known = set(cls.__dataclass_fields__)
+        unknown = set(d) - known
+        if unknown:
+            raise ConfigError(f"Unknown feature-spec keys {sorted(unknown)}; check the spelling.")
+        kw = dict(d)
+        if "bands" in kw:
+            kw["bands"] = tuple((str(n), float(lo), float(hi)) for n, lo, hi in kw["bands"])
+        if "regions" in kw:
+            kw["regions"] = tuple(str(r) for r in kw["regions"])
+        if "band_pass" in kw:
+            kw["band_pass"] = tuple(float(x) for x in kw["band_pass"])
+        return cls(**kw).validate()

@@ -1,0 +1,173 @@
+"""The one small interface every EEG source implements, and the thread that runs any of them.
+
+A source is a step object: ``open()`` connects and says what the stream is, ``read()`` returns
+the samples that arrived since the last call (or None), ``close()`` releases the hardware. Tests
+drive these steps directly; :class:`SourceThread` only wires them to the live show.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """What a source delivers.
+
+    Attributes
+    ----------
+    channel_names : tuple of str
+        Cleaned EEG channel names (``Fc5.`` becomes ``FC5``), one per data row.
+    sample_rate : float
+        Nominal samples per second.
+    description : str
+        A short human-readable name for the HUD and logs, e.g. ``"BrainFlow synthetic board"``.
+    """
+
+    channel_names: tuple[str, ...]
+    sample_rate: float
+    description: str
+
+    @property
+    def n_channels(self) -> int:
+        """Number of EEG channels."""
+        return len(self.channel_names)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Samples delivered by one ``read()``.
+
+    Attributes
+    ----------
+    data : ndarray, float32, shape (n_channels, n_samples)
+        EEG in microvolts.
+    timestamps : ndarray, float64, shape (n_samples,)
+        Seconds since the source's first sample, on one clock for the whole stream.
+    arrival : float
+        ``time.perf_counter()`` when the chunk reached this process (for latency figures).
+    """
+
+    data: np.ndarray
+    timestamps: np.ndarray
+    arrival: float = field(default_factory=time.perf_counter)
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples in the chunk."""
+        return int(self.data.shape[1])
+
+
+class EndOfStream(Exception):
+    """Raised by ``read()`` when a finite source (a file) has delivered everything."""
+
+
+class Source(ABC):
+    """Base class of every EEG source.
+
+    Subclasses implement :meth:`open`, :meth:`read` and :meth:`close`. ``open`` raises
+    :class:`~installation.errors.SourceError` with one clear sentence when the source cannot be
+    used; ``read`` raises :class:`EndOfStream` when a finite source is done.
+    """
+
+    info: StreamInfo | None = None
+
+    @abstractmethod
+    def open(self) -> StreamInfo:
+        """Connect, resolve or load, and return what the stream is."""
+
+    @abstractmethod
+    def read(self, max_samples: int | None = None) -> Chunk | None:
+        """Return the samples that arrived since the last call, or None when there are none.
+
+        Parameters
+        ----------
+        max_samples : int, optional
+            Upper bound on the samples returned. File sources at ``--speed max`` return exactly
+            this many (fewer at the end) without waiting, so a recording plays hop by hop.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the device or stream; safe to call twice."""
+
+    def __enter__(self) -> Source:
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class SourceEvent:
+    """Something the display should show and log: a failure, a lost or regained signal."""
+
+    kind: str  # "error", "signal_lost", "signal_back", "ended", "info"
+    message: str
+    time: float = field(default_factory=time.perf_counter)
+
+
+class SourceThread(threading.Thread):
+    """Runs a source's ``read`` loop in its own thread, turning failures into events.
+
+    Parameters
+    ----------
+    source : Source
+        An opened source.
+    on_chunk : callable
+        Called with each :class:`Chunk` (from this thread).
+    on_event : callable
+        Called with each :class:`SourceEvent`; exceptions never escape the thread.
+    poll_interval : float
+        Seconds to sleep when ``read`` returned nothing.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        on_chunk: Callable[[Chunk], None],
+        on_event: Callable[[SourceEvent], None],
+        poll_interval: float = 0.005,
+    ) -> None:
+        super().__init__(name=f"source-{type(source).__name__}", daemon=True)
+        self.source = source
+        self.on_chunk = on_chunk
+        self.on_event = on_event
+        self.poll_interval = poll_interval
+        self._stop_requested = threading.Event()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask the loop to end and wait for it."""
+        self._stop_requested.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout)
+
+    def run(self) -> None:
+        """Read until stopped or the stream ends; never raise."""
+        try:
+            while not self._stop_requested.is_set():
+                chunk = self.source.read()
+                if chunk is None or chunk.n_samples == 0:
+                    time.sleep(self.poll_interval)
+                    continue
+                self.on_chunk(chunk)
+        except EndOfStream:
+            self.on_event(SourceEvent("ended", "The recording has ended."))
+        except Exception as exc:  # a thread must turn every failure into data
+            log.exception("source thread failed")
+            self.on_event(SourceEvent("error", f"EEG source failed: {exc}"))
+        finally:
+            try:
+                self.source.close()
+            except Exception:  # closing a broken device must not mask the real event
+                log.exception("closing the source failed")
