@@ -1,0 +1,75 @@
+"""How many seconds of EEG the whole feature pipeline processes per second of compute.
+
+Run: ``.venv/bin/python -m benchmarks.features_bench [PATH]``
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from installation.feature_pipeline import FeatureExtractor
+from installation.feature_spec import FeatureSpec
+from installation.sources.base import Chunk
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_PATH = REPO.parent / "shared" / "data" / "eeg" / "physionet_eegmmidb" / "S001R01.edf"
+CHUNK_S = 1.0 / 32.0
+
+
+def features_realtime_factor(path: Path | str = DEFAULT_PATH, repeats: int = 3) -> float:
+    """Seconds of EEG per second of compute for :class:`FeatureExtractor`, chunks of 1/32 s.
+
+    Parameters
+    ----------
+    path : path-like
+        A recording (EDF or anything ``load_recording`` reads).
+    repeats : int
+        Runs over the recording; the fastest counts (least disturbed by other processes).
+
+    Returns
+    -------
+    float
+        The real-time factor (1000 means a second of EEG takes a millisecond).
+    """
+    recording = _load(Path(path))
+    rate = recording.info.sample_rate
+    chunks = _chunks(recording, max(1, int(round(CHUNK_S * rate))))
+    duration = recording.data.shape[1] / rate
+    best = np.inf
+    for _ in range(repeats):
+        extractor = FeatureExtractor(FeatureSpec(), recording.info)
+        started = time.perf_counter()
+        for chunk in chunks:
+            extractor.push(chunk)
+        best = min(best, time.perf_counter() - started)
+    return duration / best
+
+
+def _chunks(recording, size: int) -> list[Chunk]:
+    """The recording cut into chunks ahead of time, so cutting is not timed."""
+    n = recording.data.shape[1]
+    return [
+        Chunk(recording.data[:, i : i + size], recording.timestamps[i : i + size], 0.0)
+        for i in range(0, n, size)
+    ]
+
+
+def _load(path: Path):
+    try:
+        from installation.sources.recordings import load_recording
+    except ImportError:
+        sys.path.insert(0, str(REPO))
+        from tests.signal.edf_recording import load
+
+        return load(path)
+    return load_recording(path)
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PATH
+    factor = features_realtime_factor(target)
+    print(f"features_realtime_factor {factor:.0f}x real time ({target.name}, chunks of 1/32 s)")

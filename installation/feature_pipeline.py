@@ -1,0 +1,315 @@
+"""The one feature pipeline: chunks of raw EEG in, one steering frame per hop out.
+
+:class:`FeatureExtractor` is the pure step object that the live show, calibration and
+``train.py`` all run, so the generator is fed exactly the features it learned from. Its output
+depends only on the samples, never on how they were cut into chunks.
+
+Line frequency: when ``spec.line_freq`` is None, nothing is filtered until the first full
+window has arrived; :func:`~installation.filtering.detect_line_frequency` then looks at that
+raw window (50 Hz when neither 50 nor 60 stands out), the notch is built, and the stream is
+filtered from its first sample on. The same samples give the same choice offline and live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from installation.errors import ConfigError, SourceError
+from installation.feature_spec import FeatureSpec
+from installation.features import (
+    BandPowerFeatures,
+    FeatureNormaliser,
+    FeatureSmoother,
+    hop_samples,
+    window_samples,
+)
+from installation.filtering import StreamingFilter, detect_line_frequency
+from installation.sources.base import Chunk, StreamInfo
+
+DEFAULT_LINE_FREQ = 50.0
+
+
+@dataclass(frozen=True)
+class FeatureFrame:
+    """Features of one window, emitted once per hop.
+
+    Attributes
+    ----------
+    eeg_time : float
+        Timestamp (seconds from the source's start) of the newest sample in the window.
+    arrival : float
+        ``perf_counter`` arrival of the chunk that brought that sample (for latency figures).
+    band_powers : ndarray, float64, shape (n_features,)
+        Raw log10 band powers (µV²), region-major.
+    z : ndarray, float64, shape (n_features,)
+        Normalised features, clipped to ±5.
+    steering : ndarray, float32, shape (n_features,)
+        Smoothed vector fed to the generator.
+    masked_channels : tuple of str
+        Channels left out of this window (bad, flat, absurd or non-finite).
+    """
+
+    eeg_time: float
+    arrival: float
+    band_powers: np.ndarray
+    z: np.ndarray
+    steering: np.ndarray
+    masked_channels: tuple[str, ...]
+
+
+class FeatureExtractor:
+    """Filter, window, band powers, z-scores and smoothing, hop by hop.
+
+    Parameters
+    ----------
+    spec : FeatureSpec
+        What the features are; validated against the stream's sample rate.
+    info : StreamInfo
+        Channel names and sample rate of the stream.
+    normaliser : FeatureNormaliser, optional
+        A calibration profile's normaliser; a running baseline when None.
+    bad_channels : sequence of str
+        Channel names to leave out (e.g. from calibration).
+    """
+
+    def __init__(self, spec: FeatureSpec, info: StreamInfo, normaliser=None, bad_channels=()):
+        spec.validate(info.sample_rate)
+        self.spec = spec
+        self.info = info
+        self.n_channels = info.n_channels
+        self.window = window_samples(spec, info.sample_rate)
+        self.hop = hop_samples(spec, info.sample_rate)
+        self.dt = self.hop / info.sample_rate
+        self.features = BandPowerFeatures(spec, info.channel_names, info.sample_rate, bad_channels)
+        self.normaliser = _checked_normaliser(normaliser, spec)
+        self.smoother = FeatureSmoother(spec)
+        self.filter: StreamingFilter | None = None
+        if spec.line_freq is not None:
+            self.filter = self._build_filter(float(spec.line_freq))
+        self._buffer = _SampleBuffer(self.n_channels, capacity=4 * self.window)
+        self._pending: list[Chunk] = []
+        self._n_received = 0
+        self._next_end = self.window  # absolute index one past the newest sample of next window
+        self._bad_until = np.full(self.n_channels, -1, dtype=np.int64)
+        self._had_non_finite = False
+
+    @property
+    def line_freq(self) -> float | None:
+        """The notched mains frequency; None until detected from the first window."""
+        return None if self.filter is None else self.filter.line_freq
+
+    @property
+    def samples_received(self) -> int:
+        """Samples pushed so far."""
+        return self._n_received
+
+    def push(self, chunk: Chunk) -> list[FeatureFrame]:
+        """Take the next chunk; return a frame for every hop it completes (maybe none).
+
+        Parameters
+        ----------
+        chunk : Chunk
+            The next samples of the stream, in order.
+
+        Returns
+        -------
+        list of FeatureFrame
+            Oldest first.
+        """
+        if chunk.data.ndim != 2 or chunk.data.shape[0] != self.n_channels:
+            raise SourceError(
+                f"A chunk of shape {chunk.data.shape} arrived from a stream that announced "
+                f"{self.n_channels} channels; reconnect the source."
+            )
+        if chunk.n_samples == 0:
+            return []
+        self._pending.append(chunk)
+        self._n_received += chunk.n_samples
+        if self._n_received < self._next_end:
+            return []
+        return self._drain()
+
+    def _drain(self) -> list[FeatureFrame]:
+        """Filter the pending samples and emit a frame for each hop they complete."""
+        chunks, self._pending = self._pending, []
+        raw = chunks[0].data if len(chunks) == 1 else np.hstack([c.data for c in chunks])
+        if self.filter is None:
+            self.filter = self._build_filter(self._detected_line_freq(raw))
+        start = self._n_received - raw.shape[1]
+        self._note_non_finite(raw, start)
+        self._buffer.append(self.filter.process(raw), chunks)
+        frames = []
+        while self._next_end <= self._n_received:
+            frames.append(self._frame_ending_at(self._next_end))
+            self._next_end += self.hop
+        self._buffer.drop_before(self._next_end - self.window)
+        return frames
+
+    def _frame_ending_at(self, end: int) -> FeatureFrame:
+        """Frame of the window of samples [end - window, end)."""
+        window, timestamp, arrival = self._buffer.window(end - self.window, end)
+        also_masked = (self._bad_until >= end) if self._had_non_finite else None
+        band_powers = self.features.compute(window, also_masked)
+        z = self.normaliser.update(band_powers, self.dt)
+        steering = self.smoother.update(z, self.dt)
+        return FeatureFrame(
+            eeg_time=timestamp,
+            arrival=arrival,
+            band_powers=band_powers,
+            z=z,
+            steering=steering,
+            masked_channels=self.features.masked_channels,
+        )
+
+    def _note_non_finite(self, raw: np.ndarray, start: int) -> None:
+        """Remember, per channel, the last window that contains a non-finite input sample."""
+        finite = np.isfinite(raw)
+        if finite.all():
+            return
+        self._had_non_finite = True
+        for channel in np.flatnonzero(~finite.all(axis=1)):
+            last_bad = start + int(np.flatnonzero(~finite[channel])[-1])
+            self._bad_until[channel] = last_bad + self.window
+
+    def _detected_line_freq(self, raw: np.ndarray) -> float:
+        """Mains frequency seen in the first full window (50 Hz when undecided)."""
+        found = detect_line_frequency(raw[:, : self.window], self.info.sample_rate)
+        return DEFAULT_LINE_FREQ if found is None else found
+
+    def _build_filter(self, line_freq: float) -> StreamingFilter:
+        return StreamingFilter(
+            self.info.sample_rate,
+            self.n_channels,
+            band=self.spec.band_pass,
+            line_freq=line_freq,
+            order=self.spec.filter_order,
+        )
+
+
+def _checked_normaliser(normaliser, spec: FeatureSpec) -> FeatureNormaliser:
+    """The given normaliser if it fits the spec, a running baseline when None."""
+    if normaliser is None:
+        return FeatureNormaliser.running(spec.n_features)
+    if normaliser.n_features != spec.n_features or (
+        normaliser.spec is not None and normaliser.spec != spec
+    ):
+        raise ConfigError(
+            "The calibration profile was made with a different feature spec than the model "
+            "uses; run calibration again with this model."
+        )
+    return normaliser
+
+
+class _SampleBuffer:
+    """Filtered samples with their timestamps and arrivals, addressed by absolute index.
+
+    Appends write into a preallocated array; old samples are dropped by moving the start
+    index, and the live part is moved to the front only when the array is full.
+    """
+
+    def __init__(self, n_channels: int, capacity: int) -> None:
+        self.data = np.zeros((n_channels, capacity))
+        self.timestamps = np.zeros(capacity)
+        self.arrivals = np.zeros(capacity)
+        self.first_index = 0  # absolute index of column `self.head`
+        self.head = 0
+        self.tail = 0
+
+    def append(self, data: np.ndarray, chunks: list[Chunk]) -> None:
+        """Add filtered samples and the timestamps and arrival times of the chunks they came in."""
+        n = data.shape[1]
+        if self.tail + n > self.data.shape[1]:
+            self._compact(n)
+        self.data[:, self.tail : self.tail + n] = data
+        position = self.tail
+        for chunk in chunks:
+            stop = position + chunk.n_samples
+            self.timestamps[position:stop] = chunk.timestamps
+            self.arrivals[position:stop] = chunk.arrival
+            position = stop
+        self.tail += n
+
+    def window(self, start: int, end: int):
+        """View of samples [start, end), the timestamp and arrival of sample end - 1."""
+        a = self.head + start - self.first_index
+        b = self.head + end - self.first_index
+        return self.data[:, a:b], float(self.timestamps[b - 1]), float(self.arrivals[b - 1])
+
+    def drop_before(self, index: int) -> None:
+        """Forget samples older than absolute ``index``."""
+        shift = min(max(index - self.first_index, 0), self.tail - self.head)
+        self.head += shift
+        self.first_index += shift
+
+    def _compact(self, incoming: int) -> None:
+        """Move the live samples to the front, growing the arrays if they still do not fit."""
+        live = self.tail - self.head
+        capacity = max(self.data.shape[1], 2 * (live + incoming))
+        for name in ("data", "timestamps", "arrivals"):
+            old = getattr(self, name)
+            new = old if capacity == old.shape[-1] else np.zeros(old.shape[:-1] + (capacity,))
+            new[..., :live] = old[..., self.head : self.tail]
+            setattr(self, name, new)
+        self.head, self.tail = 0, live
+
+
+def feature_frames(recording, spec: FeatureSpec, normaliser=None, bad_channels=()):
+    """Run the live pipeline over a whole recording and return its frames.
+
+    Parameters
+    ----------
+    recording : Recording
+        Anything with ``info`` (StreamInfo), ``data`` (C, N) µV and ``timestamps`` (N,).
+    spec : FeatureSpec
+        The feature spec.
+    normaliser : FeatureNormaliser, optional
+        Profile normaliser; a running baseline when None.
+    bad_channels : sequence of str
+        Channels to leave out.
+
+    Returns
+    -------
+    list of FeatureFrame
+        One per hop, oldest first (``arrival`` is 0: the samples did not arrive live).
+    """
+    extractor = FeatureExtractor(spec, recording.info, normaliser, bad_channels)
+    block = max(extractor.window, int(round(10 * recording.info.sample_rate)))
+    frames: list[FeatureFrame] = []
+    n_samples = recording.data.shape[1]
+    for start in range(0, n_samples, block):
+        stop = min(start + block, n_samples)
+        chunk = Chunk(recording.data[:, start:stop], recording.timestamps[start:stop], 0.0)
+        frames.extend(extractor.push(chunk))
+    return frames
+
+
+def extract_feature_sequence(recording, spec: FeatureSpec, normaliser=None, bad_channels=()):
+    """Steering vectors and their EEG times for a whole recording (for ``train.py``).
+
+    Parameters
+    ----------
+    recording, spec, normaliser, bad_channels
+        As for :func:`feature_frames`.
+
+    Returns
+    -------
+    steering : ndarray, float32, shape (n_hops, n_features)
+    eeg_times : ndarray, float64, shape (n_hops,)
+        Timestamp of the newest sample in each window.
+    """
+    frames = feature_frames(recording, spec, normaliser, bad_channels)
+    steering = np.zeros((len(frames), spec.n_features), dtype=np.float32)
+    for i, frame in enumerate(frames):
+        steering[i] = frame.steering
+    eeg_times = np.array([frame.eeg_time for frame in frames], dtype=np.float64)
+    return steering, eeg_times
+
+
+def expected_frame_count(n_samples: int, spec: FeatureSpec, sample_rate: float) -> int:
+    """Frames a stream of ``n_samples`` samples yields: one per hop after the first window."""
+    window = window_samples(spec, sample_rate)
+    if n_samples < window:
+        return 0
+    return 1 + (n_samples - window) // hop_samples(spec, sample_rate)
