@@ -50,7 +50,9 @@ class BandPowerFeatures:
         self.sample_rate = float(sample_rate)
         self.n_window = window_samples(spec, sample_rate)
         self.bad_mask = _bad_channel_mask(self.channel_names, bad_channels)
-        self._taper = signal.get_window("hann", self.n_window)
+        if self.n_window < 4:
+            raise ConfigError("The feature window must span at least 4 samples; lengthen it.")
+        self._taper = signal.get_window("hann", self.n_window)  # periodic: see compute()
         self._band_weights = _band_weights(spec, self.n_window, self.sample_rate, self._taper)
         self._membership = _region_membership(spec.regions, self.channel_names)
         self._region_weights_cache: dict[bytes, np.ndarray] = {}
@@ -101,6 +103,10 @@ class BandPowerFeatures:
             window = np.where(finite[:, None], window, 0.0)  # 0 * NaN would leak into the means
             peak = np.where(finite, peak, 0.0)
         spectrum = np.fft.rfft(window * self._taper, axis=1)
+        # Remove the window's (Hann-weighted) mean: a periodic Hann spreads a constant over
+        # bins 0 and 1 only, as X0 and -X0/2, so two column updates detrend for free.
+        spectrum[:, 1] += 0.5 * spectrum[:, 0]
+        spectrum[:, 0] = 0.0
         squares = spectrum.view(np.float64)  # re, im side by side: |X|² is their squares' sum
         squares *= squares
         channel_band = squares @ self._band_weights  # (n_channels, n_bands + 1) µV²
@@ -116,8 +122,8 @@ class BandPowerFeatures:
     def _unusable(self, finite, peak, variance, also_masked) -> np.ndarray:
         """Channels that are bad, non-finite, flat (std < 0.1 µV) or absurd (> 5 mV).
 
-        ``variance`` is the periodogram's power summed over all bins but DC, a Hann-weighted
-        estimate of the window's variance that comes with the spectrum for free.
+        ``variance`` is the detrended periodogram's total power, a Hann-weighted estimate of
+        the window's variance that comes with the spectrum for free.
         """
         masked = (variance < FLAT_STD_UV**2) | (peak > ABSURD_UV)
         masked |= self.bad_mask | ~finite

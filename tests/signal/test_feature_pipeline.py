@@ -1,0 +1,159 @@
+"""FeatureExtractor: one frame per hop, independent of chunking, identical offline and live."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from installation.errors import ConfigError, SourceError
+from installation.feature_pipeline import (
+    FeatureExtractor,
+    expected_frame_count,
+    extract_feature_sequence,
+    feature_frames,
+)
+from installation.feature_spec import FeatureSpec
+from installation.features import FeatureNormaliser
+from installation.sources.base import Chunk, StreamInfo
+from tests.signal.edf_recording import load
+
+SPEC = FeatureSpec()
+
+
+@pytest.fixture(scope="module")
+def eyes_open():
+    from tests.conftest import shared_file
+
+    return load(shared_file("eeg/physionet_eegmmidb/S001R01.edf"))
+
+
+def _push_in_chunks(extractor, recording, size, seconds=None):
+    """Frames from pushing a recording (or its first seconds) in chunks of ``size`` samples."""
+    n = recording.data.shape[1]
+    if seconds is not None:
+        n = min(n, int(seconds * recording.info.sample_rate))
+    frames = []
+    for start in range(0, n, size):
+        stop = min(start + size, n)
+        chunk = Chunk(recording.data[:, start:stop], recording.timestamps[start:stop], start)
+        frames.extend(extractor.push(chunk))
+    return frames
+
+
+def _assert_same_frames(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert x.eeg_time == y.eeg_time
+        np.testing.assert_allclose(x.band_powers, y.band_powers, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(x.z, y.z, rtol=0, atol=1e-7)
+        np.testing.assert_allclose(x.steering, y.steering, rtol=0, atol=1e-5)
+        assert x.masked_channels == y.masked_channels
+
+
+def test_frames_do_not_depend_on_chunking(eyes_open):
+    rate = eyes_open.info.sample_rate
+    hop = round(SPEC.hop_s * rate)
+    by_hop = _push_in_chunks(FeatureExtractor(SPEC, eyes_open.info), eyes_open, hop, 20)
+    by_37 = _push_in_chunks(FeatureExtractor(SPEC, eyes_open.info), eyes_open, 37, 20)
+    by_1 = _push_in_chunks(FeatureExtractor(SPEC, eyes_open.info), eyes_open, 1, 4)
+    assert len(by_hop) == expected_frame_count(int(20 * rate), SPEC, rate)
+    _assert_same_frames(by_hop, by_37)
+    _assert_same_frames(by_1, by_hop[: len(by_1)])
+
+
+def test_one_frame_per_hop_after_the_first_window(eyes_open):
+    rate = eyes_open.info.sample_rate
+    window, hop = round(SPEC.window_s * rate), round(SPEC.hop_s * rate)
+    frames = _push_in_chunks(FeatureExtractor(SPEC, eyes_open.info), eyes_open, 5)
+    n = eyes_open.data.shape[1]
+    assert len(frames) == 1 + (n - window) // hop == expected_frame_count(n, SPEC, rate)
+    newest = [window - 1 + k * hop for k in range(len(frames))]
+    np.testing.assert_array_equal([f.eeg_time for f in frames], eyes_open.timestamps[newest])
+    # arrival is that of the chunk that brought the newest sample (chunks of 5 carry their start)
+    assert [f.arrival for f in frames] == [float(i - i % 5) for i in newest]
+    for frame in frames:
+        assert frame.steering.dtype == np.float32
+        assert frame.band_powers.shape == frame.z.shape == (SPEC.n_features,)
+        assert np.isfinite(frame.steering).all()
+
+
+def test_no_frame_before_a_full_window(eyes_open):
+    extractor = FeatureExtractor(SPEC, eyes_open.info)
+    assert _push_in_chunks(extractor, eyes_open, 7, seconds=SPEC.window_s - 0.05) == []
+    assert extractor.line_freq is None  # not decided before the first window
+
+
+def test_offline_sequence_equals_live_frames(eyes_open):
+    steering, eeg_times = extract_feature_sequence(eyes_open, SPEC)
+    live = _push_in_chunks(FeatureExtractor(SPEC, eyes_open.info), eyes_open, 5)
+    assert steering.dtype == np.float32 and steering.shape == (len(live), SPEC.n_features)
+    np.testing.assert_allclose(steering, np.array([f.steering for f in live]), atol=1e-5)
+    np.testing.assert_array_equal(eeg_times, [f.eeg_time for f in live])
+
+
+def test_line_frequency_detected_once_and_alike_for_any_chunking():
+    rate, n = 250.0, 2500
+    rng = np.random.default_rng(0)
+    t = np.arange(n) / rate
+    data = 10 * rng.standard_normal((4, n)) + 40 * np.sin(2 * np.pi * 60 * t)
+    recording = _Synthetic(data.astype(np.float32), rate, ("O1", "O2", "Fz", "Cz"))
+    whole = FeatureExtractor(SPEC, recording.info)
+    whole.push(Chunk(recording.data, recording.timestamps, 0.0))
+    pieces = FeatureExtractor(SPEC, recording.info)
+    _push_in_chunks(pieces, recording, 3)
+    assert whole.line_freq == pieces.line_freq == 60.0
+    fixed = FeatureExtractor(dataclasses.replace(SPEC, line_freq=50.0), recording.info)
+    assert fixed.line_freq == 50.0
+
+
+def test_non_finite_samples_mask_their_channel_while_in_the_window():
+    rate, n = 250.0, 2500
+    rng = np.random.default_rng(1)
+    data = (20 * rng.standard_normal((3, n))).astype(np.float32)
+    data[1, 1000:1003] = np.nan
+    recording = _Synthetic(data, rate, ("O1", "O2", "Oz"))
+    frames = _push_in_chunks(FeatureExtractor(SPEC, recording.info), recording, 8)
+    hop, window = round(SPEC.hop_s * rate), round(SPEC.window_s * rate)
+    for k, frame in enumerate(frames):
+        end = window + k * hop
+        holds_nan = end - window <= 1002 and 1000 < end
+        assert ("O2" in frame.masked_channels) == holds_nan, k
+        assert np.isfinite(frame.band_powers).all() and np.isfinite(frame.steering).all()
+
+
+def test_a_profile_from_another_spec_is_refused(eyes_open):
+    other = dataclasses.replace(SPEC, window_s=2.0)
+    profile = {"feature_spec": other.to_dict(), "mean": [0.0] * 25, "std": [1.0] * 25}
+    with pytest.raises(ConfigError, match="different feature spec"):
+        FeatureExtractor(SPEC, eyes_open.info, FeatureNormaliser.from_profile(profile))
+
+
+def test_a_profile_normaliser_is_used(eyes_open):
+    profile = {"feature_spec": SPEC.to_dict(), "mean": [1.0] * 25, "std": [0.5] * 25}
+    normaliser = FeatureNormaliser.from_profile(profile)
+    frames = feature_frames(eyes_open, SPEC, normaliser)
+    frame = frames[10]
+    np.testing.assert_allclose(frame.z, np.clip((frame.band_powers - 1.0) / 0.5, -5, 5))
+
+
+def test_a_rate_too_low_for_the_spec_is_refused():
+    info = StreamInfo(("O1", "O2"), 60.0, "slow")
+    with pytest.raises(ConfigError, match="Nyquist"):
+        FeatureExtractor(SPEC, info)
+
+
+def test_a_chunk_with_the_wrong_channel_count_is_refused(eyes_open):
+    extractor = FeatureExtractor(SPEC, eyes_open.info)
+    with pytest.raises(SourceError, match="64 channels"):
+        extractor.push(Chunk(np.zeros((8, 10), np.float32), np.arange(10) / 160.0, 0.0))
+
+
+class _Synthetic:
+    """A made-up recording with the fields the pipeline reads."""
+
+    def __init__(self, data, rate, names):
+        self.data = data
+        self.timestamps = np.arange(data.shape[1]) / rate
+        self.info = StreamInfo(names, rate, "synthetic")
