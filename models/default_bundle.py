@@ -1,0 +1,84 @@
+"""Build the untrained default bundle in ``assets/default`` from a seeded generator.
+
+``python -m models.default_bundle [--out assets/default] [--seed 2026]``
+
+An untrained StyleGAN adds one RGB image per resolution; their sum saturates to a few flat
+colours. Scaling each ToRGB layer down (a little less at the coarse resolutions, which carry the
+large shapes) keeps the untrained output varied and colourful, so the show visibly moves with
+the EEG before a model of the artist's paintings exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from installation.errors import run_cli
+from installation.feature_spec import FeatureSpec
+from models.configs import CONFIGS
+from models.export import export_generator
+from models.networks import Generator, ToRGB
+
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "assets" / "default"
+DEFAULT_SEED = 2026
+
+
+def untrained_generator(cfg_name: str = "256", seed: int = DEFAULT_SEED,
+                        spec: FeatureSpec | None = None) -> Generator:
+    """A seeded, untrained generator of configuration ``cfg_name`` with toned-down colours."""
+    cfg = CONFIGS[cfg_name]
+    spec = spec or FeatureSpec()
+    torch.manual_seed(seed)
+    g = Generator(spec.n_features, cfg.noise_dim, cfg.resolution, cfg.g_channels,
+                  w_dim=cfg.w_dim, mapping_layers=cfg.mapping_layers)
+    tone_down_rgb(g)
+    return g.eval()
+
+
+@torch.no_grad()
+def tone_down_rgb(generator: Generator, coarse_gain: float = 0.5, fine_gain: float = 0.35) -> None:
+    """Scale the ToRGB weights from ``coarse_gain`` (4x4) to ``fine_gain`` (full size)."""
+    torgbs = [m for m in generator.synthesis.modules() if isinstance(m, ToRGB)]
+    for i, torgb in enumerate(torgbs):
+        t = i / max(len(torgbs) - 1, 1)
+        torgb.conv.weight.mul_(coarse_gain * (1 - t) + fine_gain * t)
+
+
+def build_default_bundle(out_dir: str | Path = DEFAULT_OUT, seed: int = DEFAULT_SEED,
+                         cfg_name: str = "256") -> Path:
+    """Write the untrained default bundle into ``out_dir`` and return the folder."""
+    spec = FeatureSpec()
+    g = untrained_generator(cfg_name, seed, spec)
+    provenance = {
+        "trained": False,
+        "note": "untrained, seeded generator: a placeholder until a model of the artist's "
+                "paintings is trained with train.py and exported with models.export",
+        "seed": seed,
+        "cfg": cfg_name,
+        "command": f"python -m models.default_bundle --seed {seed} --cfg {cfg_name}",
+    }
+    export_generator(g, spec, out_dir, provenance)
+    return Path(out_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the default bundle; see ``--help``."""
+    parser = argparse.ArgumentParser(prog="python -m models.default_bundle",
+                                     description="Build the untrained default model bundle.")
+    parser.add_argument("--out", default=str(DEFAULT_OUT),
+                        help="bundle folder (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help="seed (default: %(default)s)")
+    parser.add_argument("--cfg", choices=sorted(CONFIGS), default="256",
+                        help="network configuration (default: %(default)s)")
+    args = parser.parse_args(argv)
+    out = build_default_bundle(args.out, args.seed, args.cfg)
+    print(f"wrote the untrained default bundle to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

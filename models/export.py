@@ -1,0 +1,195 @@
+"""Export a generator to a model bundle: ``generator.onnx`` + ``generator.json``.
+
+``python -m models.export CHECKPOINT --out DIR`` exports the EMA generator of a training
+checkpoint; :func:`export_generator` is also what builds the untrained default bundle.
+The graph takes ``features`` [B, F] and ``noise`` [B, Z] (float32) and returns ``image``
+uint8 [B, H, W, 3]: the [-1, 1] -> uint8 conversion happens inside the graph, so the show only
+blits. Noise buffers are constants and everything is fp32, opset 17, plain ONNX ops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from installation.bundle import (
+    INPUT_FEATURES,
+    INPUT_NOISE,
+    JSON_NAME,
+    ONNX_NAME,
+    OUTPUT_IMAGE,
+    BundleSpec,
+)
+from installation.errors import ModelError, run_cli
+from installation.feature_spec import FeatureSpec
+from models.networks import Generator
+
+OPSET = 17
+CONDITIONING = ("features standardised by the training mean/std inside the graph, embedded by a "
+                "fully connected layer, RMS-normalised and concatenated with the RMS-normalised "
+                "noise vector as the mapping network's input")
+
+
+class FloatImageGraph(nn.Module):
+    """The generator with constant noise: (features, noise) -> float image NCHW in [-1, 1]."""
+
+    def __init__(self, generator: Generator):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, features: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Render the float image."""
+        return self.generator(features, noise)
+
+
+class Uint8ImageGraph(FloatImageGraph):
+    """The exported graph: (features, noise) -> uint8 image NHWC, ready to display."""
+
+    def forward(self, features: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Render the uint8 NHWC image."""
+        img = super().forward(features, noise)
+        img = torch.round((img.clamp(-1.0, 1.0) + 1.0) * 127.5)
+        return img.to(torch.uint8).permute(0, 2, 3, 1)
+
+
+def frozen_copy(generator: Generator) -> Generator:
+    """A CPU, eval-mode, constant-noise copy of ``generator`` for tracing."""
+    g = copy.deepcopy(generator).cpu().eval().requires_grad_(False)
+    g.synthesis.set_noise_mode("const")
+    g.synthesis.freeze()
+    return g
+
+
+def export_onnx(graph: nn.Module, n_features: int, noise_dim: int, path: str | Path) -> Path:
+    """Trace ``graph`` to ONNX at ``path`` with a dynamic batch axis; return the path."""
+    path = Path(path)
+    example = (torch.zeros(2, n_features), torch.zeros(2, max(noise_dim, 1)))
+    output_name = OUTPUT_IMAGE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python-side shape arithmetic
+        torch.onnx.export(
+            graph, example, str(path), opset_version=OPSET, dynamo=False,
+            input_names=[INPUT_FEATURES, INPUT_NOISE], output_names=[output_name],
+            dynamic_axes={INPUT_FEATURES: {0: "batch"}, INPUT_NOISE: {0: "batch"},
+                          output_name: {0: "batch"}},
+            do_constant_folding=True,
+        )
+    return path
+
+
+def export_generator(generator: Generator, spec: FeatureSpec, out_dir: str | Path,
+                     provenance: dict, float_graph: bool = False) -> BundleSpec:
+    """Write ``generator.onnx`` and ``generator.json`` for ``generator`` into ``out_dir``.
+
+    Parameters
+    ----------
+    generator : Generator
+        The generator (the EMA copy for a trained model); it is copied, not changed.
+    spec : FeatureSpec
+        The feature spec the generator was trained on; ``spec.n_features`` must match.
+    out_dir : str or Path
+        Folder of the bundle, created if needed.
+    provenance : dict
+        Where the model came from (data, kimg, metrics, command, ``trained``).
+    float_graph : bool
+        Also write ``generator_float.onnx`` returning the [-1, 1] float image (for tests).
+
+    Returns
+    -------
+    BundleSpec
+        The description written to ``generator.json``.
+    """
+    if spec.n_features != generator.n_features:
+        raise ModelError(f"The generator takes {generator.n_features} features but the feature "
+                         f"spec gives {spec.n_features}; export with the spec used in training.")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    g = frozen_copy(generator)
+    tmp = out_dir / (ONNX_NAME + ".tmp")
+    export_onnx(Uint8ImageGraph(g), g.n_features, g.noise_dim, tmp)
+    os.replace(tmp, out_dir / ONNX_NAME)
+    if float_graph:
+        export_onnx(FloatImageGraph(g), g.n_features, g.noise_dim, out_dir / "generator_float.onnx")
+    bundle = BundleSpec(feature_spec=spec, noise_dim=g.noise_dim, resolution=g.resolution,
+                        provenance={"conditioning": CONDITIONING, **provenance})
+    bundle.save(out_dir)
+    return bundle
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a training checkpoint; raise ModelError with one sentence if it is unusable."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"The checkpoint {path} does not exist; pass a .pt file from a run "
+                         "folder made by train.py.")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated or foreign files
+        raise ModelError(f"The checkpoint {path} cannot be read ({type(exc).__name__}); it may "
+                         "be truncated: use an earlier snapshot of the run.") from None
+    if not isinstance(ckpt, dict) or not {"G_ema", "G_kwargs", "config"} <= set(ckpt):
+        raise ModelError(f"{path} is not a train.py checkpoint (it lacks the generator); pass a "
+                         "network-snapshot-*.pt file from a run folder.")
+    return ckpt
+
+
+def generator_from_checkpoint(ckpt: dict) -> Generator:
+    """Rebuild the EMA generator stored in a checkpoint."""
+    kwargs = dict(ckpt["G_kwargs"])
+    kwargs["channels"] = {int(k): int(v) for k, v in kwargs["channels"].items()}
+    g = Generator(**kwargs)
+    g.load_state_dict(ckpt["G_ema"])
+    return g
+
+
+def checkpoint_provenance(ckpt: dict, command: str) -> dict:
+    """Provenance for a bundle made from a checkpoint: data, kimg, metrics, command."""
+    config = ckpt["config"]
+    return {
+        "trained": True,
+        "data": {"images": config.get("images"), "image_count": config.get("image_count"),
+                 "eeg": config.get("eeg", [])},
+        "kimg": float(ckpt.get("kimg", 0.0)),
+        "metrics": dict(ckpt.get("metrics", {})),
+        "training_config": {k: config.get(k) for k in ("cfg", "resolution", "batch", "seed")},
+        "command": command,
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m models.export``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m models.export",
+        description="Export a training checkpoint's EMA generator as generator.onnx + .json.",
+    )
+    parser.add_argument("checkpoint", help="network-snapshot-*.pt from a train.py run folder")
+    parser.add_argument("--out", required=True, help="bundle folder to write")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Export a checkpoint; see ``--help``."""
+    args = build_parser().parse_args(argv)
+    ckpt = load_checkpoint(args.checkpoint)
+    try:
+        generator = generator_from_checkpoint(ckpt)
+        spec = FeatureSpec.from_dict(ckpt["config"]["feature_spec"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelError(f"The checkpoint {args.checkpoint} holds a generator this version "
+                         f"cannot rebuild ({type(exc).__name__}); export it with the version "
+                         "that trained it.") from None
+    command = " ".join(["python -m models.export", *(argv if argv is not None else sys.argv[1:])])
+    export_generator(generator, spec, args.out, checkpoint_provenance(ckpt, command))
+    print(f"wrote {Path(args.out) / ONNX_NAME} and {Path(args.out) / JSON_NAME}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

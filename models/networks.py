@@ -1,0 +1,393 @@
+"""StyleGAN2 networks in plain torch ops, so the generator exports to ONNX and runs anywhere.
+
+The mapping network takes the EEG feature vector (normalised with the training statistics, then
+embedded by a fully connected layer) concatenated with a normalised noise vector, and maps it to
+the intermediate latent ``w``. The synthesis network applies ``w`` through modulated and
+demodulated convolutions whose styles scale the activations, not per-sample weights, so every
+convolution keeps static weights (TensorRT and ONNX friendly). Upsampling is bilinear
+interpolation, which equals StyleGAN2's [1, 3, 3, 1] FIR upsampling up to the border handling.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LRELU_GAIN = math.sqrt(2.0)
+
+
+def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Scale each row to unit root-mean-square."""
+    return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + eps)
+
+
+def lrelu(x: torch.Tensor) -> torch.Tensor:
+    """Leaky ReLU with the gain that keeps the activations' variance."""
+    return F.leaky_relu(x, 0.2) * LRELU_GAIN
+
+
+def upsample2x(x: torch.Tensor) -> torch.Tensor:
+    """Double height and width with bilinear interpolation (exports as one ONNX Resize)."""
+    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+
+
+class EqualLinear(nn.Module):
+    """Fully connected layer with equalised learning rate (weights scaled at run time).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes of the input and output.
+    bias_init : float
+        Initial value of the bias.
+    lr_mul : float
+        Learning-rate multiplier (0.01 in the mapping network).
+    activate : bool
+        Apply the leaky ReLU.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias_init: float = 0.0,
+                 lr_mul: float = 1.0, activate: bool = False):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_mul)
+        self.bias = nn.Parameter(torch.full([out_features], float(bias_init) / lr_mul))
+        self.weight_gain = lr_mul / math.sqrt(in_features)
+        self.lr_mul = lr_mul
+        self.activate = activate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Linear map with the run-time weight scale, then the optional activation."""
+        x = F.linear(x, self.weight * self.weight_gain, self.bias * self.lr_mul)
+        return lrelu(x) if self.activate else x
+
+
+class EqualConv2d(nn.Module):
+    """Plain convolution with equalised learning rate, optional 2x average-pool downsampling."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
+                 activate: bool = True, down: bool = False, bias: bool = True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size,
+                                               kernel_size))
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        self.weight_gain = 1.0 / math.sqrt(in_channels * kernel_size * kernel_size)
+        self.padding = kernel_size // 2
+        self.activate = activate
+        self.down = down
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Convolve, optionally halve the size, optionally activate."""
+        x = F.conv2d(x, self.weight * self.weight_gain, self.bias, padding=self.padding)
+        if self.down:
+            x = F.avg_pool2d(x, 2)
+        return lrelu(x) if self.activate else x
+
+
+class MappingNetwork(nn.Module):
+    """EEG features + noise -> intermediate latent ``w``.
+
+    Features are standardised with buffers set from the training data (``set_feature_stats``),
+    embedded, and both parts are normalised to unit RMS before being concatenated, so neither
+    dominates by scale. Tracks the running mean of ``w`` for truncation.
+    """
+
+    def __init__(self, n_features: int, noise_dim: int, w_dim: int, num_layers: int = 4,
+                 embed_dim: int | None = None, lr_mul: float = 0.01, w_avg_beta: float = 0.995):
+        super().__init__()
+        self.n_features, self.noise_dim, self.w_dim = n_features, noise_dim, w_dim
+        embed_dim = embed_dim or w_dim
+        self.embed = EqualLinear(n_features, embed_dim)
+        dims = [embed_dim + noise_dim] + [w_dim] * num_layers
+        self.layers = nn.ModuleList(
+            EqualLinear(a, b, lr_mul=lr_mul, activate=True)
+            for a, b in zip(dims[:-1], dims[1:], strict=True)
+        )
+        self.register_buffer("feature_mean", torch.zeros(n_features))
+        self.register_buffer("feature_std", torch.ones(n_features))
+        self.register_buffer("w_avg", torch.zeros(w_dim))
+        self.w_avg_beta = w_avg_beta
+
+    def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Store the training features' mean and standard deviation (std floored at 1e-3)."""
+        self.feature_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.feature_std.copy_(torch.as_tensor(std, dtype=torch.float32).clamp_min(1e-3))
+
+    def forward(self, features: torch.Tensor, noise: torch.Tensor,
+                truncation_psi: float = 1.0) -> torch.Tensor:
+        """Map features [B, F] and noise [B, Z] to ``w`` [B, w_dim]."""
+        feats = (features - self.feature_mean) / self.feature_std
+        parts = [normalize_2nd_moment(self.embed(feats))]
+        if self.noise_dim > 0:
+            parts.append(normalize_2nd_moment(noise))
+        w = torch.cat(parts, dim=1)
+        for layer in self.layers:
+            w = layer(w)
+        if self.training:
+            self.w_avg.copy_(w.detach().mean(0).lerp(self.w_avg, self.w_avg_beta))
+        if truncation_psi != 1.0:
+            w = self.w_avg + (w - self.w_avg) * truncation_psi
+        return w
+
+
+class ModulatedConv2d(nn.Module):
+    """Convolution modulated by a style per input channel, optionally demodulated.
+
+    The style multiplies the activations before a convolution with static weights; the
+    demodulation factor, computed from the styles and the squared weights, scales the output.
+    This is StyleGAN2's non-fused path: same result as per-sample weights, but exportable.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, w_dim: int,
+                 demodulate: bool = True):
+        super().__init__()
+        self.affine = EqualLinear(w_dim, in_channels, bias_init=1.0)
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size,
+                                               kernel_size))
+        self.weight_gain = 1.0 / math.sqrt(in_channels * kernel_size * kernel_size)
+        self.padding = kernel_size // 2
+        self.demodulate = demodulate
+        self.frozen_power: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """Convolve ``x`` [B, C, H, W] modulated by the styles from ``w`` [B, w_dim]."""
+        styles = self.affine(w)
+        weight = self.weight * self.weight_gain
+        x = F.conv2d(x * styles[:, :, None, None], weight, padding=self.padding)
+        if self.demodulate:
+            power = styles.square() @ self._weight_power(weight)
+            x = x * torch.rsqrt(power + 1e-8)[:, :, None, None]
+        return x
+
+    def _weight_power(self, weight: torch.Tensor) -> torch.Tensor:
+        if self.frozen_power is not None:
+            return self.frozen_power
+        return weight.square().sum(dim=(2, 3)).t()
+
+    def freeze(self) -> None:
+        """Precompute the weights' squared sums for export.
+
+        ONNX constant folding would otherwise keep a second copy of the weights for ReduceSum.
+        """
+        with torch.no_grad():
+            self.frozen_power = self._weight_power(self.weight * self.weight_gain).clone()
+
+
+class SynthesisLayer(nn.Module):
+    """Modulated 3x3 convolution, per-pixel noise, bias and activation; optionally upsamples."""
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int,
+                 up: bool = False):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_channels, out_channels, 3, w_dim)
+        self.up = up
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.noise_strength = nn.Parameter(torch.zeros([]))
+        # Constant noise used at export and for reproducible renders: no RandomNormal in ONNX.
+        self.register_buffer("noise_const", torch.randn(1, 1, resolution, resolution))
+        self.noise_mode = "random"
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """One modulated layer of the synthesis network."""
+        if self.up:
+            x = upsample2x(x)
+        x = self.conv(x, w)
+        x = x + self.noise_strength * self._noise(x)
+        return lrelu(x + self.bias[None, :, None, None])
+
+    def _noise(self, x: torch.Tensor) -> torch.Tensor:
+        if self.noise_mode == "random":
+            return torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)
+        return self.noise_const
+
+
+class ToRGB(nn.Module):
+    """Modulated 1x1 convolution to three colour channels, without demodulation."""
+
+    def __init__(self, in_channels: int, w_dim: int):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_channels, 3, 1, w_dim, demodulate=False)
+        self.bias = nn.Parameter(torch.zeros(3))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """The block's RGB contribution [B, 3, H, W]."""
+        return self.conv(x, w) + self.bias[None, :, None, None]
+
+
+class SynthesisBlock(nn.Module):
+    """One resolution of the skip generator: (upsample +) two layers, and its RGB contribution."""
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int):
+        super().__init__()
+        self.resolution = resolution
+        first = resolution == 4
+        if first:
+            self.const = nn.Parameter(torch.randn(out_channels, 4, 4))
+            self.conv0 = None
+        else:
+            self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=True)
+        self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution)
+        self.torgb = ToRGB(out_channels, w_dim)
+
+    def forward(self, x: torch.Tensor | None, img: torch.Tensor | None,
+                w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the block's activations and the RGB image so far."""
+        if self.conv0 is None:
+            x = self.const.unsqueeze(0).expand(w.shape[0], -1, -1, -1)
+        else:
+            x = self.conv0(x, w)
+        x = self.conv1(x, w)
+        y = self.torgb(x, w)
+        img = y if img is None else upsample2x(img) + y
+        return x, img
+
+
+class SynthesisNetwork(nn.Module):
+    """``w`` -> image in [-1, 1] (NCHW float), from a learned 4x4 constant up to ``resolution``.
+
+    Parameters
+    ----------
+    w_dim : int
+        Length of ``w``.
+    resolution : int
+        Output size, a power of two >= 4.
+    channels : dict of int to int
+        Channel count per resolution (missing keys take the nearest lower resolution's).
+    """
+
+    def __init__(self, w_dim: int, resolution: int, channels: dict[int, int]):
+        super().__init__()
+        check_resolution(resolution)
+        self.resolution = resolution
+        resolutions = [2 ** i for i in range(2, int(math.log2(resolution)) + 1)]
+        widths = [channels_at(channels, r) for r in resolutions]
+        self.blocks = nn.ModuleList(
+            SynthesisBlock(widths[max(i - 1, 0)], widths[i], w_dim, r)
+            for i, r in enumerate(resolutions)
+        )
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        """Render ``w`` [B, w_dim] to an image [B, 3, R, R]."""
+        x = img = None
+        for block in self.blocks:
+            x, img = block(x, img, w)
+        return img
+
+    def freeze(self) -> None:
+        """Fix the demodulation factors' weight part for export; the weights must not change."""
+        for conv in self.modules():
+            if isinstance(conv, ModulatedConv2d):
+                conv.freeze()
+
+    def set_noise_mode(self, mode: str) -> None:
+        """``"random"`` (training) or ``"const"`` (export, reproducible renders)."""
+        if mode not in ("random", "const"):
+            raise ValueError(f"noise mode must be 'random' or 'const', not {mode!r}")
+        for layer in self.modules():
+            if isinstance(layer, SynthesisLayer):
+                layer.noise_mode = mode
+
+
+class Generator(nn.Module):
+    """Mapping + synthesis: (features [B, F], noise [B, Z]) -> image [B, 3, R, R] in [-1, 1]."""
+
+    def __init__(self, n_features: int, noise_dim: int, resolution: int, channels: dict[int, int],
+                 w_dim: int = 256, mapping_layers: int = 4):
+        super().__init__()
+        self.n_features, self.noise_dim, self.resolution = n_features, noise_dim, resolution
+        self.init_kwargs = dict(n_features=n_features, noise_dim=noise_dim, resolution=resolution,
+                                channels=dict(channels), w_dim=w_dim,
+                                mapping_layers=mapping_layers)
+        self.mapping = MappingNetwork(n_features, noise_dim, w_dim, mapping_layers)
+        self.synthesis = SynthesisNetwork(w_dim, resolution, channels)
+
+    def forward(self, features: torch.Tensor, noise: torch.Tensor,
+                truncation_psi: float = 1.0) -> torch.Tensor:
+        """Render images in [-1, 1] from features and noise."""
+        return self.synthesis(self.mapping(features, noise, truncation_psi))
+
+
+class DiscriminatorBlock(nn.Module):
+    """Residual block: two convolutions (the second halves the size) beside a 1x1 skip."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.conv0 = EqualConv2d(in_channels, in_channels, 3)
+        self.conv1 = EqualConv2d(in_channels, out_channels, 3, down=True)
+        self.skip = EqualConv2d(in_channels, out_channels, 1, activate=False, down=True,
+                                bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Halve the size through the residual and skip paths."""
+        return (self.skip(x) + self.conv1(self.conv0(x))) / math.sqrt(2.0)
+
+
+def minibatch_stddev(x: torch.Tensor, group_size: int = 4) -> torch.Tensor:
+    """Append the mean standard deviation over groups of samples as one extra channel."""
+    n, c, h, w = x.shape
+    g = math.gcd(min(group_size, n), n)
+    y = x.reshape(g, n // g, c, h, w)
+    y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # [n // g]
+    y = y.reshape(1, n // g, 1, 1, 1).expand(g, -1, 1, h, w).reshape(n, 1, h, w)
+    return torch.cat([x, y], dim=1)
+
+
+class Discriminator(nn.Module):
+    """Residual StyleGAN2 discriminator, unconditional: image [B, 3, R, R] -> logit [B, 1].
+
+    The EEG features are paired with paintings at random, so there is nothing for D to judge
+    about them; G learns to use them as a structured latent.
+    """
+
+    def __init__(self, resolution: int, channels: dict[int, int]):
+        super().__init__()
+        check_resolution(resolution)
+        self.init_kwargs = dict(resolution=resolution, channels=dict(channels))
+        resolutions = [2 ** i for i in range(int(math.log2(resolution)), 2, -1)]
+        self.from_rgb = EqualConv2d(3, channels_at(channels, resolution), 1)
+        self.blocks = nn.Sequential(*(
+            DiscriminatorBlock(channels_at(channels, r), channels_at(channels, r // 2))
+            for r in resolutions
+        ))
+        c4 = channels_at(channels, 4)
+        self.conv = EqualConv2d(c4 + 1, c4, 3)
+        self.fc = EqualLinear(c4 * 16, c4, activate=True)
+        self.out = EqualLinear(c4, 1)
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        """Score images: one logit per image, high for real."""
+        x = self.blocks(self.from_rgb(img))
+        x = self.conv(minibatch_stddev(x))
+        return self.out(self.fc(x.flatten(1)))
+
+
+def check_resolution(resolution: int) -> None:
+    """Raise ValueError unless ``resolution`` is a power of two of at least 4."""
+    if resolution < 4 or resolution & (resolution - 1):
+        raise ValueError(f"resolution must be a power of two >= 4, not {resolution}")
+
+
+def channels_at(channels: dict[int, int], resolution: int) -> int:
+    """Channel count at ``resolution``: its entry, else the nearest lower resolution's."""
+    keys = sorted(int(k) for k in channels)
+    lower = [k for k in keys if k <= resolution] or keys[:1]
+    return int(channels[lower[-1]] if lower[-1] in channels else channels[str(lower[-1])])
+
+
+def make_ema(generator: Generator) -> Generator:
+    """A frozen copy of ``generator`` to hold the exponential moving average of its weights."""
+    ema = copy.deepcopy(generator).eval()
+    ema.requires_grad_(False)
+    return ema
+
+
+@torch.no_grad()
+def update_ema(ema: nn.Module, model: nn.Module, beta: float) -> None:
+    """Move ``ema``'s parameters toward ``model``'s by ``1 - beta``; copy its buffers."""
+    for p_ema, p in zip(ema.parameters(), model.parameters(), strict=True):
+        p_ema.copy_(p.detach().lerp(p_ema, beta))
+    for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
+        b_ema.copy_(b.detach())
