@@ -137,9 +137,10 @@ class FeatureExtractor:
         raw = chunks[0].data if len(chunks) == 1 else np.hstack([c.data for c in chunks])
         if self.filter is None:
             self.filter = self._build_filter(self._detected_line_freq(raw))
-        start = self._n_received - raw.shape[1]
-        self._note_non_finite(raw, start)
-        self._buffer.append(self.filter.process(raw), chunks)
+        filtered = self.filter.process(raw)
+        if self.filter.last_block_had_non_finite:
+            self._note_non_finite(raw, self._n_received - raw.shape[1])
+        self._buffer.append(filtered, chunks)
         frames = []
         while self._next_end <= self._n_received:
             frames.append(self._frame_ending_at(self._next_end))
@@ -166,8 +167,6 @@ class FeatureExtractor:
     def _note_non_finite(self, raw: np.ndarray, start: int) -> None:
         """Remember, per channel, the last window that contains a non-finite input sample."""
         finite = np.isfinite(raw)
-        if finite.all():
-            return
         self._had_non_finite = True
         for channel in np.flatnonzero(~finite.all(axis=1)):
             last_bad = start + int(np.flatnonzero(~finite[channel])[-1])
@@ -210,7 +209,7 @@ class _SampleBuffer:
     """
 
     def __init__(self, n_channels: int, capacity: int) -> None:
-        self.data = np.zeros((n_channels, capacity))
+        self.data = np.zeros((n_channels, capacity), dtype=np.float32)  # what features take
         self.timestamps = np.zeros(capacity)
         self.arrivals = np.zeros(capacity)
         self.first_index = 0  # absolute index of column `self.head`
@@ -249,7 +248,11 @@ class _SampleBuffer:
         capacity = max(self.data.shape[1], 2 * (live + incoming))
         for name in ("data", "timestamps", "arrivals"):
             old = getattr(self, name)
-            new = old if capacity == old.shape[-1] else np.zeros(old.shape[:-1] + (capacity,))
+            new = (
+                old
+                if capacity == old.shape[-1]
+                else np.zeros_like(old, shape=old.shape[:-1] + (capacity,))
+            )
             new[..., :live] = old[..., self.head : self.tail]
             setattr(self, name, new)
         self.head, self.tail = 0, live

@@ -116,6 +116,7 @@ class StreamingFilter:
         self.sos = np.ascontiguousarray(design_sos(sample_rate, band, line_freq, order, notch_q))
         self._zi: np.ndarray | None = None
         self._last_input = np.zeros(self.n_channels)
+        self.last_block_had_non_finite = False  # lets callers skip their own scan
 
     @property
     def notches_line(self) -> bool:
@@ -147,8 +148,10 @@ class StreamingFilter:
                 f"{x.shape}; pass (n_channels, n_samples) blocks."
             )
         if x.shape[1] == 0:
+            self.last_block_had_non_finite = False
             return x.copy()
-        if not np.isfinite(x).all():
+        self.last_block_had_non_finite = not np.isfinite(x).all()
+        if self.last_block_had_non_finite:
             x = self._hold_non_finite(x)
         if self._zi is None:
             # state layout (n_channels, n_sections, 2), the one SciPy's kernel works in
