@@ -14,6 +14,7 @@ import numpy as np
 from installation.feature_pipeline import FeatureExtractor
 from installation.feature_spec import FeatureSpec
 from installation.sources.base import Chunk
+from installation.sources.recordings import load_recording
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = REPO.parent / "shared" / "data" / "eeg" / "physionet_eegmmidb" / "S001R01.edf"
@@ -35,7 +36,7 @@ def features_realtime_factor(path: Path | str = DEFAULT_PATH, repeats: int = 3) 
     float
         The real-time factor (1000 means a second of EEG takes a millisecond).
     """
-    recording = _load(Path(path))
+    recording = load_recording(Path(path))
     rate = recording.info.sample_rate
     chunks = _chunks(recording, max(1, int(round(CHUNK_S * rate))))
     duration = recording.data.shape[1] / rate
@@ -56,17 +57,6 @@ def _chunks(recording, size: int) -> list[Chunk]:
         Chunk(recording.data[:, i : i + size], recording.timestamps[i : i + size], 0.0)
         for i in range(0, n, size)
     ]
-
-
-def _load(path: Path):
-    try:
-        from installation.sources.recordings import load_recording
-    except ImportError:
-        sys.path.insert(0, str(REPO))
-        from tests.signal.edf_recording import load
-
-        return load(path)
-    return load_recording(path)
 
 
 if __name__ == "__main__":

@@ -264,7 +264,8 @@ def feature_frames(recording, spec: FeatureSpec, normaliser=None, bad_channels=(
     Parameters
     ----------
     recording : Recording
-        Anything with ``info`` (StreamInfo), ``data`` (C, N) µV and ``timestamps`` (N,).
+        A loaded recording (:func:`installation.sources.recordings.load_recording`); anything
+        with ``info`` and ``chunks(n_samples)`` will do.
     spec : FeatureSpec
         The feature spec.
     normaliser : FeatureNormaliser, optional
@@ -275,15 +276,13 @@ def feature_frames(recording, spec: FeatureSpec, normaliser=None, bad_channels=(
     Returns
     -------
     list of FeatureFrame
-        One per hop, oldest first (``arrival`` is 0: the samples did not arrive live).
+        One per hop, oldest first (``arrival`` is when the block was read, not a live figure).
     """
     extractor = FeatureExtractor(spec, recording.info, normaliser, bad_channels)
+    # Blocks of 10 s: the output does not depend on the cut, and the buffer stays small.
     block = max(extractor.window, int(round(10 * recording.info.sample_rate)))
     frames: list[FeatureFrame] = []
-    n_samples = recording.data.shape[1]
-    for start in range(0, n_samples, block):
-        stop = min(start + block, n_samples)
-        chunk = Chunk(recording.data[:, start:stop], recording.timestamps[start:stop], 0.0)
+    for chunk in recording.chunks(block):
         frames.extend(extractor.push(chunk))
     return frames
 

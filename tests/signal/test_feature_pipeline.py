@@ -17,7 +17,7 @@ from installation.feature_pipeline import (
 from installation.feature_spec import FeatureSpec
 from installation.features import FeatureNormaliser
 from installation.sources.base import Chunk, StreamInfo
-from tests.signal.edf_recording import load
+from installation.sources.recordings import Recording, load_recording
 
 SPEC = FeatureSpec()
 
@@ -26,7 +26,7 @@ SPEC = FeatureSpec()
 def eyes_open():
     from tests.conftest import shared_file
 
-    return load(shared_file("eeg/physionet_eegmmidb/S001R01.edf"))
+    return load_recording(shared_file("eeg/physionet_eegmmidb/S001R01.edf"))
 
 
 def _push_in_chunks(extractor, recording, size, seconds=None):
@@ -98,7 +98,7 @@ def test_line_frequency_detected_once_and_alike_for_any_chunking():
     rng = np.random.default_rng(0)
     t = np.arange(n) / rate
     data = 10 * rng.standard_normal((4, n)) + 40 * np.sin(2 * np.pi * 60 * t)
-    recording = _Synthetic(data.astype(np.float32), rate, ("O1", "O2", "Fz", "Cz"))
+    recording = _recording(data, rate, ("O1", "O2", "Fz", "Cz"))
     whole = FeatureExtractor(SPEC, recording.info)
     whole.push(Chunk(recording.data, recording.timestamps, 0.0))
     pieces = FeatureExtractor(SPEC, recording.info)
@@ -113,7 +113,7 @@ def test_non_finite_samples_mask_their_channel_while_in_the_window():
     rng = np.random.default_rng(1)
     data = (20 * rng.standard_normal((3, n))).astype(np.float32)
     data[1, 1000:1003] = np.nan
-    recording = _Synthetic(data, rate, ("O1", "O2", "Oz"))
+    recording = _recording(data, rate, ("O1", "O2", "Oz"))
     frames = _push_in_chunks(FeatureExtractor(SPEC, recording.info), recording, 8)
     hop, window = round(SPEC.hop_s * rate), round(SPEC.window_s * rate)
     for k, frame in enumerate(frames):
@@ -150,10 +150,7 @@ def test_a_chunk_with_the_wrong_channel_count_is_refused(eyes_open):
         extractor.push(Chunk(np.zeros((8, 10), np.float32), np.arange(10) / 160.0, 0.0))
 
 
-class _Synthetic:
-    """A made-up recording with the fields the pipeline reads."""
-
-    def __init__(self, data, rate, names):
-        self.data = data
-        self.timestamps = np.arange(data.shape[1]) / rate
-        self.info = StreamInfo(names, rate, "synthetic")
+def _recording(data, rate, names) -> Recording:
+    """A made-up recording."""
+    timestamps = np.arange(data.shape[1]) / rate
+    return Recording(data.astype(np.float32), rate, names, timestamps, "synthetic")

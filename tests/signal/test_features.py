@@ -12,7 +12,7 @@ from installation.feature_pipeline import feature_frames
 from installation.feature_spec import FeatureSpec
 from installation.features import BandPowerFeatures, FeatureNormaliser, FeatureSmoother
 from installation.filtering import StreamingFilter
-from tests.signal.edf_recording import load
+from installation.sources.recordings import load_recording
 
 SPEC = FeatureSpec()
 BANDS = [b[0] for b in SPEC.bands]
@@ -82,8 +82,8 @@ def _occipital_alpha(recording) -> float:
 
 
 def test_eyes_closed_occipital_alpha_exceeds_eyes_open(eyes_open_edf, eyes_closed_edf):
-    eyes_open = _occipital_alpha(load(eyes_open_edf))
-    eyes_closed = _occipital_alpha(load(eyes_closed_edf))
+    eyes_open = _occipital_alpha(load_recording(eyes_open_edf))
+    eyes_closed = _occipital_alpha(load_recording(eyes_closed_edf))
     ratio = eyes_closed / eyes_open
     print(
         f"occipital alpha eyes closed / eyes open: {ratio:.2f} "
@@ -94,7 +94,7 @@ def test_eyes_closed_occipital_alpha_exceeds_eyes_open(eyes_open_edf, eyes_close
 
 def test_every_headset_gives_the_same_vector_shape(eyes_open_edf):
     rng = np.random.default_rng(0)
-    cap = load(eyes_open_edf)
+    cap = load_recording(eyes_open_edf)
     headsets = {
         "muse": ["TP9", "AF7", "AF8", "TP10"],
         "unnamed": [f"EXG Channel {i}" for i in range(8)],

@@ -8,7 +8,7 @@ from scipy import signal
 
 from installation.errors import ConfigError
 from installation.filtering import StreamingFilter, design_sos, detect_line_frequency
-from tests.signal.edf_recording import load
+from installation.sources.recordings import load_recording
 
 
 def _chunked(filt: StreamingFilter, data: np.ndarray, size: int) -> np.ndarray:
@@ -21,7 +21,7 @@ def _chunked(filt: StreamingFilter, data: np.ndarray, size: int) -> np.ndarray:
 def eyes_open_data():
     from tests.conftest import shared_file
 
-    recording = load(shared_file("eeg/physionet_eegmmidb/S001R01.edf"))
+    recording = load_recording(shared_file("eeg/physionet_eegmmidb/S001R01.edf"))
     return recording.data, recording.info.sample_rate
 
 
