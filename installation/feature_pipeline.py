@@ -111,7 +111,8 @@ class FeatureExtractor:
         Parameters
         ----------
         chunk : Chunk
-            The next samples of the stream, in order.
+            The next samples of the stream, in order. Its arrays are kept (not copied) until
+            the next hop is due, so a source must not reuse them.
 
         Returns
         -------

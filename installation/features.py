@@ -21,6 +21,7 @@ ABSURD_UV = 5000.0  # filtered EEG never reaches 5 mV; such a window is an artef
 POWER_FLOOR_UV2 = 1e-12  # keeps log10 finite for a band that holds no power at all
 Z_CLIP = 5.0
 STD_FLOOR = 1e-3  # log10 units; keeps z finite while a running baseline has seen one value
+MAX_CACHED_MASKS = 256  # distinct channel masks remembered (region weights, names)
 
 
 class BandPowerFeatures:
@@ -71,6 +72,8 @@ class BandPowerFeatures:
         key = self._masked.tobytes()
         names = self._masked_names_cache.get(key)
         if names is None:
+            if len(self._masked_names_cache) >= MAX_CACHED_MASKS:
+                self._masked_names_cache.clear()
             names = tuple(n for n, m in zip(self.channel_names, self._masked, strict=True) if m)
             self._masked_names_cache[key] = names
         return names
@@ -143,6 +146,8 @@ class BandPowerFeatures:
         key = masked.tobytes()
         weights = self._region_weights_cache.get(key)
         if weights is None:
+            if len(self._region_weights_cache) >= MAX_CACHED_MASKS:  # flapping channels
+                self._region_weights_cache.clear()
             weights = _averaging_weights(self._membership, ~masked)
             self._region_weights_cache[key] = weights
         return weights

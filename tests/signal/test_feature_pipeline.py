@@ -154,3 +154,26 @@ def _recording(data, rate, names) -> Recording:
     """A made-up recording."""
     timestamps = np.arange(data.shape[1]) / rate
     return Recording(data.astype(np.float32), rate, names, timestamps, "synthetic")
+
+
+def test_railed_openbci_recording_is_masked_and_never_gives_nan():
+    from tests.conftest import shared_file
+
+    recording = load_recording(shared_file("eeg/openbci_gui/OpenBCI_2016-02-13_Jordan_focus.txt"))
+    frames = feature_frames(recording, SPEC)
+    assert len(frames) == expected_frame_count(recording.n_samples, SPEC, recording.sample_rate)
+    assert all(np.isfinite(f.band_powers).all() and np.isfinite(f.steering).all() for f in frames)
+    masked_share = np.mean([len(f.masked_channels) for f in frames]) / recording.info.n_channels
+    print(f"railed OpenBCI file: {masked_share:.0%} of channel-windows masked")
+    assert "Ch3" in frames[len(frames) // 2].masked_channels  # sits at the ±187.5 mV rail
+    assert masked_share > 0.3
+
+
+def test_dc_offsets_of_tens_of_millivolts_mask_nothing():
+    from tests.conftest import shared_file
+
+    path = shared_file("eeg/openbci_gui/OpenBCI_GUI-v6-blinks-jawClench-alpha.txt")
+    recording = load_recording(path)
+    assert np.abs(recording.data).max() > 20_000  # the raw file does hold such offsets
+    frames = feature_frames(recording, SPEC)
+    assert frames and not any(f.masked_channels for f in frames)
