@@ -141,40 +141,36 @@ class StreamingFilter:
         ndarray, float64, shape (n_channels, n_samples)
             Filtered samples.
         """
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim != 2 or x.shape[0] != self.n_channels:
+        y = np.array(x, dtype=np.float64, order="C")  # a copy: the kernel filters in place
+        if y.ndim != 2 or y.shape[0] != self.n_channels:
             raise ConfigError(
                 f"The filter was built for {self.n_channels} channels but got an array of shape "
-                f"{x.shape}; pass (n_channels, n_samples) blocks."
+                f"{y.shape}; pass (n_channels, n_samples) blocks."
             )
-        if x.shape[1] == 0:
-            self.last_block_had_non_finite = False
-            return x.copy()
-        self.last_block_had_non_finite = not np.isfinite(x).all()
+        self.last_block_had_non_finite = y.shape[1] > 0 and not np.isfinite(y).all()
+        if y.shape[1] == 0:
+            return y
         if self.last_block_had_non_finite:
-            x = self._hold_non_finite(x)
+            self._hold_non_finite(y)
         if self._zi is None:
             # state layout (n_channels, n_sections, 2), the one SciPy's kernel works in
-            self._zi = signal.sosfilt_zi(self.sos)[None, :, :] * x[:, 0, None, None]
-        self._last_input = x[:, -1].copy()
+            self._zi = signal.sosfilt_zi(self.sos)[None, :, :] * y[:, 0, None, None]
+        self._last_input = y[:, -1].copy()
         if _sosfilt_kernel is None:
-            y, zi = signal.sosfilt(self.sos, x, axis=1, zi=self._zi.transpose(1, 0, 2))
+            y, zi = signal.sosfilt(self.sos, y, axis=1, zi=self._zi.transpose(1, 0, 2))
             self._zi = np.ascontiguousarray(zi.transpose(1, 0, 2))
             return y
-        y = np.array(x, dtype=np.float64, order="C")  # the kernel filters in place
         _sosfilt_kernel(self.sos, y, self._zi)
         return y
 
-    def _hold_non_finite(self, x: np.ndarray) -> np.ndarray:
-        """Replace each non-finite sample by the last finite one of its channel."""
-        x = x.copy()
+    def _hold_non_finite(self, x: np.ndarray) -> None:
+        """Replace, in place, each non-finite sample by the last finite one of its channel."""
         previous = self._last_input
         for col in range(x.shape[1]):  # rare path: only blocks that contain NaN/inf come here
             column = x[:, col]
             bad = ~np.isfinite(column)
             column[bad] = previous[bad]
             previous = column
-        return x
 
 
 def detect_line_frequency(data: np.ndarray, sample_rate: float) -> float | None:
