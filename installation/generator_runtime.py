@@ -1,0 +1,219 @@
+"""The exported generator run by ONNX Runtime: steering vector and noise in, painting out.
+
+The live show never imports torch; it runs ``generator.onnx`` from a model bundle with the best
+execution provider present (TensorRT, then CUDA, then CPU) and says which it took.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from installation.bundle import (
+    INPUT_FEATURES,
+    INPUT_NOISE,
+    OUTPUT_IMAGE,
+    BundleSpec,
+    resolve_bundle_paths,
+)
+from installation.errors import ConfigError, ModelError
+from installation.feature_spec import FeatureSpec
+from installation.features import BandPowerFeatures
+from installation.sources.base import StreamInfo
+
+log = logging.getLogger(__name__)
+
+PROVIDERS = {
+    "tensorrt": "TensorrtExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "cpu": "CPUExecutionProvider",
+}
+PREFERENCE = ("tensorrt", "cuda", "cpu")
+
+
+def choose_providers(requested: str = "auto") -> list[str]:
+    """ONNX Runtime providers to try, best first, among those this installation has.
+
+    Parameters
+    ----------
+    requested : {"auto", "tensorrt", "cuda", "cpu"}
+        ``"auto"`` takes every available one in the order TensorRT, CUDA, CPU; a named one is
+        tried first, with the CPU as fallback.
+
+    Returns
+    -------
+    list of str
+        Provider names for ``InferenceSession``.
+    """
+    available = set(ort.get_available_providers())
+    if requested == "auto":
+        return [PROVIDERS[k] for k in PREFERENCE if PROVIDERS[k] in available]
+    if requested not in PROVIDERS:
+        raise ConfigError(f"Unknown provider {requested!r}; use auto, tensorrt, cuda or cpu.")
+    if PROVIDERS[requested] not in available:
+        raise ConfigError(
+            f"The {requested} provider is not in this ONNX Runtime (it has "
+            f"{', '.join(sorted(available))}); install onnxruntime-gpu or use provider auto."
+        )
+    return list(dict.fromkeys([PROVIDERS[requested], PROVIDERS["cpu"]]))
+
+
+class GeneratorRuntime:
+    """An ONNX Runtime session on a model bundle's generator.
+
+    Build it with :meth:`load`.
+
+    Parameters
+    ----------
+    session : onnxruntime.InferenceSession
+        The session on ``generator.onnx``.
+    spec : BundleSpec
+        The bundle's description.
+    path : Path
+        The ONNX file (for messages).
+    """
+
+    def __init__(self, session: ort.InferenceSession, spec: BundleSpec, path: Path) -> None:
+        self.session = session
+        self.spec = spec
+        self.path = path
+        self.takes_noise = INPUT_NOISE in {i.name for i in session.get_inputs()}
+        self.provider = session.get_providers()[0]
+
+    @classmethod
+    def load(cls, path: str | Path, provider: str = "auto", threads: int | None = None):
+        """Open a bundle folder (or its ``generator.onnx``) and check the graph fits its JSON.
+
+        Parameters
+        ----------
+        path : str or Path
+            Bundle folder, ``generator.onnx`` or ``generator.json``.
+        provider : {"auto", "tensorrt", "cuda", "cpu"}
+            Execution provider preference.
+        threads : int, optional
+            Intra-op threads; all cores when None.
+
+        Returns
+        -------
+        GeneratorRuntime
+        """
+        onnx_path, json_path = resolve_bundle_paths(path)
+        if not onnx_path.is_file():
+            raise ModelError(f"The model file {onnx_path} is missing; pass --model with a folder "
+                             "made by `python -m models.export` (e.g. assets/default).")
+        spec = BundleSpec.load(json_path)
+        session = _open_session(onnx_path, choose_providers(provider), threads)
+        _check_interface(session, spec, onnx_path)
+        runtime = cls(session, spec, onnx_path)
+        log.info("generator %s runs on %s", onnx_path, runtime.provider)
+        return runtime
+
+    @property
+    def feature_spec(self) -> FeatureSpec:
+        """The feature spec the generator was trained on."""
+        return self.spec.feature_spec
+
+    @property
+    def noise_dim(self) -> int:
+        """Length of the noise input."""
+        return self.spec.noise_dim
+
+    @property
+    def provider_name(self) -> str:
+        """Short name of the provider in use: ``tensorrt``, ``cuda`` or ``cpu``."""
+        short = {v: k for k, v in PROVIDERS.items()}
+        return short.get(self.provider, self.provider)
+
+    def generate(self, steering: np.ndarray, noise: np.ndarray | None = None) -> np.ndarray:
+        """One painting.
+
+        Parameters
+        ----------
+        steering : ndarray, shape (n_features,)
+            The smoothed feature vector.
+        noise : ndarray, shape (noise_dim,), optional
+            Latent noise; zeros when None.
+
+        Returns
+        -------
+        ndarray, uint8, shape (height, width, 3)
+        """
+        feeds = {INPUT_FEATURES: np.asarray(steering, dtype=np.float32).reshape(1, -1)}
+        if self.takes_noise:
+            if noise is None:
+                noise = np.zeros(self.noise_dim, dtype=np.float32)
+            feeds[INPUT_NOISE] = np.asarray(noise, dtype=np.float32).reshape(1, -1)
+        (image,) = self.session.run([OUTPUT_IMAGE], feeds)
+        return image[0]
+
+    def warm_up(self, noise: np.ndarray | None = None) -> np.ndarray:
+        """Run the graph once (providers build their kernels on the first run); return the image."""
+        return self.generate(np.zeros(self.feature_spec.n_features, np.float32), noise)
+
+    def check_fits(self, info: StreamInfo) -> None:
+        """Raise ModelError with one sentence when the source cannot give the model's features.
+
+        Parameters
+        ----------
+        info : StreamInfo
+            What the source delivers (sample rate, channel names).
+        """
+        try:
+            BandPowerFeatures(self.feature_spec, info.channel_names, info.sample_rate)
+        except ConfigError as exc:
+            reason = str(exc).rstrip(".")
+            raise ModelError(
+                f"The model {self.path.parent} does not fit the source {info.description} "
+                f"({info.sample_rate:g} Hz): {reason}, or pass a model made for this headset."
+            ) from None
+
+
+def _open_session(onnx_path: Path, providers: list[str], threads: int | None):
+    """InferenceSession with all graph optimisations; a broken file becomes a ModelError."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = int(threads or os.cpu_count() or 1)
+    options.log_severity_level = 3  # ONNX Runtime's own warnings would flood the show's log
+    try:
+        return ort.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"The model file {onnx_path} cannot be loaded ({first_line[:160]}); "
+                         "export the model again with `python -m models.export`.") from None
+
+
+def _check_interface(session: ort.InferenceSession, spec: BundleSpec, path: Path) -> None:
+    """Raise ModelError when the graph's inputs or output differ from generator.json."""
+    inputs = {i.name: i for i in session.get_inputs()}
+    outputs = {o.name: o for o in session.get_outputs()}
+    expected = {INPUT_FEATURES: spec.feature_spec.n_features}
+    if spec.noise_dim > 0:
+        expected[INPUT_NOISE] = spec.noise_dim
+    for name, width in expected.items():
+        node = inputs.get(name)
+        if node is None or node.type != "tensor(float)" or not _last_dim_is(node.shape, width):
+            raise ModelError(f"The model {path} lacks a float32 input {name!r} of width {width} "
+                             "as generator.json says; export the model again.")
+    image = outputs.get(OUTPUT_IMAGE)
+    size = spec.resolution
+    if image is None or image.type != "tensor(uint8)" or not _is_image_shape(image.shape, size):
+        raise ModelError(f"The model {path} lacks a uint8 output {OUTPUT_IMAGE!r} of shape "
+                         f"[batch, {size}, {size}, 3]; export the model again.")
+
+
+def _last_dim_is(shape, width: int) -> bool:
+    """True when a 2-D shape's last dimension is ``width`` (or symbolic)."""
+    return len(shape) == 2 and (not isinstance(shape[1], int) or shape[1] == width)
+
+
+def _is_image_shape(shape, size: int) -> bool:
+    """True when ``shape`` is [batch, size, size, 3], symbolic dimensions allowed."""
+    if len(shape) != 4:
+        return False
+    wanted = (None, size, size, 3)
+    pairs = zip(shape, wanted, strict=True)
+    return all(w is None or not isinstance(d, int) or d == w for d, w in pairs)
