@@ -46,6 +46,8 @@ def read_openbci_text(path: Path) -> Recording:
         raise SourceError(f"Cannot read {path}: {exc.strerror}; check its permissions.") from None
     header = [line for line in lines if line.startswith("%")]
     body = [line for line in lines if line.strip() and not line.startswith("%")]
+    if not body:
+        raise SourceError(f"{path.name} holds no samples; choose a recording with EEG data in it.")
     sample_rate = _header_value(header, _RATE_LINE, float)
     if sample_rate is None:
         log.warning("%s states no sample rate; assuming %g Hz", path.name, DEFAULT_SAMPLE_RATE)

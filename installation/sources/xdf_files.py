@@ -61,6 +61,11 @@ def _first(info: dict, key: str, default: str = "") -> str:
 
 
 def _eeg_stream(path: Path, streams: list[dict]) -> dict:
+    if not streams:
+        raise SourceError(
+            f"{path.name} holds no readable XDF stream, so it may be damaged; copy or record "
+            "it again."
+        )
     numeric = [
         stream
         for stream in streams
@@ -75,7 +80,7 @@ def _eeg_stream(path: Path, streams: list[dict]) -> dict:
             for s in streams
         )
         raise SourceError(
-            f"{path.name} has no EEG stream with samples (found {found or 'no streams'}); "
+            f"{path.name} has no EEG stream with samples (found {found}); "
             "record the headset's EEG stream with LabRecorder."
         )
     return max(numeric, key=lambda stream: len(stream["time_stamps"]))
