@@ -136,7 +136,7 @@ class SteeringWorker:
             if now - self._last_sample_clock <= self.signal_timeout_s:
                 return None
             self.signal_lost = True
-            self._lost_since = now
+            self._lost_since = self._last_sample_clock  # decay from the last sample seen
             self.on_event(SourceEvent(
                 "signal_lost", "No EEG samples for over a second; check the headset."))
         if now - self._last_render_clock < self.hop_s:
