@@ -1,0 +1,226 @@
+"""The training loop: ticks of steps, statistics, and snapshots that a killed run resumes from.
+
+``run(config)`` trains from a resolved configuration (see ``train.py``). Every tick appends a
+line to ``stats.jsonl`` and TensorBoard; every ``snap`` ticks a snapshot writes the checkpoint
+(atomically), a fakes grid with fixed EEG windows and seeds, a nearest-real panel, the metrics
+and the timelapse GIF. Each tick draws its batches from a generator seeded by (seed, rank,
+tick), so a resumed run continues exactly where its last snapshot left off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+from installation.feature_spec import FeatureSpec
+from models.conditioning import FeaturePool, load_feature_pool
+from models.dataset import CropSettings, PaintingCrops, to_float
+from models.metrics import eeg_sensitivity, multiscale_swd, nearest_reals
+from models.snapshots import (
+    checkpoint_name,
+    link_latest,
+    save_atomic,
+    save_grid,
+    save_nearest_panel,
+    write_timelapse,
+)
+from models.trainer import Trainer
+
+GRID_ROWS, GRID_COLUMNS = 4, 6
+EYES_CLOSED, EYES_OPEN = "S001R02.edf", "S001R01.edf"
+
+
+def setup_distributed() -> tuple[int, int, torch.device]:
+    """Join the torchrun process group if there is one; return (rank, world size, device)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    cuda = torch.cuda.is_available()
+    device = torch.device("cuda", local) if cuda else torch.device("cpu")
+    if world > 1 and not dist.is_initialized():
+        if cuda:
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if cuda else "gloo")
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    return rank, world, device
+
+
+def tick_generator(seed: int, rank: int, tick: int) -> torch.Generator:
+    """The sampling generator of one tick on one process."""
+    return torch.Generator().manual_seed(((seed * 1_000_003 + tick) * 101 + rank) % 2**63)
+
+
+def build_trainer(config: dict, pool: FeaturePool, device: torch.device) -> Trainer:
+    """A Trainer for ``config``, its generator standardising features with the pool's stats."""
+    torch.manual_seed(config["seed"])
+    trainer = Trainer(config["G_kwargs"], config["D_kwargs"], config["train"], device)
+    trainer.set_feature_stats(pool.mean, pool.std)
+    return trainer
+
+
+def sample_batch(dataset: PaintingCrops, pool: FeaturePool, n: int, noise_dim: int,
+                 gen: torch.Generator, device: torch.device):
+    """Real crops in [-1, 1], random EEG hops and noise for one step."""
+    idx = torch.randint(len(dataset), (n,), generator=gen)
+    reals = to_float(dataset.batch(idx)).to(device)
+    features = pool.sample(n, gen).to(device)
+    noise = torch.randn(n, noise_dim, generator=gen).to(device)
+    return reals, features, noise
+
+
+def run_tick(trainer: Trainer, dataset, pool, config: dict, rank: int, world: int,
+             tick: int) -> dict:
+    """Train for one tick; return the tick's mean losses."""
+    gen = tick_generator(config["seed"], rank, tick)
+    local_batch = config["train"]["batch"] // world
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for _ in range(config["steps_per_tick"]):
+        batch = sample_batch(dataset, pool, local_batch, config["G_kwargs"]["noise_dim"], gen,
+                             trainer.device)
+        for key, value in trainer.step(*batch).items():
+            sums[key] = sums.get(key, 0.0) + value
+            counts[key] = counts.get(key, 0) + 1
+    return {k: sums[k] / counts[k] for k in sums}
+
+
+def grid_inputs(pool: FeaturePool, noise_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fixed EEG windows (one per row) and seeds (one per column) of the fakes grid."""
+    windows = pool.fixed_windows(GRID_ROWS).repeat_interleave(GRID_COLUMNS, dim=0)
+    gen = torch.Generator().manual_seed(123)
+    noise = torch.randn(GRID_COLUMNS, noise_dim, generator=gen).repeat(GRID_ROWS, 1)
+    return windows, noise
+
+
+def sensitivity_windows(pool: FeaturePool, n: int) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """Eyes-closed vs eyes-open windows when both recordings are in the pool, else pool halves."""
+    if EYES_CLOSED in pool.per_file and EYES_OPEN in pool.per_file:
+        a = FeaturePool({EYES_CLOSED: pool.per_file[EYES_CLOSED]}).fixed_windows(n)
+        b = FeaturePool({EYES_OPEN: pool.per_file[EYES_OPEN]}).fixed_windows(n)
+        return a, b, "eyes_closed_vs_open"
+    windows = pool.fixed_windows(2 * n)
+    return windows[:n], windows[n:], "pool_first_vs_second_half"
+
+
+@torch.no_grad()
+def evaluate(trainer: Trainer, dataset, pool, config: dict) -> dict:
+    """SWD between G_ema's fakes and real crops, and the EEG sensitivity."""
+    n = min(config["metric_images"], len(dataset))
+    gen = torch.Generator().manual_seed(config["seed"] + 7)
+    reals = to_float(dataset.batch(torch.randperm(len(dataset), generator=gen)[:n]))
+    features = pool.sample(n, gen)
+    noise = torch.randn(n, config["G_kwargs"]["noise_dim"], generator=gen)
+    g = trainer.G_ema
+    fakes = torch.cat([g(f.to(trainer.device), z.to(trainer.device)).cpu()
+                       for f, z in zip(features.split(16), noise.split(16), strict=True)])
+    metrics = multiscale_swd(fakes, reals, seed=config["seed"])
+    a, b, label = sensitivity_windows(pool, 8)
+    metrics.update(eeg_sensitivity(g, a.to(trainer.device), b.to(trainer.device),
+                                   noise[:8].to(trainer.device)))
+    metrics["eeg_sensitivity_pair"] = label
+    return metrics
+
+
+@torch.no_grad()
+def write_pictures(trainer: Trainer, dataset, pool, config: dict, run_dir: Path,
+                   tick: int) -> None:
+    """Fakes grid, nearest-real panel and timelapse GIF."""
+    windows, noise = grid_inputs(pool, config["G_kwargs"]["noise_dim"])
+    fakes = trainer.G_ema(windows.to(trainer.device), noise.to(trainer.device)).cpu()
+    save_grid(fakes, GRID_COLUMNS, run_dir / f"fakes-{tick:06d}.png")
+    candidates = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(5))[:2048]
+    reals = to_float(dataset.batch(candidates))
+    nearest = reals[nearest_reals(fakes[:GRID_COLUMNS], reals)]
+    save_nearest_panel(fakes[:GRID_COLUMNS], nearest, run_dir / f"nearest-{tick:06d}.png")
+    write_timelapse(run_dir, run_dir / "timelapse.gif")
+
+
+def snapshot(trainer: Trainer, dataset, pool, config: dict, run_dir: Path, tick: int) -> dict:
+    """Metrics, pictures and the checkpoint of ``tick``; return the metrics."""
+    metrics = evaluate(trainer, dataset, pool, config)
+    write_pictures(trainer, dataset, pool, config, run_dir, tick)
+    state = trainer.state_dict()
+    state.update(tick=tick, config=config, metrics=metrics,
+                 G_kwargs=config["G_kwargs"], D_kwargs=config["D_kwargs"],
+                 rng={"torch": torch.get_rng_state()})
+    save_atomic(state, run_dir / checkpoint_name(tick))
+    link_latest(run_dir / checkpoint_name(tick))
+    return metrics
+
+
+def load_data(config: dict) -> tuple[PaintingCrops, FeaturePool]:
+    """The crops and the EEG feature pool of a configuration."""
+    dataset = PaintingCrops(config["images"], CropSettings(**config["crops"]))
+    pool = load_feature_pool(config["eeg"], FeatureSpec.from_dict(config["feature_spec"]))
+    return dataset, pool
+
+
+class StatsLog:
+    """stats.jsonl + TensorBoard scalars + the tqdm line (rank 0 only)."""
+
+    def __init__(self, run_dir: Path, total_kimg: float, start_kimg: float):
+        self.jsonl = open(run_dir / "stats.jsonl", "a")  # noqa: SIM115 - closed in close()
+        self.tb = SummaryWriter(str(run_dir))
+        self.bar = tqdm(total=round(total_kimg, 3), initial=round(start_kimg, 3), unit="kimg",
+                        dynamic_ncols=True, mininterval=1.0)
+        self.last_kimg = start_kimg
+
+    def write(self, record: dict) -> None:
+        """Append one tick's record everywhere."""
+        self.jsonl.write(json.dumps(record) + "\n")
+        self.jsonl.flush()
+        step = int(round(record["kimg"] * 1000))
+        for key, value in record.items():
+            if isinstance(value, (int, float)) and key not in ("tick", "kimg"):
+                self.tb.add_scalar(key, value, step)
+        self.tb.flush()
+        self.bar.update(round(record["kimg"] - self.last_kimg, 3))
+        self.last_kimg = record["kimg"]
+        self.bar.set_postfix_str(" ".join(
+            f"{k}={record[k]:.3g}" for k in ("sec_per_kimg", "loss_G", "loss_D", "augment_p")
+            if k in record))
+
+    def close(self) -> None:
+        """Flush and close."""
+        self.bar.close()
+        self.tb.close()
+        self.jsonl.close()
+
+
+def run(config: dict, resume_state: dict | None = None) -> Path:
+    """Train according to ``config`` (resuming from ``resume_state``); return the run folder."""
+    rank, world, device = setup_distributed()
+    dataset, pool = load_data(config)
+    config = {**config, "image_count": dataset.image_count}
+    trainer = build_trainer(config, pool, device)
+    tick = 0
+    if resume_state is not None:
+        trainer.load_state_dict(resume_state)
+        torch.set_rng_state(resume_state["rng"]["torch"])
+        tick = int(resume_state["tick"])
+    run_dir = Path(config["run_dir"])
+    log = StatsLog(run_dir, config["kimg"], trainer.kimg) if rank == 0 else None
+    try:
+        while trainer.kimg < config["kimg"] - 1e-9:
+            start = time.perf_counter()
+            losses = run_tick(trainer, dataset, pool, config, rank, world, tick)
+            tick += 1
+            seconds = time.perf_counter() - start
+            record = {"tick": tick, "kimg": round(trainer.kimg, 6), **losses,
+                      "sec_per_kimg": seconds / config["tick_kimg"], "rt": trainer.ada.rt,
+                      "augment_p": trainer.ada.p, "timestamp": time.time()}
+            done = trainer.kimg >= config["kimg"] - 1e-9
+            if rank == 0 and (tick % config["snap"] == 0 or done):
+                record.update(snapshot(trainer, dataset, pool, config, run_dir, tick))
+            if log is not None:
+                log.write(record)
+    finally:
+        if log is not None:
+            log.close()
+    return run_dir

@@ -1,0 +1,233 @@
+"""Train the painting generator on the artist's paintings and EEG (StyleGAN2-ADA).
+
+    python train.py --images PAINTINGS --eeg rest.edf [--eeg more.xdf ...] --outdir runs \
+        [--cfg tiny|256|512] [--resolution R] [--kimg K] [--batch N] [--snap N] [--seed N]
+    python train.py --resume runs/00000-tiny-64px [--kimg K]
+    torchrun --nproc_per_node N train.py ...
+
+Every bad value ends in one sentence and exit code 2; ``--dry-run`` prints the resolved
+configuration as JSON and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+from pathlib import Path
+
+from installation.errors import ConfigError, run_cli
+
+RUN_DIR_PATTERN = re.compile(r"^(\d{5})-")
+DEFAULT_KIMG = {"tiny": 5.0, "256": 2000.0, "512": 5000.0}
+DEFAULT_TICK_KIMG = {"tiny": 0.2, "256": 4.0, "512": 4.0}
+
+
+def ranged(kind, low=None, high=None, low_open=False):
+    """An argparse type: ``kind`` within [low, high] (``low`` excluded when ``low_open``)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
+        too_low = low is not None and (value <= low if low_open else value < low)
+        if too_low or (high is not None and value > high) or not math.isfinite(value):
+            lo = f"> {low}" if low_open else f">= {low}"
+            bounds = " and ".join(b for b in (lo if low is not None else "",
+                                              f"<= {high}" if high is not None else "") if b)
+            raise argparse.ArgumentTypeError(f"{text} is out of range (must be {bounds})")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def power_of_two(text: str) -> int:
+    """An argparse type: a power of two from 16 to 1024."""
+    value = ranged(int, 16, 1024)(text)
+    if value & (value - 1):
+        raise argparse.ArgumentTypeError(f"{value} is not a power of two (e.g. 64, 256, 512)")
+    return value
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors become ConfigError, printed by run_cli as one line (exit 2)."""
+
+    def error(self, message: str):
+        """Raise instead of printing the usage."""
+        raise ConfigError(f"{message}; see `python train.py --help`.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with types, ranges and defaults."""
+    from models.configs import CONFIGS
+
+    p = OneLineParser(prog="python train.py", description=__doc__.split("\n")[0],
+                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--images", help="folder of paintings (JPEG, PNG, WebP)")
+    p.add_argument("--eeg", action="append", default=[], metavar="FILE",
+                   help="EEG recording (EDF, BDF, FIF, XDF, OpenBCI text, BrainFlow CSV); repeat")
+    p.add_argument("--outdir", help="folder for numbered run folders")
+    p.add_argument("--cfg", choices=sorted(CONFIGS), default="256", help="network configuration")
+    p.add_argument("--resolution", type=power_of_two, help="pixels (default: the cfg's)")
+    p.add_argument("--kimg", type=ranged(float, 0, low_open=True),
+                   help=f"thousands of images to train for (default per cfg: {DEFAULT_KIMG})")
+    p.add_argument("--batch", type=ranged(int, 2, 4096), help="total batch (default: the cfg's)")
+    p.add_argument("--tick", type=ranged(float, 0, low_open=True),
+                   help=f"kimg per tick (default per cfg: {DEFAULT_TICK_KIMG})")
+    p.add_argument("--snap", type=ranged(int, 1), help="ticks between snapshots (default: 5)")
+    p.add_argument("--seed", type=ranged(int, 0, 2**31 - 1), default=0, help="random seed")
+    p.add_argument("--gamma", type=ranged(float, 0), help="R1 weight (default: the cfg's)")
+    p.add_argument("--ada-target", type=ranged(float, 0, 1, low_open=True), default=0.6,
+                   help="ADA target for E[sign(D(real))]")
+    p.add_argument("--ada-kimg", type=ranged(float, 0, low_open=True),
+                   help="kimg for p to go 0 -> 1 at full imbalance (default: the cfg's)")
+    p.add_argument("--crops-per-image", type=ranged(int, 1, 100000), default=100,
+                   help="random crops per painting")
+    p.add_argument("--crop-min", type=ranged(float, 0, 1, low_open=True), default=0.5,
+                   help="smallest crop side, as a fraction of the painting's short side")
+    p.add_argument("--crop-max", type=ranged(float, 0, 1, low_open=True), default=1.0,
+                   help="largest crop side, as a fraction of the painting's short side")
+    p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
+                   help="mirror half of the crops (hurts asymmetric content)")
+    p.add_argument("--metric-images", type=ranged(int, 2, 50000), default=64,
+                   help="fakes and reals compared by SWD at each snapshot")
+    p.add_argument("--threads", type=ranged(int, 0, 256), default=0,
+                   help="torch CPU threads per process (0: torch's default)")
+    p.add_argument("--resume", metavar="RUN", help="run folder (or checkpoint) to continue")
+    p.add_argument("--inception", metavar="PATH", help="Inception weights for FID/KID")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    return p
+
+
+def next_run_dir(outdir: Path, cfg: str, resolution: int) -> Path:
+    """``outdir/NNNNN-cfg-Rpx`` with the next free number."""
+    ids = [int(m.group(1)) for p in outdir.glob("*") if (m := RUN_DIR_PATTERN.match(p.name))]
+    return outdir / f"{max(ids, default=-1) + 1:05d}-{cfg}-{resolution}px"
+
+
+def check_new_run(args) -> None:
+    """The options a new run needs, each checked where it enters."""
+    if not args.images or not args.eeg or not args.outdir:
+        raise ConfigError("A new run needs --images DIR, --eeg FILE and --outdir DIR (or "
+                          "--resume RUN to continue one).")
+    if not Path(args.images).is_dir():
+        raise ConfigError(f"The image folder {args.images} does not exist; pass --images with a "
+                          "folder of paintings.")
+    for eeg in args.eeg:
+        if not Path(eeg).is_file():
+            raise ConfigError(f"The EEG recording {eeg} does not exist; check the --eeg path.")
+    if args.crop_min > args.crop_max:
+        raise ConfigError(f"--crop-min {args.crop_min} is larger than --crop-max "
+                          f"{args.crop_max}; swap them.")
+
+
+def resolve_config(args, world: int = 1) -> dict:
+    """The full configuration of a new run from the parsed options."""
+    from installation.feature_spec import FeatureSpec
+    from models.configs import CONFIGS
+
+    cfg = CONFIGS[args.cfg]
+    resolution = args.resolution or cfg.resolution
+    batch = args.batch or cfg.batch
+    if batch % world:
+        raise ConfigError(f"--batch {batch} does not split over {world} processes; use a "
+                          f"multiple of {world}.")
+    tick_kimg = args.tick or DEFAULT_TICK_KIMG[args.cfg]
+    steps_per_tick = max(1, round(tick_kimg * 1000 / batch))
+    spec = FeatureSpec()
+    return {
+        "command": " ".join(["python train.py", *sys.argv[1:]]),
+        "images": str(Path(args.images).resolve()),
+        "eeg": [str(Path(e).resolve()) for e in args.eeg],
+        "outdir": str(Path(args.outdir).resolve()),
+        "run_dir": str(next_run_dir(Path(args.outdir).resolve(), args.cfg, resolution)),
+        "cfg": args.cfg, "resolution": resolution, "batch": batch, "seed": args.seed,
+        "kimg": args.kimg or DEFAULT_KIMG[args.cfg],
+        "tick_kimg": steps_per_tick * batch / 1000, "steps_per_tick": steps_per_tick,
+        "snap": args.snap or 5, "metric_images": args.metric_images, "world_size": world,
+        "crops": {"resolution": resolution, "crops_per_image": args.crops_per_image,
+                  "min_fraction": args.crop_min, "max_fraction": args.crop_max,
+                  "mirror": args.mirror, "seed": args.seed},
+        "feature_spec": spec.to_dict(),
+        "G_kwargs": {"n_features": spec.n_features, "noise_dim": cfg.noise_dim,
+                     "resolution": resolution, "channels": dict(cfg.g_channels),
+                     "w_dim": cfg.w_dim, "mapping_layers": cfg.mapping_layers},
+        "D_kwargs": {"resolution": resolution, "channels": dict(cfg.d_channels)},
+        "train": {"batch": batch, "lr": cfg.lr, "ema_kimg": cfg.ema_kimg,
+                  "r1_gamma": (args.gamma if args.gamma is not None
+                               else cfg.r1_gamma * (resolution / cfg.resolution) ** 2),
+                  "ada_target": args.ada_target, "ada_kimg": args.ada_kimg or cfg.ada_kimg,
+                  "pl_weight": cfg.pl_weight},
+    }
+
+
+def resume_config(args) -> tuple[dict, dict]:
+    """(config, checkpoint) of the run to continue; --kimg and --snap may change."""
+    from models.export import load_checkpoint
+    from models.snapshots import latest_checkpoint
+
+    path = latest_checkpoint(args.resume)
+    state = load_checkpoint(path)
+    config = dict(state["config"])
+    config["run_dir"] = str(path.parent.resolve())
+    if args.kimg is not None:
+        config["kimg"] = args.kimg
+    if args.snap is not None:
+        config["snap"] = args.snap
+    return config, state
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, resolve and train; see ``--help``."""
+    args = build_parser().parse_args(argv)
+    from models.metrics import check_inception
+
+    check_inception(args.inception)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if args.resume:
+        config, state = resume_config(args)
+    else:
+        check_new_run(args)
+        config, state = resolve_config(args, world), None
+    if args.dry_run:
+        print(json.dumps(config, indent=2))
+        return 0
+    return train(config, state, args.threads)
+
+
+def train(config: dict, state: dict | None, threads: int) -> int:
+    """Create the run folder (rank 0) and run the training loop."""
+    import torch
+
+    from models.training_loop import run, setup_distributed
+
+    if threads:
+        torch.set_num_threads(threads)
+    rank, world, _ = setup_distributed()
+    if state is None:
+        config = agree_on_run_dir(config, rank, world)
+    run_dir = Path(config["run_dir"])
+    if rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "training_options.json").write_text(json.dumps(config, indent=2) + "\n")
+        print(f"run folder: {run_dir}", flush=True)
+    run(config, state)
+    return 0
+
+
+def agree_on_run_dir(config: dict, rank: int, world: int) -> dict:
+    """Give every process rank 0's choice of run folder."""
+    if world > 1:
+        import torch.distributed as dist
+
+        box = [config["run_dir"] if rank == 0 else None]
+        dist.broadcast_object_list(box, src=0)
+        config = {**config, "run_dir": box[0]}
+    return config
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
