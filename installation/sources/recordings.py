@@ -28,7 +28,7 @@ _TEXT_EXTENSIONS = (".txt", ".csv", ".tsv")
 _SNIFF_BYTES = 4096
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays have no single truth value to compare
 class Recording:
     """EEG loaded from a file.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 import pytest
 
@@ -189,3 +191,40 @@ def test_corrupt_xdf(tmp_path):
     damaged.write_bytes(b"XDF:" + bytes(range(256)) * 4)
     with pytest.raises(SourceError, match="no readable XDF stream"):
         load_recording(damaged)
+
+
+def test_xdf_without_an_eeg_stream_with_samples(tmp_path):
+    """Markers with samples and an EEG stream that recorded nothing: no EEG to play."""
+    path = tmp_path / "markers_only.xdf"
+    path.write_bytes(
+        b"XDF:"
+        + _xdf_chunk(1, b"<?xml version='1.0'?><info><version>1.0</version></info>")
+        + _xdf_stream_header(1, "Markers", "Markers", "string", 1, 0)
+        + _xdf_stream_header(2, "amp", "EEG", "float32", 4, 250)
+        + _xdf_marker_samples(1, ["start", "stop"])
+    )
+    with pytest.raises(SourceError, match=r"no EEG stream with samples .*amp \(EEG, 0 samples\)"):
+        load_recording(path)
+
+
+def _xdf_chunk(tag: int, payload: bytes) -> bytes:
+    """One XDF chunk: 4-byte length (counting the tag), 2-byte tag, content."""
+    body = struct.pack("<H", tag) + payload
+    return b"\x04" + struct.pack("<I", len(body)) + body
+
+
+def _xdf_stream_header(stream_id: int, name: str, kind: str, fmt: str, n: int, rate: float):
+    xml = (
+        f"<?xml version='1.0'?><info><name>{name}</name><type>{kind}</type>"
+        f"<channel_count>{n}</channel_count><nominal_srate>{rate}</nominal_srate>"
+        f"<channel_format>{fmt}</channel_format></info>"
+    )
+    return _xdf_chunk(2, struct.pack("<I", stream_id) + xml.encode())
+
+
+def _xdf_marker_samples(stream_id: int, texts: list[str]) -> bytes:
+    payload = struct.pack("<I", stream_id) + b"\x04" + struct.pack("<I", len(texts))
+    for i, text in enumerate(texts):
+        payload += b"\x08" + struct.pack("<d", 1.0 + i) + b"\x01" + bytes([len(text)])
+        payload += text.encode()
+    return _xdf_chunk(3, payload)
