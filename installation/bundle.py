@@ -1,6 +1,8 @@
-"""The model bundle's description (``generator.json``), written by ``models.export`` and read by
-the show. It makes the bundle self-describing: the feature spec the generator was trained on, the
-ONNX graph's inputs and outputs, the resolution, and where the model came from.
+"""The model bundle's description (``generator.json``).
+
+Written by ``models.export`` and read by the show, it makes the bundle self-describing: the
+feature spec the generator was trained on, the ONNX graph's inputs and outputs, the resolution,
+and where the model came from.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""The feature specification: what a feature vector means, shared by the show, calibration,
-training and the model bundle (``generator.json``), so the generator is fed what it learned from.
+"""The feature specification: what a feature vector means.
+
+It is shared by the show, calibration, training and the model bundle (``generator.json``), so the
+generator is fed exactly what it learned from.
 """
 
 from __future__ import annotations
