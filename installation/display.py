@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import numpy as np  # noqa: E402
-import pygame  # noqa: E402
+
+with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns on import
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+    import pygame
 
 from installation.blending import KeyframeBlender  # noqa: E402
 from installation.errors import ConfigError  # noqa: E402

@@ -8,11 +8,15 @@ from __future__ import annotations
 import csv
 import os
 import time
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import numpy as np  # noqa: E402
-import pygame  # noqa: E402
+
+with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns on import
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+    import pygame
 
 from installation.blending import KeyframeBlender  # noqa: E402
 from installation.errors import ConfigError  # noqa: E402
@@ -48,7 +52,7 @@ class FrameWriter:
         except OSError as exc:
             raise ConfigError(f"Cannot write frames into {self.out_dir} ({exc.strerror}); "
                               "pass a writable --frames-out folder.") from None
-        self._csv = csv.writer(self._file)
+        self._csv = csv.writer(self._file, lineterminator="\n")
         self._csv.writerow(COLUMNS)
         self._file.flush()
         self.frame_every = int(frame_every)

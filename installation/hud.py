@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from collections import deque
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-import pygame  # noqa: E402  (the prompt setting must come first)
+with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns on import
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+    import pygame
 
 from installation.sources.base import SourceEvent  # noqa: E402
 

@@ -1,0 +1,260 @@
+"""Wiring of the live show: source → ring buffer → steering → display or headless frames.
+
+Live (``speed="realtime"``): a :class:`SourceThread` fills a :class:`RingBuffer`, a
+:class:`SteeringThread` turns it into keyframes, and the main thread runs the window (or the
+headless writer) at the refresh rate, taking the newest keyframe whenever there is one.
+
+Offline (``speed="max"``, files only): no threads; the recording is read hop by hop, every hop
+is painted, and display frames are written at a virtual refresh rate in EEG time, so the
+recording renders exactly as it would have live.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from installation.config import ShowOptions, load_profile
+from installation.display import DisplayLoop
+from installation.drift import LatentDrift
+from installation.errors import ConfigError
+from installation.feature_pipeline import FeatureExtractor
+from installation.features import FeatureNormaliser
+from installation.generator_runtime import GeneratorRuntime
+from installation.headless import FrameWriter, HeadlessLoop
+from installation.hud import ShowStatus
+from installation.ring_buffer import RingBuffer
+from installation.sources import open_source
+from installation.sources.base import EndOfStream, SourceThread, StreamInfo
+from installation.steering import LatestSlot, SteeringThread, SteeringWorker
+
+log = logging.getLogger(__name__)
+
+RING_SECONDS = 30.0
+
+
+@dataclass
+class ShowSummary:
+    """What a run of the show did, for the closing message and the demo's figures."""
+
+    frames: int = 0
+    keyframes: int = 0
+    wall_s: float = 0.0
+    eeg_s: float = 0.0
+    provider: str = ""
+    source: str = ""
+    frames_out: Path | None = None
+    pngs: int = 0
+    snapshots: list[Path] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        """Frames per wall-clock second."""
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def keyframes_per_s(self) -> float:
+        """Generated paintings per wall-clock second."""
+        return self.keyframes / self.wall_s if self.wall_s > 0 else 0.0
+
+    def describe(self) -> str:
+        """A few lines for the terminal."""
+        lines = [f"{self.frames} frames in {self.wall_s:.1f} s ({self.fps:.1f} fps), "
+                 f"{self.keyframes} keyframes ({self.keyframes_per_s:.1f}/s) on {self.provider}; "
+                 f"source: {self.source}"]
+        if self.frames_out is not None:
+            lines.append(f"frames: {self.frames_out / 'frames.csv'} and {self.pngs} PNGs in "
+                         f"{self.frames_out} (EEG up to {self.eeg_s:.2f} s)")
+        lines += [f"snapshot: {p}" for p in self.snapshots]
+        return "\n".join(lines)
+
+
+@dataclass
+class _Show:
+    """The parts every mode needs, built and checked before anything runs."""
+
+    runtime: GeneratorRuntime
+    source: object
+    info: StreamInfo
+    extractor: FeatureExtractor
+    drift: LatentDrift
+    status: ShowStatus
+
+
+def run_show(options: ShowOptions) -> ShowSummary:
+    """Run the show until quit, the duration, the end of the file or Ctrl-C.
+
+    Parameters
+    ----------
+    options : ShowOptions
+        Validated options.
+
+    Returns
+    -------
+    ShowSummary
+    """
+    runtime = GeneratorRuntime.load(options.model, options.provider, options.threads)
+    profile = load_profile(options.profile) if options.profile else None
+    source = open_source(options.source, speed=options.speed)
+    info = source.open()
+    try:
+        show = _prepare(options, runtime, source, info, profile)
+        log.info("source: %s; generator on %s", info.description, runtime.provider_name)
+        if options.speed == "max":
+            return _render_offline(options, show)
+        return _run_live(options, show)
+    finally:
+        source.close()
+
+
+def _prepare(options, runtime, source, info, profile) -> _Show:
+    """Check the model and profile fit the source and build the feature extractor."""
+    runtime.check_fits(info)
+    normaliser, bad_channels = None, ()
+    if profile is not None:
+        _check_profile_fits(profile, info, options.profile)
+        normaliser = FeatureNormaliser.from_profile(profile)
+        bad_channels = tuple(profile.get("bad_channels", ()))
+    extractor = FeatureExtractor(runtime.feature_spec, info, normaliser, bad_channels)
+    drift = LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
+    status = ShowStatus(info.description, runtime.provider_name)
+    return _Show(runtime, source, info, extractor, drift, status)
+
+
+def _check_profile_fits(profile: dict, info: StreamInfo, path) -> None:
+    """Refuse a profile recorded from other channels or at another sample rate."""
+    names = profile.get("channel_names")
+    if names is not None and {n.upper() for n in names} != {n.upper() for n in info.channel_names}:
+        raise ConfigError(f"The calibration profile {path} was made with channels "
+                          f"{', '.join(names)}, but the source has "
+                          f"{', '.join(info.channel_names)}; calibrate with this headset.")
+    rate = profile.get("sample_rate")
+    if rate is not None and not math.isclose(float(rate), info.sample_rate, rel_tol=1e-6):
+        raise ConfigError(f"The calibration profile {path} was made at {rate} Hz, but the "
+                          f"source runs at {info.sample_rate:g} Hz; calibrate with this headset.")
+
+
+def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
+    """Read a file hop by hop, paint every hop, write frames at a virtual refresh rate."""
+    extractor, rate = show.extractor, show.info.sample_rate
+    hop_s = extractor.hop / rate
+    ring = RingBuffer(show.info.n_channels, 4 * extractor.window)
+    eeg_clock = [0.0]
+    worker = SteeringWorker(ring, extractor, show.runtime, show.drift, show.status.note,
+                            clock=lambda: eeg_clock[0])
+    writer = FrameWriter(options.frames_out, options.frame_every)
+    loop = HeadlessLoop(writer)
+    summary = ShowSummary(provider=show.runtime.provider_name, source=show.info.description,
+                          frames_out=writer.out_dir)
+    started = time.perf_counter()
+    next_frame = None  # index of the next virtual display frame
+    try:
+        while True:
+            try:
+                chunk = show.source.read(extractor.hop)
+            except EndOfStream:
+                break
+            if chunk is None or chunk.n_samples == 0:
+                break  # a file at max speed returns samples until it ends
+            ring.push(chunk)
+            eeg_clock[0] = float(chunk.timestamps[-1])
+            keyframe = worker.step()
+            if keyframe is None:
+                continue
+            loop.take(keyframe, keyframe.eeg_time)
+            if next_frame is None:
+                next_frame = math.floor(keyframe.eeg_time * options.fps) + 1
+            # frames in (this keyframe, the next one]: the fade the live display would show
+            while next_frame / options.fps <= keyframe.eeg_time + hop_s + 1e-9:
+                loop.step(next_frame / options.fps)
+                next_frame += 1
+            summary.eeg_s = keyframe.eeg_time
+            if options.duration is not None and keyframe.eeg_time >= options.duration:
+                break
+    finally:
+        writer.close()
+    summary.frames, summary.keyframes, summary.pngs = writer.frames, loop.keyframes, writer.pngs
+    summary.wall_s = time.perf_counter() - started
+    return summary
+
+
+def _run_live(options: ShowOptions, show: _Show) -> ShowSummary:
+    """Source and steering threads feeding the window or the headless writer."""
+    info = show.info
+    ring = RingBuffer(info.n_channels, int(RING_SECONDS * info.sample_rate))
+    slot = LatestSlot()
+    worker = SteeringWorker(ring, show.extractor, show.runtime, show.drift, show.status.note)
+    first_image = show.runtime.warm_up(show.drift.current)  # before the window opens
+    source_thread = SourceThread(show.source, ring.push, show.status.note)
+    steering_thread = SteeringThread(worker, slot, show.status.note)
+    summary = ShowSummary(provider=show.runtime.provider_name, source=info.description)
+    source_thread.start()
+    steering_thread.start()
+    try:
+        if options.headless:
+            _live_headless(options, show.status, slot, summary)
+        else:
+            _live_window(options, show.status, slot, first_image, summary)
+    finally:
+        steering_thread.stop()
+        source_thread.stop()
+    return summary
+
+
+def _live_window(options, status, slot, first_image, summary: ShowSummary) -> None:
+    """The pygame window in the main thread until Esc/Q, the duration or the end of a file."""
+    display = DisplayLoop(slot.take, status, options.fullscreen, options.display, options.fps,
+                          snapshot_dir=options.snapshots)
+    display.show_first(first_image)
+    display.open()
+    started = time.perf_counter()
+    try:
+        while display.step():
+            if _should_stop(options, status, started):
+                break
+    finally:
+        display.close()
+        summary.wall_s = time.perf_counter() - started
+        summary.frames, summary.keyframes = display.frames, display.keyframes
+        summary.snapshots = list(display.snapshots)
+        if display.keyframe is not None:
+            summary.eeg_s = display.keyframe.eeg_time
+
+
+def _live_headless(options, status, slot, summary: ShowSummary) -> None:
+    """Frames written at the refresh rate, paced by the wall clock, never waiting for keyframes."""
+    writer = FrameWriter(options.frames_out, options.frame_every)
+    loop = HeadlessLoop(writer)
+    period = 1.0 / options.fps
+    started = time.perf_counter()
+    due, first_frame = started, None
+    try:
+        while not _should_stop(options, status, started):
+            now = time.perf_counter() - started
+            keyframe = slot.take()
+            if keyframe is not None:
+                loop.take(keyframe, now)
+                status.saw_signal()
+            if loop.step(now) and first_frame is None:
+                first_frame = time.perf_counter()
+            due = max(due + period, time.perf_counter() - period)  # never race to catch up
+            time.sleep(max(0.0, due - time.perf_counter()))
+    finally:
+        writer.close()
+        # rates count from the first frame written (the first window takes a second to fill)
+        summary.wall_s = time.perf_counter() - (first_frame or started)
+        summary.frames, summary.keyframes, summary.pngs = (writer.frames, loop.keyframes,
+                                                           writer.pngs)
+        summary.frames_out = writer.out_dir
+        if loop.keyframe is not None:
+            summary.eeg_s = loop.keyframe.eeg_time
+
+
+def _should_stop(options: ShowOptions, status: ShowStatus, started: float) -> bool:
+    """The duration is up or a file source has ended."""
+    if status.ended:
+        return True
+    return options.duration is not None and time.perf_counter() - started >= options.duration

@@ -1,0 +1,71 @@
+"""``python -m installation``: the live show's command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from installation.config import PROVIDERS, SPEEDS, resolve_options
+from installation.errors import run_cli
+
+DESCRIPTION = "Live EEG-to-painting show: EEG steers a generator trained on paintings."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; every option defaults to "not given" so a config file can fill it."""
+    p = argparse.ArgumentParser(prog="python -m installation", description=DESCRIPTION,
+                                argument_default=argparse.SUPPRESS)
+    p.add_argument("--source", help="synthetic (default), brainflow:BOARD[,key=value...], "
+                   "lsl:NAME, lsl:type=EEG or file:PATH")
+    p.add_argument("--model", help="model bundle folder or generator.onnx "
+                   "(default: the bundled assets/default)")
+    p.add_argument("--profile", help="calibration profile.json to normalise the features")
+    screen = p.add_mutually_exclusive_group()
+    screen.add_argument("--fullscreen", dest="fullscreen", action="store_true",
+                        help="fill the screen")
+    screen.add_argument("--windowed", dest="fullscreen", action="store_false",
+                        help="show in a window (default)")
+    p.add_argument("--display", type=int, help="screen index to open on (default 0)")
+    p.add_argument("--headless", action="store_true",
+                   help="no window: write frames.csv and PNGs into --frames-out")
+    p.add_argument("--frames-out", dest="frames_out", help="folder for headless frames "
+                   "(default ./frames)")
+    p.add_argument("--frame-every", dest="frame_every", type=int,
+                   help="save a PNG every N frames in headless mode (default 60, 0: none)")
+    p.add_argument("--duration", type=float, help="seconds to run (EEG seconds at --speed max)")
+    p.add_argument("--speed", choices=SPEEDS, help="realtime (default) or max: render a file "
+                   "offline, hop by hop")
+    p.add_argument("--record", help="folder to record raw EEG and keyframes into (not yet)")
+    p.add_argument("--config", help="TOML file whose keys are these options with underscores")
+    p.add_argument("--fps", type=float, help="display refresh rate (default 60)")
+    p.add_argument("--provider", choices=PROVIDERS, help="ONNX Runtime provider (default auto: "
+                   "TensorRT, then CUDA, then CPU)")
+    p.add_argument("--threads", type=int, help="ONNX Runtime threads (default: all cores)")
+    p.add_argument("--snapshots", help="folder for S-key snapshots (default ./snapshots)")
+    p.add_argument("--seed", type=int, help="seed of the latent drift (default 0)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    return p
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Log to stderr, one short line per message."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(levelname).1s %(name)s: %(message)s")
+
+
+def show_main(argv: list[str] | None) -> int:
+    """Parse, resolve options, run the show and print what it did."""
+    from installation.app import run_show  # the app pulls in pygame and onnxruntime
+
+    given = vars(build_parser().parse_args(argv))
+    config_path = given.pop("config", None)
+    configure_logging(given.pop("verbose", False))
+    options = resolve_options(given, config_path)
+    summary = run_show(options)
+    print(summary.describe())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: exit code 0, or 2 with one sentence for a user error."""
+    return run_cli(show_main, argv)

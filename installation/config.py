@@ -1,0 +1,209 @@
+"""The show's options: defaults, a TOML config file, the command line (which wins), checked.
+
+Every key of the config file is a command-line option with underscores (``frames_out``,
+``frame_every``); a wrong type, an unknown key or an impossible value is a ConfigError sentence.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from installation.errors import ConfigError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = None
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "assets" / "default"
+SPEEDS = ("realtime", "max")
+PROVIDERS = ("auto", "tensorrt", "cuda", "cpu")
+
+
+@dataclass(frozen=True)
+class ShowOptions:
+    """Everything the show can be told.
+
+    Attributes
+    ----------
+    source : str
+        Source spec (``synthetic``, ``brainflow:...``, ``lsl:...``, ``file:PATH``).
+    model : str
+        Model bundle folder or its ``generator.onnx``.
+    profile : str or None
+        Calibration ``profile.json`` for the feature normaliser.
+    fullscreen : bool
+        Fullscreen instead of a window.
+    display : int
+        Screen index for the window.
+    headless : bool
+        No window: write frames into ``frames_out``.
+    frames_out : str
+        Folder for ``frames.csv`` and PNGs in headless mode.
+    frame_every : int
+        A PNG every this many frames in headless mode (0: none).
+    duration : float or None
+        Seconds to run (EEG seconds at ``speed="max"``); None runs until quit or end of file.
+    speed : {"realtime", "max"}
+        ``max`` renders a file offline, hop by hop.
+    record : str or None
+        Folder to record into (not supported yet).
+    fps : float
+        Display refresh rate (virtual refresh rate at ``speed="max"``).
+    provider : {"auto", "tensorrt", "cuda", "cpu"}
+        ONNX Runtime execution provider.
+    threads : int or None
+        ONNX Runtime intra-op threads (all cores when None).
+    snapshots : str
+        Folder for S-key snapshots.
+    drift_speed : float
+        Latent key points passed per second.
+    seed : int
+        Seed of the latent drift.
+    """
+
+    source: str = "synthetic"
+    model: str = str(DEFAULT_MODEL)
+    profile: str | None = None
+    fullscreen: bool = False
+    display: int = 0
+    headless: bool = False
+    frames_out: str = "frames"
+    frame_every: int = 60
+    duration: float | None = None
+    speed: str = "realtime"
+    record: str | None = None
+    fps: float = 60.0
+    provider: str = "auto"
+    threads: int | None = None
+    snapshots: str = "snapshots"
+    drift_speed: float = 0.1
+    seed: int = 0
+
+
+# The type each option's value must have; float options accept integers too.
+_KINDS = {
+    "source": str, "model": str, "profile": str, "fullscreen": bool, "display": int,
+    "headless": bool, "frames_out": str, "frame_every": int, "duration": float, "speed": str,
+    "record": str, "fps": float, "provider": str, "threads": int, "snapshots": str,
+    "drift_speed": float, "seed": int,
+}
+_KIND_WORDS = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
+
+
+def option_names() -> list[str]:
+    """Names of all options (config-file keys)."""
+    return [f.name for f in fields(ShowOptions)]
+
+
+def read_config_file(path: str | Path) -> dict:
+    """Read a TOML config file into a dict of checked option values.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file.
+
+    Returns
+    -------
+    dict
+        Option name to value, types checked.
+    """
+    path = Path(path)
+    if tomllib is None:
+        raise ConfigError("Config files need Python 3.11 or newer (tomllib); pass the options "
+                          "on the command line instead.")
+    try:
+        with open(path, "rb") as f:
+            table = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"The config file {path} does not exist; check the path.") from None
+    except OSError as exc:
+        raise ConfigError(f"The config file {path} cannot be read ({exc.strerror}).") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The config file {path} is not valid TOML ({exc}); fix it.") from None
+    return {key: _checked_value(key, value, path) for key, value in table.items()}
+
+
+def _checked_value(key: str, value, source: Path | str):
+    """``value`` if it has the option's type; a ConfigError sentence otherwise."""
+    kind = _KINDS.get(key)
+    if kind is None:
+        raise ConfigError(f"Unknown key {key!r} in {source}; valid keys are "
+                          f"{', '.join(option_names())}.")
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        ok, value = True, float(value)
+    if not ok:
+        raise ConfigError(f"{key!r} in {source} must be {_KIND_WORDS[kind]}, got {value!r}.")
+    return value
+
+
+def resolve_options(command_line: dict, config_path: str | None = None) -> ShowOptions:
+    """Defaults, then the config file, then the options given on the command line.
+
+    Parameters
+    ----------
+    command_line : dict
+        Options given on the command line (absent ones left out).
+    config_path : str, optional
+        A TOML config file.
+
+    Returns
+    -------
+    ShowOptions
+        Checked by :func:`validate`.
+    """
+    values = read_config_file(config_path) if config_path else {}
+    values.update(command_line)
+    return validate(replace(ShowOptions(), **values))
+
+
+def validate(options: ShowOptions) -> ShowOptions:
+    """Return ``options`` if they make sense together; a ConfigError sentence otherwise."""
+    if options.duration is not None and not options.duration > 0:
+        raise ConfigError(f"The duration must be a positive number of seconds, got "
+                          f"{options.duration}.")
+    if options.frame_every < 0:
+        raise ConfigError(f"frame_every must be 0 (no PNGs) or more, got {options.frame_every}.")
+    if options.display < 0:
+        raise ConfigError(f"The display index must be 0 or more, got {options.display}.")
+    if not 0 < options.fps <= 1000:
+        raise ConfigError(f"The frame rate must be between 0 and 1000 fps, got {options.fps}.")
+    if options.threads is not None and options.threads < 1:
+        raise ConfigError(f"threads must be at least 1, got {options.threads}.")
+    if options.drift_speed < 0:
+        raise ConfigError(f"drift_speed must not be negative, got {options.drift_speed}.")
+    if options.speed not in SPEEDS:
+        raise ConfigError(f"Unknown speed {options.speed!r}; use realtime or max.")
+    if options.provider not in PROVIDERS:
+        raise ConfigError(f"Unknown provider {options.provider!r}; use {', '.join(PROVIDERS)}.")
+    if options.speed == "max" and not options.source.strip().lower().startswith("file:"):
+        raise ConfigError("--speed max plays recording files only; use --source file:PATH or "
+                          "--speed realtime.")
+    if options.speed == "max" and not options.headless:
+        raise ConfigError("--speed max renders a recording offline; add --headless "
+                          "--frames-out DIR.")
+    if options.record is not None:
+        raise ConfigError("--record is not supported yet; leave it out (recording comes with "
+                          "a later version).")
+    return options
+
+
+def load_profile(path: str | Path) -> dict:
+    """Read a calibration ``profile.json``; a ConfigError sentence when it is unusable."""
+    path = Path(path)
+    try:
+        profile = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"The calibration profile {path} does not exist; run "
+                          "`python -m calibration` or leave --profile out.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"The calibration profile {path} is not valid JSON ({exc}); run "
+                          "calibration again.") from None
+    if not isinstance(profile, dict):
+        raise ConfigError(f"The calibration profile {path} is not a JSON object; run "
+                          "calibration again.")
+    return profile
