@@ -186,6 +186,9 @@ class DisplayLoop:
             self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN, display=self.display)
         else:
             self.screen = pygame.display.set_mode(self.window_size, 0, display=self.display)
+            if self.screen.get_size() != self.window_size:
+                # SDL 2 leaves fullscreen at the desktop size first; asking again resizes.
+                self.screen = pygame.display.set_mode(self.window_size, 0, display=self.display)
         pygame.mouse.set_visible(not self.fullscreen)
         self._scaled_cache = None
 

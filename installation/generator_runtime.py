@@ -101,6 +101,9 @@ class GeneratorRuntime:
         -------
         GeneratorRuntime
         """
+        if not Path(path).exists():
+            raise ModelError(f"The model {path} is missing; pass --model with a bundle folder "
+                             "made by `python -m models.export` (e.g. assets/default).")
         onnx_path, json_path = resolve_bundle_paths(path)
         if not onnx_path.is_file():
             raise ModelError(f"The model file {onnx_path} is missing; pass --model with a folder "

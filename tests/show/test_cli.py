@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from installation.config import ShowOptions, resolve_options
+from installation.errors import ConfigError
+from installation.feature_spec import FeatureSpec
+from tests.show.tiny_bundle import write_tiny_bundle
+
+REPO = Path(__file__).resolve().parents[2]
+HIGH_BANDS = FeatureSpec(bands=(("alpha", 8.0, 13.0), ("high_gamma", 60.0, 100.0)))
+
+
+def run_show(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
+    return subprocess.run([sys.executable, "-m", "installation", *map(str, args)], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def read_frames(folder: Path) -> list[dict]:
+    with open(folder / "frames.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def assert_one_sentence_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ")
+    for word in words:
+        assert word in last
+
+
+def test_max_speed_renders_the_whole_recording(eyes_closed_edf, tmp_path):
+    bundle = write_tiny_bundle(tmp_path / "tiny")
+    out = tmp_path / "frames"
+    result = run_show("--source", f"file:{eyes_closed_edf}", "--model", bundle, "--headless",
+                      "--speed", "max", "--frames-out", out, "--frame-every", "600")
+    assert result.returncode == 0, result.stderr
+    rows = read_frames(out)
+    eeg = [float(r["eeg_time"]) for r in rows]
+    assert 0.95 <= eeg[0] <= 1.05  # the first full window
+    assert 59.0 <= eeg[-1] <= 61.5  # the recording lasts about 61 s
+    assert eeg == sorted(eeg)
+    assert [int(r["frame"]) for r in rows] == list(range(len(rows)))
+    times = [float(r["time_s"]) for r in rows]
+    assert len(rows) == pytest.approx(60 * (times[-1] - times[0]) + 1, abs=2)  # 60 fps virtual
+    keyframes = sum(int(r["keyframe"]) for r in rows)
+    assert keyframes == pytest.approx(len(rows) / 4, rel=0.1)  # 15 hops/s, 60 frames/s
+    pngs = sorted(out.glob("frame-*.png"))
+    assert len(pngs) == (len(rows) + 599) // 600
+    assert "frames.csv" in result.stdout
+
+
+def test_live_synthetic_board_headless(tmp_path):
+    bundle = write_tiny_bundle(tmp_path / "tiny")
+    out = tmp_path / "live"
+    result = run_show("--source", "synthetic", "--model", bundle, "--headless", "--duration",
+                      "3", "--frames-out", out, "--frame-every", "30")
+    assert result.returncode == 0, result.stderr
+    rows = read_frames(out)
+    assert len(rows) > 30
+    assert sum(int(r["keyframe"]) for r in rows) >= 5
+    assert all(float(r["latency_ms"]) >= 0 for r in rows)
+    assert list(out.glob("frame-*.png"))
+    assert "BrainFlow" in result.stdout
+
+
+def test_corrupt_onnx_exits_2_with_one_sentence(tmp_path):
+    bundle = write_tiny_bundle(tmp_path / "tiny")
+    (bundle / "generator.onnx").write_bytes(b"\x00garbage" * 50)
+    assert_one_sentence_error(run_show("--model", bundle, "--headless", "--duration", "1"),
+                              "cannot be loaded")
+
+
+def test_missing_model_exits_2_with_one_sentence(tmp_path):
+    assert_one_sentence_error(run_show("--model", tmp_path / "nothing", "--headless"),
+                              "is missing")
+
+
+def test_model_that_does_not_fit_the_source(eyes_closed_edf, tmp_path):
+    bundle = write_tiny_bundle(tmp_path / "high", HIGH_BANDS)
+    result = run_show("--source", f"file:{eyes_closed_edf}", "--model", bundle, "--headless",
+                      "--speed", "max", "--frames-out", tmp_path / "out")
+    assert_one_sentence_error(result, "does not fit the source", "Nyquist")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--duration", "-3", "--headless"], ["duration must be a positive"]),
+    (["--frame-every", "-1", "--headless"], ["frame_every"]),
+    (["--speed", "max", "--headless"], ["plays recording files only"]),
+    (["--record", "rec"], ["not supported yet"]),
+])
+def test_bad_options_exit_2(args, words):
+    assert_one_sentence_error(run_show(*args), *words)
+
+
+def test_bad_config_file_exits_2(tmp_path):
+    config = tmp_path / "show.toml"
+    config.write_text('duration = "long"\n')
+    assert_one_sentence_error(run_show("--config", config), "'duration'", "must be a number")
+    config.write_text("durration = 3\n")
+    assert_one_sentence_error(run_show("--config", config), "Unknown key 'durration'")
+
+
+def test_argparse_rejects_non_numbers_with_exit_2():
+    result = run_show("--duration", "soon")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_command_line_wins_over_the_config_file(tmp_path):
+    config = tmp_path / "show.toml"
+    config.write_text('duration = 5\nfps = 30\nsource = "lsl:type=EEG"\nheadless = true\n')
+    options = resolve_options({"duration": 2.0}, str(config))
+    assert options == ShowOptions(duration=2.0, fps=30.0, source="lsl:type=EEG", headless=True)
+
+
+def test_config_types_are_checked(tmp_path):
+    config = tmp_path / "show.toml"
+    config.write_text("display = 1.5\n")
+    with pytest.raises(ConfigError, match="'display' in .* must be an integer"):
+        resolve_options({}, str(config))
+    config.write_text("fullscreen = 1\n")
+    with pytest.raises(ConfigError, match="true or false"):
+        resolve_options({}, str(config))
