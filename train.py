@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import re
@@ -206,14 +207,10 @@ def train(config: dict, state: dict | None, threads: int) -> int:
 
     if threads:
         torch.set_num_threads(threads)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     rank, world, _ = setup_distributed()
     if state is None:
         config = agree_on_run_dir(config, rank, world)
-    run_dir = Path(config["run_dir"])
-    if rank == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "training_options.json").write_text(json.dumps(config, indent=2) + "\n")
-        print(f"run folder: {run_dir}", flush=True)
     run(config, state)
     return 0
 

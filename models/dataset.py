@@ -127,7 +127,7 @@ def cut_crop(img: Image.Image, box: np.ndarray, resolution: int) -> np.ndarray:
     crop = crop.resize((resolution, resolution), Image.Resampling.BICUBIC)
     if mirrored:
         crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    return np.asarray(crop, dtype=np.uint8).transpose(2, 0, 1)
+    return np.ascontiguousarray(np.array(crop, dtype=np.uint8).transpose(2, 0, 1))
 
 
 class PaintingCrops(torch.utils.data.Dataset):

@@ -161,6 +161,26 @@ def load_data(config: dict) -> tuple[PaintingCrops, FeaturePool]:
     return dataset, pool
 
 
+def line_tick(line: str) -> int | None:
+    """The tick of a stats.jsonl line; None for a line cut short by a crash."""
+    try:
+        return int(json.loads(line)["tick"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def prepare_run_dir(run_dir: Path, config: dict, tick: int) -> None:
+    """Create the folder, write the options, and drop stats of ticks after the resumed one."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "training_options.json").write_text(json.dumps(config, indent=2) + "\n")
+    stats = run_dir / "stats.jsonl"
+    if tick and stats.exists():
+        kept = [line for line in stats.read_text().splitlines()
+                if (line_tick(line) or tick + 1) <= tick]
+        stats.write_text("".join(line + "\n" for line in kept))
+    print(f"run folder: {run_dir}", flush=True)
+
+
 class StatsLog:
     """stats.jsonl + TensorBoard scalars + the tqdm line (rank 0 only)."""
 
@@ -205,6 +225,8 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
         torch.set_rng_state(resume_state["rng"]["torch"])
         tick = int(resume_state["tick"])
     run_dir = Path(config["run_dir"])
+    if rank == 0:
+        prepare_run_dir(run_dir, config, tick)
     log = StatsLog(run_dir, config["kimg"], trainer.kimg) if rank == 0 else None
     try:
         while trainer.kimg < config["kimg"] - 1e-9:

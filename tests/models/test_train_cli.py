@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from installation.errors import run_cli
+from tests.conftest import shared_file
+from tests.models.conftest import EEG_OPEN
+from train import main
+
+
+def run_train(argv, capsys):
+    code = run_cli(main, argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_sentence(code, err, fragment):
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[-1].startswith("error: ") and fragment in lines[-1]
+    assert "Traceback" not in err
+
+
+def test_dry_run_prints_the_resolved_config(tmp_path, capsys):
+    eeg = shared_file(EEG_OPEN)
+    (tmp_path / "runs" / "00003-tiny-64px").mkdir(parents=True)
+    code, out, _ = run_train(["--images", str(tmp_path), "--eeg", str(eeg), "--outdir",
+                              str(tmp_path / "runs"), "--cfg", "tiny", "--kimg", "2",
+                              "--dry-run"], capsys)
+    assert code == 0
+    config = json.loads(out)
+    assert config["cfg"] == "tiny" and config["resolution"] == 64 and config["kimg"] == 2.0
+    assert config["run_dir"].endswith("00004-tiny-64px")
+    assert config["G_kwargs"]["n_features"] == 25
+    assert not (tmp_path / "runs" / "00004-tiny-64px").exists()
+
+
+def test_help_shows_defaults(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    assert "(default: 256)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("option", "value", "fragment"), [
+    ("--resolution", "100", "not a power of two"),
+    ("--kimg", "-1", "out of range"),
+    ("--batch", "1", "out of range"),
+    ("--cfg", "huge", "invalid choice"),
+    ("--seed", "x", "not a valid int"),
+])
+def test_bad_values_are_one_sentence(tmp_path, capsys, option, value, fragment):
+    code, _, err = run_train(["--images", str(tmp_path), "--eeg", "x.edf", "--outdir",
+                              str(tmp_path), option, value], capsys)
+    assert_one_sentence(code, err, fragment)
+
+
+def test_inception_is_refused_clearly(tmp_path, capsys):
+    code, _, err = run_train(["--inception", str(tmp_path / "w.pt"), "--dry-run"], capsys)
+    assert_one_sentence(code, err, "not supported yet")
+
+
+def test_missing_eeg_file(tmp_path, capsys):
+    code, _, err = run_train(["--images", str(tmp_path), "--eeg", str(tmp_path / "none.edf"),
+                              "--outdir", str(tmp_path)], capsys)
+    assert_one_sentence(code, err, "does not exist")
+
+
+def test_no_images(tmp_path, capsys):
+    eeg = shared_file(EEG_OPEN)
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_train(["--images", str(tmp_path / "empty"), "--eeg", str(eeg),
+                              "--outdir", str(tmp_path / "runs"), "--cfg", "tiny"], capsys)
+    assert_one_sentence(code, err, "holds no JPEG, PNG or WebP")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_only_tiny_images(tmp_path, capsys):
+    eeg = shared_file(EEG_OPEN)
+    for i in range(3):
+        Image.new("RGB", (40, 30)).save(tmp_path / f"small{i}.png")
+    code, _, err = run_train(["--images", str(tmp_path), "--eeg", str(eeg), "--outdir",
+                              str(tmp_path / "runs"), "--cfg", "tiny"], capsys)
+    assert_one_sentence(code, err, "lower --resolution")
+
+
+def test_unreadable_eeg(few_paintings, tmp_path, capsys):
+    bad = tmp_path / "broken.edf"
+    bad.write_bytes(b"0       this is not an EDF header at all" * 10)
+    code, _, err = run_train(["--images", str(few_paintings), "--eeg", str(bad), "--outdir",
+                              str(tmp_path / "runs"), "--cfg", "tiny", "--resolution", "32",
+                              "--crops-per-image", "2"], capsys)
+    assert_one_sentence(code, err, "broken.edf")
+
+
+def test_resume_without_a_run(tmp_path, capsys):
+    code, _, err = run_train(["--resume", str(tmp_path / "nothing")], capsys)
+    assert_one_sentence(code, err, "does not exist")

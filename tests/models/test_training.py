@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from installation.bundle import BundleSpec
+from installation.errors import run_cli
+from models.snapshots import checkpoints
+from tests.conftest import REPO, shared_file
+from tests.models.conftest import EEG_CLOSED, EEG_OPEN
+from train import main
+
+TINY = ["--cfg", "tiny", "--resolution", "32", "--batch", "8", "--tick", "0.016",
+        "--crops-per-image", "4", "--metric-images", "8", "--threads", "1"]
+
+
+def stats(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()]
+
+
+def test_tiny_run_on_paintings_writes_snapshots_and_exports(few_paintings, tmp_path, capsys):
+    eegs = [str(shared_file(EEG_OPEN)), str(shared_file(EEG_CLOSED))]
+    code = run_cli(main, ["--images", str(few_paintings), "--eeg", eegs[0], "--eeg", eegs[1],
+                          "--outdir", str(tmp_path / "runs"), "--kimg", "0.032", "--snap", "1",
+                          *TINY])
+    assert code == 0
+    run_dir = tmp_path / "runs" / "00000-tiny-32px"
+    records = stats(run_dir)
+    assert [r["tick"] for r in records] == [1, 2]
+    assert records[-1]["kimg"] == pytest.approx(0.032)
+    assert {"loss_G", "loss_D", "augment_p", "sec_per_kimg", "swd_mean", "eeg_sensitivity"} \
+        <= set(records[-1])
+    assert records[-1]["eeg_sensitivity_pair"] == "eyes_closed_vs_open"
+    for name in ("fakes-000002.png", "nearest-000002.png", "timelapse.gif",
+                 "network-snapshot-latest.pt", "training_options.json"):
+        assert (run_dir / name).is_file(), name
+    assert any(p.name.startswith("events.out.tfevents") for p in run_dir.iterdir())
+    ckpt = torch.load(checkpoints(run_dir)[-1], weights_only=True)
+    assert ckpt["tick"] == 2 and ckpt["config"]["image_count"] == 4
+
+    from models.export import main as export_main
+
+    assert run_cli(export_main, [str(run_dir / "network-snapshot-latest.pt"), "--out",
+                                 str(tmp_path / "bundle")]) == 0
+    spec = BundleSpec.load(tmp_path / "bundle" / "generator.json")
+    assert spec.provenance["trained"] is True and spec.provenance["kimg"] == pytest.approx(0.032)
+    assert spec.provenance["data"]["image_count"] == 4
+    sess = ort.InferenceSession(str(tmp_path / "bundle" / "generator.onnx"),
+                                providers=["CPUExecutionProvider"])
+    img = sess.run(None, {"features": np.zeros((1, 25), np.float32),
+                          "noise": np.zeros((1, spec.noise_dim), np.float32)})[0]
+    assert img.shape == (1, 32, 32, 3) and img.dtype == np.uint8
+
+
+def test_resume_after_kill_continues_kimg_and_p(few_paintings, tmp_path, capsys):
+    eeg = str(shared_file(EEG_OPEN))
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "train.py", "--images", str(few_paintings), "--eeg", eeg,
+           "--outdir", str(runs), "--kimg", "100", "--snap", "1", "--ada-target", "0.01",
+           "--ada-kimg", "0.5", *TINY]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    run_dir = runs / "00000-tiny-32px"
+    try:
+        deadline = time.monotonic() + 200
+        while not (run_dir.is_dir() and len(checkpoints(run_dir)) >= 4):
+            assert proc.poll() is None, "training stopped early"
+            assert time.monotonic() < deadline, "no snapshot in time"
+            time.sleep(0.2)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    last = torch.load(checkpoints(run_dir)[-1], weights_only=True)
+    tick, kimg, p = last["tick"], last["kimg"], last["augment"]["p"]
+    assert p > 0
+
+    assert run_cli(main, ["--resume", str(run_dir), "--kimg", str(kimg + 0.032)]) == 0
+    records = stats(run_dir)
+    assert [r["tick"] for r in records] == list(range(1, tick + 3))
+    resumed = records[tick]
+    assert resumed["kimg"] == pytest.approx(kimg + 0.016)
+    assert abs(resumed["augment_p"] - p) <= 0.065  # at most one adjustment away, not reset
+    final = torch.load(checkpoints(run_dir)[-1], weights_only=True)
+    assert final["tick"] == tick + 2 and final["kimg"] == pytest.approx(kimg + 0.032)
+    assert len(list(runs.iterdir())) == 1  # the same run folder
+
+
+DDP_SCRIPT = """
+import json, sys
+import torch
+import torch.distributed as dist
+sys.path.insert(0, {repo!r})
+from models.trainer import Trainer
+from models.training_loop import setup_distributed
+
+rank, world, device = setup_distributed()
+torch.manual_seed(rank)  # different initial weights: rank 0's must win
+train = dict(batch=8, lr=0.002, r1_gamma=0.1, ema_kimg=0.1, ada_target=-1.0, ada_kimg=0.1,
+             pl_weight=0.0)
+g_kwargs = dict(n_features=25, noise_dim=8, resolution=16, channels={{4: 16, 8: 8, 16: 8}},
+                w_dim=16, mapping_layers=1)
+trainer = Trainer(g_kwargs, dict(resolution=16, channels={{4: 16, 8: 8, 16: 8}}), train, device)
+before = torch.cat([p.detach().flatten().clone() for p in trainer.G.parameters()])
+for step in range(4):
+    torch.manual_seed(100 + 10 * rank + step)  # each process its own data
+    trainer.step(torch.rand(4, 3, 16, 16) * 2 - 1, torch.randn(4, 25), torch.randn(4, 8))
+flat = torch.cat([p.detach().flatten() for m in (trainer.G, trainer.D, trainer.G_ema)
+                  for p in m.parameters()])
+flat = torch.cat([flat, torch.tensor([trainer.ada.p])])
+everyone = [torch.zeros_like(flat) for _ in range(world)]
+dist.all_gather(everyone, flat)
+g_now = torch.cat([p.detach().flatten() for p in trainer.G.parameters()])
+if rank == 0:
+    json.dump({{"world": world, "max_diff": max(float((e - flat).abs().max()) for e in everyone),
+               "changed": float((g_now - before).abs().max()), "p": trainer.ada.p}},
+              open(sys.argv[1], "w"))
+dist.destroy_process_group()
+"""
+
+
+def test_two_process_gloo_steps_stay_in_sync(tmp_path):
+    script = tmp_path / "ddp_step.py"
+    script.write_text(DDP_SCRIPT.format(repo=str(REPO)))
+    out = tmp_path / "result.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           "--nproc_per_node", "2", str(script), str(out)],
+                          cwd=tmp_path, env=env, timeout=240, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["world"] == 2
+    assert result["changed"] > 0
+    assert result["max_diff"] == 0.0
+    # A target of -1 always raises p; after 4 steps it rises by the images of both processes
+    # (2 x 4 steps x 4 images) / 100, so the counts were summed across processes.
+    assert result["p"] == pytest.approx(0.32)
