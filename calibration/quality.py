@@ -391,25 +391,35 @@ class QualityMonitor:
         """The newest window's quality, or None before the first full window."""
         return self.windows[-1] if self.windows else None
 
-    def summary(self) -> QualityReport:
-        """Quality over every window seen so far.
+    def recent_filtered(self) -> np.ndarray:
+        """The newest samples of the 1-40 Hz filtered signal (up to a window and a step), µV."""
+        return self._rms_band
+
+    def summary(self, windows=None) -> QualityReport:
+        """Quality over every window seen so far, or over the windows given.
 
         A channel is bad when it spent at least ``bad_window_share`` of the windows in a bad
         state (see :func:`_overall_state` for which). Figures are medians over windows,
         railed shares means over windows.
+
+        Parameters
+        ----------
+        windows : sequence of WindowQuality, optional
+            E.g. only those of the recorded steps; all of :attr:`windows` when None.
 
         Raises
         ------
         ConfigError
             Before the first full window.
         """
-        if not self.windows:
+        windows = self.windows if windows is None else list(windows)
+        if not windows:
             raise ConfigError(
                 f"Signal quality needs at least {self.thresholds.window_s:g} s of EEG, got "
                 f"{self._n_received / self.sample_rate:.1f} s; record for longer."
             )
         channels = tuple(
-            _summarise_channel([w.channels[i] for w in self.windows], self.thresholds)
+            _summarise_channel([w.channels[i] for w in windows], self.thresholds)
             for i in range(len(self.channel_names))
         )
         n_good = sum(c.state == GOOD for c in channels)
@@ -419,8 +429,8 @@ class QualityMonitor:
             verdict=verdict,
             line_freq=float(self.line_freq),
             sample_rate=self.sample_rate,
-            duration_s=self._n_received / self.sample_rate,
-            n_windows=len(self.windows),
+            duration_s=windows[-1].end_s - windows[0].end_s + self.thresholds.window_s,
+            n_windows=len(windows),
             thresholds=self.thresholds,
         )
 

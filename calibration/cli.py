@@ -1,0 +1,164 @@
+"""``python -m calibration``: check the headset, record a baseline, write the profile.
+
+Writes ``DIR/profile.json``, ``DIR/quality.json`` and ``DIR/quality.png``. With ``--headless``
+the guided steps run back to back without a window; a file source then plays at full speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+from calibration.report import ensure_out_dir, write_calibration
+from calibration.session import (
+    DEFAULT_BASELINE_S,
+    DEFAULT_EYES_CLOSED_S,
+    DONE,
+    CalibrationSession,
+    default_steps,
+)
+from installation.errors import ConfigError, run_cli
+from installation.feature_spec import FeatureSpec
+from installation.sources import EndOfStream, open_source, parse_source_spec
+
+READ_BLOCK_S = 0.25  # seconds read per call from a file at full speed
+POLL_S = 0.02  # sleep between reads of a live source that had nothing
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one-sentence ConfigErrors (exit 2, one line)."""
+
+    def error(self, message: str):
+        raise ConfigError(f"{message[0].upper()}{message[1:]}; see --help.")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a duration of 0 or more seconds")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options."""
+    parser = _OneLineParser(prog="python -m calibration", description=__doc__.splitlines()[0])
+    parser.add_argument("--source", required=True, help="synthetic, brainflow:BOARD, lsl:NAME, "
+                        "lsl:type=EEG or file:PATH")
+    parser.add_argument("--out", required=True, help="folder for profile.json and quality.*")
+    parser.add_argument("--headless", action="store_true", help="run the steps without a window")
+    parser.add_argument("--duration", type=_seconds, default=DEFAULT_BASELINE_S,
+                        help="seconds of eyes-open baseline (default %(default)g)")
+    parser.add_argument("--eyes-closed-duration", type=_seconds, default=DEFAULT_EYES_CLOSED_S,
+                        help="seconds of eyes closed; 0 skips the check (default %(default)g)")
+    parser.add_argument("--display", type=int, default=0, help="display index for the screen")
+    parser.add_argument("--model", help="model bundle whose feature spec the profile uses "
+                        "(default: the show's default spec)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; user errors end in one line and exit code 2."""
+    return run_cli(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.duration < 3:
+        raise ConfigError(f"--duration {args.duration:g} is too short; the baseline needs at "
+                          "least 3 s (a quality window).")
+    default_steps(args.duration, args.eyes_closed_duration)  # checks the durations
+    spec = _feature_spec(args.model)
+    out_dir = ensure_out_dir(args.out)
+    is_file = parse_source_spec(args.source)[0] == "file"
+    if args.headless:
+        result = run_headless(args.source, spec, args.duration, args.eyes_closed_duration,
+                              is_file)
+        paths = write_calibration(out_dir, result)
+        _print_summary(result, paths)
+        return 0
+    from calibration.screen import run_screen  # pygame only when a window is wanted
+
+    return run_screen(args.source, spec, out_dir, args.duration, args.eyes_closed_duration,
+                      args.display)
+
+
+def _feature_spec(model: str | None) -> FeatureSpec:
+    if model is None:
+        return FeatureSpec()
+    from installation.bundle import BundleSpec, resolve_bundle_paths
+
+    return BundleSpec.load(resolve_bundle_paths(model)[1]).feature_spec
+
+
+def run_headless(source_spec: str, spec: FeatureSpec, baseline_s: float, eyes_closed_s: float,
+                 is_file: bool):
+    """Run both steps back to back from a source and return the CalibrationResult.
+
+    A file plays at full speed; a file shorter than both steps is split in the same
+    proportions (first part baseline, rest eyes closed) and the result says so.
+    """
+    source = open_source(source_spec, speed="max" if is_file else "realtime")
+    info = source.open()
+    try:
+        notes: list[str] = []
+        available = _recording_seconds(source)
+        if available is not None and available < baseline_s + eyes_closed_s:
+            baseline_s, eyes_closed_s = _split(available, baseline_s, eyes_closed_s, notes)
+        steps = default_steps(baseline_s, eyes_closed_s)
+        session = CalibrationSession(info, spec, steps, source=source_spec, auto_advance=True)
+        _feed(source, session, int(READ_BLOCK_S * info.sample_rate))
+    finally:
+        source.close()
+    result = session.finish()
+    result.notes[:0] = notes
+    return result
+
+
+def _recording_seconds(source) -> float | None:
+    recording = getattr(source, "recording", None)
+    if recording is None:
+        return None
+    return recording.n_samples / recording.sample_rate
+
+
+def _split(available: float, baseline_s: float, eyes_closed_s: float, notes: list[str]):
+    """Share a short recording between the steps in their planned proportions."""
+    baseline = available * baseline_s / (baseline_s + eyes_closed_s)
+    closed = available - baseline
+    notes.append(f"The recording holds {available:.1f} s, less than the "
+                 f"{baseline_s + eyes_closed_s:g} s planned: its first {baseline:.1f} s are the "
+                 f"baseline and the remaining {closed:.1f} s the eyes-closed step.")
+    return baseline, closed
+
+
+def _feed(source, session: CalibrationSession, block: int) -> None:
+    """Read the source into the session until every step is recorded or the source ends."""
+    while session.state != DONE:
+        try:
+            chunk = source.read(block)
+        except EndOfStream:
+            return
+        if chunk is None or chunk.n_samples == 0:
+            time.sleep(POLL_S)
+            continue
+        session.push(chunk)
+
+
+def _print_summary(result, paths) -> None:
+    quality = result.quality
+    print(f"signal {quality.verdict}: {len(quality.channels) - len(quality.bad_channels)}/"
+          f"{len(quality.channels)} channels good (line {quality.line_freq:g} Hz)")
+    for channel in quality.channels:
+        if channel.state != "good":
+            print(f"  {channel.name}: {channel.state}")
+    if result.alpha is not None:
+        verdict = "passed" if result.alpha.passed else "failed"
+        print(f"eyes-closed alpha x{result.alpha.ratio:.2f} ({result.alpha.where}): {verdict}")
+    for note in result.notes:
+        print(f"note: {note}")
+    for path in paths.values():
+        print(f"wrote {path}")

@@ -1,0 +1,174 @@
+"""The calibration's written report: ``quality.json`` and ``quality.png``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window; must precede pyplot
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from calibration.profile import save_profile  # noqa: E402
+from calibration.quality import GOOD, QualityReport  # noqa: E402
+from installation.errors import ConfigError  # noqa: E402
+
+STATE_COLOURS = {
+    "good": "#2e9e44",
+    "railed": "#d62728",
+    "flat": "#7f7f7f",
+    "noisy": "#ff7f0e",
+    "line_noise": "#9467bd",
+}
+
+
+def quality_document(quality: QualityReport, alpha=None, notes=()) -> dict:
+    """``quality.json`` content.
+
+    Parameters
+    ----------
+    quality : QualityReport
+        The calibration's quality summary.
+    alpha : AlphaCheck, optional
+        The eyes-closed check.
+    notes : sequence of str
+        Remarks for the operator.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``verdict``, ``channels`` (name to state and figures), ``bad_channels``,
+        ``line_freq``, ``sample_rate``, ``duration_s``, ``n_windows``, ``thresholds``,
+        ``eyes_closed``, ``notes``.
+    """
+    return {
+        "verdict": quality.verdict,
+        "channels": {c.name: c.to_dict() for c in quality.channels},
+        "bad_channels": quality.bad_channels,
+        "line_freq": quality.line_freq,
+        "sample_rate": quality.sample_rate,
+        "duration_s": round(quality.duration_s, 3),
+        "n_windows": quality.n_windows,
+        "thresholds": quality.thresholds.to_dict(),
+        "eyes_closed": None if alpha is None else alpha.to_dict(),
+        "notes": list(notes),
+    }
+
+
+def write_quality_json(path, quality: QualityReport, alpha=None, notes=()) -> Path:
+    """Write :func:`quality_document` to ``path`` and return it."""
+    path = Path(path)
+    path.write_text(json.dumps(quality_document(quality, alpha, notes), indent=2) + "\n")
+    return path
+
+
+def write_quality_png(path, quality: QualityReport, profile=None, alpha=None) -> Path:
+    """Draw per-channel RMS, railed share and line ratio coloured by state, and band powers.
+
+    Parameters
+    ----------
+    path : str or Path
+        PNG to write.
+    quality : QualityReport
+        The quality summary.
+    profile : dict, optional
+        The profile, whose baseline means give the band-power panel.
+    alpha : AlphaCheck, optional
+        Shown in the verdict line.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    fig, axes = plt.subplots(4, 1, figsize=(max(8, 0.35 * len(quality.channels) + 4), 12))
+    try:
+        _channel_panels(axes[:3], quality)
+        _band_panel(axes[3], profile)
+        fig.suptitle(_verdict_text(quality, alpha), fontsize=13,
+                     color=STATE_COLOURS[GOOD] if quality.verdict == GOOD else "#d62728")
+        fig.tight_layout(rect=(0, 0, 1, 0.96))
+        fig.savefig(path, dpi=80)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _channel_panels(axes, quality: QualityReport) -> None:
+    names = [c.name for c in quality.channels]
+    colours = [STATE_COLOURS[c.state] for c in quality.channels]
+    x = np.arange(len(names))
+    t = quality.thresholds
+    figures = [
+        ([c.rms_uv for c in quality.channels], "RMS 1-40 Hz (µV)", t.noisy_rms_uv),
+        ([100 * c.railed_share for c in quality.channels], "railed (% of time)", None),
+        ([-(c.line_log_ratio or 0.0) for c in quality.channels],
+         f"line noise −log10 ratio ({quality.line_freq:g} Hz)", -t.line_log_ratio),
+    ]
+    for ax, (values, label, limit) in zip(axes, figures):
+        ax.bar(x, values, color=colours)
+        if limit is not None:
+            ax.axhline(limit, color="black", linestyle="--", linewidth=0.8)
+        ax.set_ylabel(label)
+        ax.set_xticks(x, names, rotation=90, fontsize=7)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in STATE_COLOURS.values()]
+    axes[0].legend(handles, list(STATE_COLOURS), fontsize=7, ncol=5, loc="upper right")
+
+
+def _band_panel(ax, profile) -> None:
+    if not profile:
+        ax.set_axis_off()
+        return
+    names = profile.get("feature_names") or [str(i) for i in range(len(profile["mean"]))]
+    x = np.arange(len(names))
+    ax.bar(x, profile["mean"], yerr=profile["std"], color="#1f77b4")
+    ax.set_ylabel("baseline log10 band power (µV²)")
+    ax.set_xticks(x, names, rotation=90, fontsize=7)
+
+
+def _verdict_text(quality: QualityReport, alpha) -> str:
+    n_good = sum(c.state == GOOD for c in quality.channels)
+    text = f"Signal {quality.verdict.upper()}: {n_good}/{len(quality.channels)} channels good"
+    if alpha is not None:
+        outcome = "passed" if alpha.passed else "FAILED"
+        text += f"; eyes-closed alpha ×{alpha.ratio:.1f} ({alpha.where}) {outcome}"
+    return text
+
+
+def write_calibration(out_dir, result) -> dict[str, Path]:
+    """Write ``profile.json``, ``quality.json`` and ``quality.png`` of a finished calibration.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write into; created when missing.
+    result : CalibrationResult
+        What :meth:`calibration.session.CalibrationSession.finish` returned.
+
+    Returns
+    -------
+    dict of str to Path
+        ``profile``, ``quality_json`` and ``quality_png``.
+    """
+    out_dir = ensure_out_dir(out_dir)
+    return {
+        "profile": save_profile(result.profile, out_dir / "profile.json"),
+        "quality_json": write_quality_json(out_dir / "quality.json", result.quality,
+                                           result.alpha, result.notes),
+        "quality_png": write_quality_png(out_dir / "quality.png", result.quality,
+                                         result.profile, result.alpha),
+    }
+
+
+def ensure_out_dir(out_dir) -> Path:
+    """Create the output folder, or raise ConfigError with one sentence when it cannot be."""
+    out_dir = Path(out_dir).expanduser()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"Cannot create the output folder {out_dir} ({exc.strerror}); "
+                          "choose another --out.") from None
+    return out_dir
