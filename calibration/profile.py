@@ -1,5 +1,7 @@
-"""The calibration profile (``profile.json``): baseline feature statistics plus what the
-calibration learned about the headset, and the check the show runs before using it.
+"""The calibration profile (``profile.json``) and the check the show runs before using it.
+
+The profile holds baseline feature statistics plus what the calibration learned about the
+headset: channels, rate, mains frequency, bad channels, the eyes-closed check.
 
 The show reads it with :meth:`installation.features.FeatureNormaliser.from_profile` (the keys
 ``feature_spec``, ``mean``, ``std``) and calls :func:`check_profile_fits` with its stream's

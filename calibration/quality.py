@@ -484,6 +484,7 @@ def assess_quality(data, sample_rate: float, channel_names, line_freq=None, thre
     line_freq : float, optional
         Mains frequency; detected when None.
     thresholds : QualityThresholds, optional
+        Defaults to :class:`QualityThresholds`.
 
     Returns
     -------

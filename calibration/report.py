@@ -108,7 +108,7 @@ def _channel_panels(axes, quality: QualityReport) -> None:
         ([-(c.line_log_ratio or 0.0) for c in quality.channels],
          f"line noise −log10 ratio ({quality.line_freq:g} Hz)", -t.line_log_ratio),
     ]
-    for ax, (values, label, limit) in zip(axes, figures):
+    for ax, (values, label, limit) in zip(axes, figures, strict=True):
         ax.bar(x, values, color=colours)
         if limit is not None:
             ax.axhline(limit, color="black", linestyle="--", linewidth=0.8)
