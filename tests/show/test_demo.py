@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from installation.demo import demo_options, display_available
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_no_display_means_headless(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert not display_available()
+    monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
+    assert display_available()
+    monkeypatch.delenv("DISPLAY")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert not display_available()
+    options = demo_options(4, windowed=False, out="somewhere")
+    assert options.headless and options.frames_out == "somewhere" and options.duration == 4
+    assert options.source == "synthetic"
+
+
+def test_demo_renders_headless_and_says_where(tmp_path):
+    if not (REPO / "assets" / "default" / "generator.onnx").is_file():
+        pytest.skip("the default bundle assets/default has not been built")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["SDL_VIDEODRIVER"] = "dummy"
+    out = tmp_path / "demo-frames"
+    result = subprocess.run([sys.executable, "-m", "installation.demo", "--seconds", "3",
+                             "--out", str(out)], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    assert f"into {out}" in result.stdout
+    assert "fps" in result.stdout and "keyframes/s" in result.stdout
+    assert (out / "frames.csv").is_file()
+    assert list(out.glob("frame-*.png"))
