@@ -64,7 +64,7 @@ CONFIGS: dict[str, NetworkConfig] = {
     # The default show model: 256 px, narrow at high resolution (~10 ms/frame on 2 CPU cores).
     "256": NetworkConfig(
         name="256", resolution=256,
-        g_channels={4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16, 256: 16},
+        g_channels={4: 256, 8: 256, 16: 128, 32: 128, 64: 64, 128: 32, 256: 32},
         d_channels={4: 256, 8: 256, 16: 256, 32: 128, 64: 64, 128: 32, 256: 32},
         w_dim=256, noise_dim=64, mapping_layers=4, batch=32, r1_gamma=1.0, ema_kimg=10.0,
         ada_kimg=100.0,

@@ -35,7 +35,8 @@ def untrained_generator(cfg_name: str = "256", seed: int = DEFAULT_SEED,
     g = Generator(spec.n_features, cfg.noise_dim, cfg.resolution, cfg.g_channels,
                   w_dim=cfg.w_dim, mapping_layers=cfg.mapping_layers)
     tone_down_rgb(g)
-    return g.eval()
+    centre_colours(g.eval())
+    return g
 
 
 @torch.no_grad()
@@ -45,6 +46,18 @@ def tone_down_rgb(generator: Generator, coarse_gain: float = 0.5, fine_gain: flo
     for i, torgb in enumerate(torgbs):
         t = i / max(len(torgbs) - 1, 1)
         torgb.conv.weight.mul_(coarse_gain * (1 - t) + fine_gain * t)
+        torgb.conv.affine.bias.zero_()  # colours follow w instead of one fixed random tint
+
+
+@torch.no_grad()
+def centre_colours(generator: Generator, samples: int = 32) -> None:
+    """Shift the output's mean colour to grey, so the colours vary around it, not one tint."""
+    gen = torch.Generator().manual_seed(0)
+    features = torch.randn(samples, generator.n_features, generator=gen)
+    noise = torch.randn(samples, generator.noise_dim, generator=gen)
+    mean = generator(features, noise).mean(dim=(0, 2, 3))
+    last = [m for m in generator.synthesis.modules() if isinstance(m, ToRGB)][-1]
+    last.bias.sub_(mean)
 
 
 def build_default_bundle(out_dir: str | Path = DEFAULT_OUT, seed: int = DEFAULT_SEED,
