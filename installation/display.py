@@ -110,7 +110,11 @@ class DisplayLoop:
 
     def open(self) -> None:
         """Initialise pygame and open the window on the chosen display."""
-        pygame.display.init()
+        try:
+            pygame.display.init()
+        except pygame.error as exc:
+            raise ConfigError(f"No display is available ({exc}); set DISPLAY or run with "
+                              "--headless --frames-out DIR.") from None
         n_displays = pygame.display.get_num_displays()
         if not 0 <= self.display < n_displays:
             pygame.display.quit()

@@ -129,3 +129,29 @@ def test_config_types_are_checked(tmp_path):
     config.write_text("fullscreen = 1\n")
     with pytest.raises(ConfigError, match="true or false"):
         resolve_options({}, str(config))
+
+
+def test_ctrl_c_shuts_down_cleanly(tmp_path):
+    import signal
+    import time
+
+    bundle = write_tiny_bundle(tmp_path / "tiny")
+    out = tmp_path / "live"
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    show = subprocess.Popen([sys.executable, "-m", "installation", "--model", str(bundle),
+                             "--headless", "--frames-out", str(out)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):  # wait (up to a minute) until frames are being written
+            if (out / "frames.csv").is_file() and len(read_frames(out)) > 10:
+                break
+            time.sleep(0.1)
+        show.send_signal(signal.SIGINT)
+        stdout, stderr = show.communicate(timeout=60)
+    finally:
+        if show.poll() is None:
+            show.kill()
+    assert show.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    rows = read_frames(out)
+    assert len(rows) > 10 and rows[-1]["keyframe"] in ("0", "1")  # the last row is complete

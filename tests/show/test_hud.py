@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import numpy as np
+import pygame
+import pytest
+
+from installation.hud import Hud, RateMeter, ShowStatus, hud_lines
+from installation.sources.base import SourceEvent
+
+
+def test_rate_meter_counts_events_per_second_over_its_span():
+    meter = RateMeter(span_s=2.0)
+    for i in range(121):
+        meter.tick(i / 60)
+    assert meter.rate(2.0) == pytest.approx(60, rel=0.02)
+    assert meter.rate(10.0) == 0.0  # all forgotten
+    assert meter.count == 121
+
+
+def test_status_follows_events():
+    status = ShowStatus("BrainFlow synthetic board", "cpu")
+    assert status.signal == "waiting"
+    status.saw_signal()
+    status.note(SourceEvent("signal_lost", "No EEG samples for over a second."))
+    assert status.signal == "signal lost"
+    status.note(SourceEvent("error", "Steering failed: boom"))
+    status.note(SourceEvent("signal_back", "back"))
+    assert status.signal == "ok" and status.last_error == "Steering failed: boom"
+    status.note(SourceEvent("ended", "The recording has ended."))
+    assert status.ended
+
+
+def test_hud_lines_say_what_the_operator_needs():
+    status = ShowStatus("LSL stream Muse", "cuda")
+    status.signal = "signal lost"
+    status.masked_channels = ("T7", "T8")
+    status.last_error = "EEG source failed: device unplugged"
+    text = "\n".join(hud_lines(59.8, 14.9, 83.2, status))
+    for expected in ("59.8 fps", "14.9 keyframes/s", "latency 83 ms", "LSL stream Muse",
+                     "signal: signal lost", "cuda", "masked: T7, T8", "device unplugged"):
+        assert expected in text
+
+
+def test_hud_draws_only_when_visible():
+    pygame.display.init()
+    try:
+        surface = pygame.Surface((320, 120))
+        hud = Hud()
+        hud.draw(surface, ["hello"])
+        assert not pygame.surfarray.array3d(surface).any()
+        hud.toggle()
+        hud.draw(surface, ["hello"])
+        assert pygame.surfarray.array3d(surface).any()
+    finally:
+        pygame.display.quit()
