@@ -395,7 +395,7 @@ class QualityMonitor:
         """The newest samples of the 1-40 Hz filtered signal (up to a window and a step), µV."""
         return self._rms_band
 
-    def summary(self, windows=None) -> QualityReport:
+    def summary(self, windows=None, duration_s: float | None = None) -> QualityReport:
         """Quality over every window seen so far, or over the windows given.
 
         A channel is bad when it spent at least ``bad_window_share`` of the windows in a bad
@@ -406,6 +406,8 @@ class QualityMonitor:
         ----------
         windows : sequence of WindowQuality, optional
             E.g. only those of the recorded steps; all of :attr:`windows` when None.
+        duration_s : float, optional
+            Seconds of EEG the windows stand for; all samples received when None.
 
         Raises
         ------
@@ -429,7 +431,7 @@ class QualityMonitor:
             verdict=verdict,
             line_freq=float(self.line_freq),
             sample_rate=self.sample_rate,
-            duration_s=windows[-1].end_s - windows[0].end_s + self.thresholds.window_s,
+            duration_s=self._n_received / self.sample_rate if duration_s is None else duration_s,
             n_windows=len(windows),
             thresholds=self.thresholds,
         )

@@ -223,11 +223,19 @@ class CalibrationSession:
     def _step_length(self, step: CalibrationStep) -> int:
         return max(1, int(round(step.duration_s * self.info.sample_rate)))
 
+    @property
+    def recorded_samples(self) -> int:
+        """Samples recorded in the steps so far."""
+        return sum(stop - start for start, stop in self._ranges)
+
     def recorded_windows(self) -> list:
-        """Quality windows that end inside a recorded step."""
+        """Quality windows that lie wholly inside the recorded steps."""
         rate = self.info.sample_rate
+        span = self.monitor.window
+        spans = _merged(self._ranges)
         return [w for w in self.monitor.windows
-                if any(a < round(w.end_s * rate) <= b for a, b in self._ranges)]
+                if any(a <= round(w.end_s * rate) - span and round(w.end_s * rate) <= b
+                       for a, b in spans)]
 
     def finish(self) -> CalibrationResult:
         """Quality, eyes-closed check and profile from the recorded steps.
@@ -238,7 +246,8 @@ class CalibrationSession:
             When the baseline holds too little EEG for a profile or a quality window.
         """
         self.advance()  # a step still running ends here
-        quality = self.monitor.summary(self.recorded_windows())
+        quality = self.monitor.summary(self.recorded_windows(),
+                                       self.recorded_samples / self.info.sample_rate)
         baseline = baseline_band_powers(self._frames[BASELINE])
         if baseline.shape[0] < 2:
             raise ConfigError("The baseline step recorded too little EEG for a profile; record "
@@ -256,6 +265,17 @@ class CalibrationSession:
             return None
         return alpha_ratio(baseline, baseline_band_powers(closed), self.spec,
                            self.info.channel_names)
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join spans that touch (steps run back to back) so windows may straddle them."""
+    merged: list[tuple[int, int]] = []
+    for start, stop in ranges:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(stop, merged[-1][1]))
+        else:
+            merged.append((start, stop))
+    return merged
 
 
 def _slice(chunk: Chunk, start: int, stop: int) -> Chunk:
