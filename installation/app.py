@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from installation.config import ShowOptions, load_profile
+from calibration.profile import check_profile_fits, load_profile
+from installation.config import ShowOptions
 from installation.display import DisplayLoop
 from installation.drift import LatentDrift
-from installation.errors import ConfigError
 from installation.feature_pipeline import FeatureExtractor
 from installation.features import FeatureNormaliser
 from installation.generator_runtime import GeneratorRuntime
@@ -114,27 +114,13 @@ def _prepare(options, runtime, source, info, profile) -> _Show:
     """Check the model and profile fit the source and build the feature extractor."""
     runtime.check_fits(info)
     normaliser, bad_channels = None, ()
-    if profile is not None:
-        _check_profile_fits(profile, info, options.profile)
+    if profile is not None:  # calibration's own check: one definition of "fits"
+        bad_channels = check_profile_fits(profile, info)
         normaliser = FeatureNormaliser.from_profile(profile)
-        bad_channels = tuple(profile.get("bad_channels", ()))
     extractor = FeatureExtractor(runtime.feature_spec, info, normaliser, bad_channels)
     drift = LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
     status = ShowStatus(info.description, runtime.provider_name)
     return _Show(runtime, source, info, extractor, drift, status)
-
-
-def _check_profile_fits(profile: dict, info: StreamInfo, path) -> None:
-    """Refuse a profile recorded from other channels or at another sample rate."""
-    names = profile.get("channel_names")
-    if names is not None and {n.upper() for n in names} != {n.upper() for n in info.channel_names}:
-        raise ConfigError(f"The calibration profile {path} was made with channels "
-                          f"{', '.join(names)}, but the source has "
-                          f"{', '.join(info.channel_names)}; calibrate with this headset.")
-    rate = profile.get("sample_rate")
-    if rate is not None and not math.isclose(float(rate), info.sample_rate, rel_tol=1e-6):
-        raise ConfigError(f"The calibration profile {path} was made at {rate} Hz, but the "
-                          f"source runs at {info.sample_rate:g} Hz; calibrate with this headset.")
 
 
 def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:

@@ -6,7 +6,6 @@ Every key of the config file is a command-line option with underscores (``frames
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -190,20 +189,3 @@ def validate(options: ShowOptions) -> ShowOptions:
         raise ConfigError("--record is not supported yet; leave it out (recording comes with "
                           "a later version).")
     return options
-
-
-def load_profile(path: str | Path) -> dict:
-    """Read a calibration ``profile.json``; a ConfigError sentence when it is unusable."""
-    path = Path(path)
-    try:
-        profile = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"The calibration profile {path} does not exist; run "
-                          "`python -m calibration` or leave --profile out.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"The calibration profile {path} is not valid JSON ({exc}); run "
-                          "calibration again.") from None
-    if not isinstance(profile, dict):
-        raise ConfigError(f"The calibration profile {path} is not a JSON object; run "
-                          "calibration again.")
-    return profile

@@ -155,3 +155,46 @@ def test_ctrl_c_shuts_down_cleanly(tmp_path):
     assert "Traceback" not in stderr and "interrupted" in stderr
     rows = read_frames(out)
     assert len(rows) > 10 and rows[-1]["keyframe"] in ("0", "1")  # the last row is complete
+
+
+def write_profile(path: Path, channel_names, sample_rate: float, bad=()) -> Path:
+    import json
+
+    import numpy as np
+
+    from calibration.profile import PROFILE_FORMAT
+    from installation.features import FeatureNormaliser
+
+    spec = FeatureSpec()
+    powers = np.random.default_rng(0).normal(1.0, 0.2, (20, spec.n_features))
+    profile = FeatureNormaliser.profile_from(spec, powers)
+    profile.update(format=PROFILE_FORMAT, channel_names=list(channel_names),
+                   sample_rate=sample_rate, bad_channels=list(bad))
+    path.write_text(json.dumps(profile))
+    return path
+
+
+def test_profile_that_fits_is_used(eyes_closed_edf, tmp_path):
+    from installation.sources.recordings import load_recording
+
+    names = load_recording(eyes_closed_edf).channel_names
+    profile = write_profile(tmp_path / "profile.json", names, 160.0, bad=names[:2])
+    out = tmp_path / "frames"
+    result = run_show("--source", f"file:{eyes_closed_edf}", "--model",
+                      write_tiny_bundle(tmp_path / "tiny"), "--profile", profile, "--headless",
+                      "--speed", "max", "--frames-out", out, "--duration", "3")
+    assert result.returncode == 0, result.stderr
+    eeg = [float(r["eeg_time"]) for r in read_frames(out)]
+    assert 2.9 <= eeg[-1] <= 3.2  # --duration counts EEG seconds at max speed
+
+
+def test_profile_from_another_headset_is_refused(eyes_closed_edf, tmp_path):
+    profile = write_profile(tmp_path / "profile.json", ["Fp1", "Fp2", "O1", "O2"], 160.0)
+    result = run_show("--source", f"file:{eyes_closed_edf}", "--profile", profile, "--headless",
+                      "--speed", "max", "--frames-out", tmp_path / "out")
+    assert_one_sentence_error(result, "other channels")
+
+
+def test_missing_profile_is_refused(tmp_path):
+    result = run_show("--profile", tmp_path / "nope.json", "--headless", "--duration", "1")
+    assert_one_sentence_error(result, "does not exist")
