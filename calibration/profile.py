@@ -36,6 +36,7 @@ def build_profile(
     source: str,
     alpha=None,
     created: datetime | None = None,
+    baseline_s: float | None = None,
 ) -> dict:
     """Assemble the profile from the baseline's feature vectors and the quality report.
 
@@ -53,6 +54,8 @@ def build_profile(
         The eyes-closed check, when it was run.
     created : datetime, optional
         Creation time; now (UTC) when None.
+    baseline_s : float, optional
+        Seconds of baseline recorded; estimated from the number of vectors when None.
 
     Returns
     -------
@@ -74,7 +77,8 @@ def build_profile(
         "line_noise_channels": [name for name, s in states.items() if s == LINE_NOISE],
         "channel_states": states,
         "quality_verdict": quality.verdict,
-        "baseline_s": round((profile["n_frames"] - 1) * spec.hop_s + spec.window_s, 3),
+        "baseline_s": round(baseline_s if baseline_s is not None
+                            else (profile["n_frames"] - 1) * spec.hop_s + spec.window_s, 3),
         "eyes_closed": None if alpha is None else alpha.to_dict(),
     })
     return profile

@@ -135,6 +135,7 @@ class CalibrationSession:
         self._step_samples = 0
         self._frames: dict[str, list[FeatureFrame]] = {step.name: [] for step in self.steps}
         self._ranges: list[tuple[int, int]] = []  # recorded sample spans, absolute indices
+        self._recorded = {step.name: 0 for step in self.steps}  # samples per step
         if auto_advance:
             self.start_step()
 
@@ -217,6 +218,7 @@ class CalibrationSession:
         if self.state == RECORDING:
             self._frames[self.current_step.name].extend(frames)
             self._step_samples += chunk.n_samples
+            self._recorded[self.current_step.name] += chunk.n_samples
             start, _ = self._ranges[-1]
             self._ranges[-1] = (start, self.monitor.samples_received)
 
@@ -253,7 +255,8 @@ class CalibrationSession:
             raise ConfigError("The baseline step recorded too little EEG for a profile; record "
                               "at least a few seconds.")
         alpha = self._alpha_check(baseline)
-        profile = build_profile(self.spec, baseline, quality, self.source, alpha)
+        profile = build_profile(self.spec, baseline, quality, self.source, alpha,
+                                baseline_s=self._recorded[BASELINE] / self.info.sample_rate)
         return CalibrationResult(quality, alpha, profile, list(self.notes))
 
     def _alpha_check(self, baseline: np.ndarray) -> AlphaCheck | None:
