@@ -72,7 +72,7 @@ def main() -> None:
     torch_ms = torch_ms_per_frame(spec, args.threads, args.frames)
     if torch_ms is not None:
         print(f"torch eager, {args.threads} threads: {torch_ms:.1f} ms/frame "
-              f"(onnxruntime is {torch_ms / ort_ms:.2f}x faster)")
+              f"(torch eager / onnxruntime = {torch_ms / ort_ms:.2f})")
 
 
 if __name__ == "__main__":

@@ -54,5 +54,5 @@ class PathLengthPenalty:
         noise = torch.randn_like(images) / math.sqrt(h * wd)
         (grad,) = torch.autograd.grad((images * noise).sum(), w, create_graph=True)
         lengths = grad.square().sum(dim=1).sqrt()
-        self.mean += self.decay * (float(lengths.mean()) - self.mean)
+        self.mean += self.decay * (float(lengths.detach().mean()) - self.mean)
         return (lengths - self.mean).square().mean() * self.weight * PL_INTERVAL

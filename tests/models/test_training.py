@@ -145,3 +145,31 @@ def test_two_process_gloo_steps_stay_in_sync(tmp_path):
     # A target of -1 always raises p; after 4 steps it rises by the images of both processes
     # (2 x 4 steps x 4 images) / 100, so the counts were summed across processes.
     assert result["p"] == pytest.approx(0.32)
+
+
+def test_path_length_regularisation_runs_and_checkpoint_state_round_trips(tmp_path):
+    from models.snapshots import latest_checkpoint, save_atomic
+    from models.trainer import Trainer
+
+    torch.manual_seed(0)
+    channels = {4: 16, 8: 8, 16: 8}
+    g_kwargs = dict(n_features=25, noise_dim=8, resolution=16, channels=channels, w_dim=16,
+                    mapping_layers=1)
+    train = dict(batch=4, lr=0.002, r1_gamma=0.1, ema_kimg=0.1, ada_target=0.6, ada_kimg=0.1,
+                 pl_weight=2.0)
+    trainer = Trainer(g_kwargs, dict(resolution=16, channels=channels), train,
+                      torch.device("cpu"))
+    out = [trainer.step(torch.rand(4, 3, 16, 16) * 2 - 1, torch.randn(4, 25), torch.randn(4, 8))
+           for _ in range(5)]
+    assert "pl" in out[0] and np.isfinite(out[0]["pl"]) and trainer.pl.mean > 0
+    save_atomic(trainer.state_dict(), tmp_path / "network-snapshot-000001.pt")
+    (tmp_path / "network-snapshot-000002.pt.tmp").write_bytes(b"cut short by kill -9")
+    path = latest_checkpoint(tmp_path)
+    assert path.name == "network-snapshot-000001.pt"
+    other = Trainer(g_kwargs, dict(resolution=16, channels=channels), train, torch.device("cpu"))
+    other.load_state_dict(torch.load(path, weights_only=True))
+    assert other.kimg == pytest.approx(trainer.kimg) and other.step_count == 5
+    assert other.pl.mean == trainer.pl.mean
+    for a, b in zip(trainer.G_ema.parameters(), other.G_ema.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert other.opt_D.state_dict()["state"].keys() == trainer.opt_D.state_dict()["state"].keys()
