@@ -106,6 +106,7 @@ class DisplayLoop:
         self.keyframe_meter = RateMeter()
         self._pacer = pygame.time.Clock()
         self._snapshot_requested = False
+        self._latency_ms: float | None = None
         self._scaled_cache: tuple[tuple, pygame.Rect] | None = None
 
     def open(self) -> None:
@@ -165,6 +166,7 @@ class DisplayLoop:
     def _take(self, keyframe, now: float) -> None:
         self.blender.add(keyframe.image, now)
         self.keyframe = keyframe
+        self._latency_ms = 1000.0 * (time.perf_counter() - keyframe.arrival)
         self.keyframes += 1
         self.keyframe_meter.tick(now)
         self.status.masked_channels = keyframe.masked_channels
@@ -212,10 +214,8 @@ class DisplayLoop:
                                             self.latency_ms(), self.status))
 
     def latency_ms(self) -> float | None:
-        """Milliseconds from the shown keyframe's newest sample arriving to now."""
-        if self.keyframe is None:
-            return None
-        return 1000.0 * (time.perf_counter() - self.keyframe.arrival)
+        """Milliseconds from the newest keyframe's newest sample arriving to its first frame."""
+        return self._latency_ms
 
     def _target_rect(self, image_size, screen_size) -> pygame.Rect:
         key = (image_size, screen_size)
