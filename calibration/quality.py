@@ -55,8 +55,9 @@ class QualityThresholds:
     line_log_ratio : float
         log10(power after 1-65 Hz band-pass and notches at the mains frequency and harmonics /
         power after the band-pass alone), timflux_dsp's LineQuality. Below -0.3 more than half
-        of the broadband power is mains hum, i.e. the hum is as strong as the EEG itself; clean
-        recordings measure -0.01 to -0.05 (notches also take a little EEG).
+        of the broadband power is mains hum, i.e. the hum is as strong as the EEG itself.
+        Measured here: PhysioNet eegmat Subject00 -0.0001, eegmmidb S001R01 -0.01 at worst
+        (notches take a little EEG too); OpenBCI's v6 GUI sample -1.3 to -1.9 (60 Hz hum).
     line_band_high_hz : float
         Upper edge of LineQuality's band-pass (capped at 45% of the sample rate).
     rms_band : (float, float)

@@ -66,7 +66,11 @@ class CalibrationScreen:
         self._finish_failed = False
         pygame.display.init()
         pygame.font.init()
-        _check_display(display)
+        try:
+            _check_display(display)
+        except ConfigError:
+            pygame.display.quit()
+            raise
         self.surface = pygame.display.set_mode(size, display=display)
         pygame.display.set_caption("EEG painting: calibration")
         self.font = pygame.font.Font(None, 24)

@@ -102,3 +102,10 @@ def test_module_entry_point_exits_2_without_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: Recording missing.edf does not exist")
     assert "Traceback" not in result.stderr
+
+
+def test_window_on_a_missing_display_is_refused(tmp_path, capsys, eyes_open_edf):
+    argv = ["--source", f"file:{eyes_open_edf}", "--display", "7", "--out", str(tmp_path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--display 7 does not exist" in err
