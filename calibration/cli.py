@@ -18,12 +18,13 @@ from calibration.session import (
     CalibrationSession,
     default_steps,
 )
-from installation.errors import ConfigError, run_cli
+from installation.errors import ConfigError, SourceError, run_cli
 from installation.feature_spec import FeatureSpec
 from installation.sources import EndOfStream, open_source, parse_source_spec
 
 READ_BLOCK_S = 0.25  # seconds read per call from a file at full speed
 POLL_S = 0.02  # sleep between reads of a live source that had nothing
+NO_DATA_TIMEOUT_S = 5.0  # the OpenBCI GUI also gives up on a board after 5 s without data
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -137,14 +138,19 @@ def _split(available: float, baseline_s: float, eyes_closed_s: float, notes: lis
 
 def _feed(source, session: CalibrationSession, block: int) -> None:
     """Read the source into the session until every step is recorded or the source ends."""
+    last_data = time.monotonic()
     while session.state != DONE:
         try:
             chunk = source.read(block)
         except EndOfStream:
             return
         if chunk is None or chunk.n_samples == 0:
+            if time.monotonic() - last_data > NO_DATA_TIMEOUT_S:
+                raise SourceError(f"No EEG arrived for {NO_DATA_TIMEOUT_S:g} s; check that the "
+                                  "headset is on and streaming, then calibrate again.")
             time.sleep(POLL_S)
             continue
+        last_data = time.monotonic()
         session.push(chunk)
 
 
