@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from calibration.alpha_check import AlphaCheck, alpha_ratio
-from calibration.profile import baseline_band_powers, build_profile
+from calibration.profile import EXCLUDED_STATES, baseline_band_powers, build_profile
 from calibration.quality import QualityMonitor, QualityReport, QualityThresholds
 from installation.errors import ConfigError
 from installation.feature_pipeline import FeatureExtractor, FeatureFrame
@@ -133,7 +133,9 @@ class CalibrationSession:
         self.notes: list[str] = []
         self.latest_frame: FeatureFrame | None = None
         self._step_samples = 0
-        self._frames: dict[str, list[FeatureFrame]] = {step.name: [] for step in self.steps}
+        # Raw chunks per step: features are recomputed without the bad channels at the end,
+        # exactly as the show will compute them with this profile.
+        self._chunks: dict[str, list[Chunk]] = {step.name: [] for step in self.steps}
         self._ranges: list[tuple[int, int]] = []  # recorded sample spans, absolute indices
         self._recorded = {step.name: 0 for step in self.steps}  # samples per step
         if auto_advance:
@@ -216,7 +218,7 @@ class CalibrationSession:
         if frames:
             self.latest_frame = frames[-1]
         if self.state == RECORDING:
-            self._frames[self.current_step.name].extend(frames)
+            self._chunks[self.current_step.name].append(chunk)
             self._step_samples += chunk.n_samples
             self._recorded[self.current_step.name] += chunk.n_samples
             start, _ = self._ranges[-1]
@@ -250,24 +252,43 @@ class CalibrationSession:
         self.advance()  # a step still running ends here
         quality = self.monitor.summary(self.recorded_windows(),
                                        self.recorded_samples / self.info.sample_rate)
-        baseline = baseline_band_powers(self._frames[BASELINE])
+        excluded = self._excluded_channels(quality)
+        baseline = self._band_powers(BASELINE, excluded)
         if baseline.shape[0] < 2:
             raise ConfigError("The baseline step recorded too little EEG for a profile; record "
                               "at least a few seconds.")
-        alpha = self._alpha_check(baseline)
+        alpha = self._alpha_check(baseline, excluded)
         profile = build_profile(self.spec, baseline, quality, self.source, alpha,
                                 baseline_s=self._recorded[BASELINE] / self.info.sample_rate)
         return CalibrationResult(quality, alpha, profile, list(self.notes))
 
-    def _alpha_check(self, baseline: np.ndarray) -> AlphaCheck | None:
-        closed = self._frames.get(EYES_CLOSED, [])
-        if len(closed) < 2:
-            if EYES_CLOSED in self._frames:
-                self.notes.append("The eyes-closed step recorded too little EEG; the eyes-closed "
-                                  "check was skipped.")
+    def _excluded_channels(self, quality: QualityReport) -> list[str]:
+        """The channels the show will leave out; none when that would leave nothing."""
+        excluded = [c.name for c in quality.channels if c.state in EXCLUDED_STATES]
+        if len(excluded) == len(quality.channels):
+            self.notes.append("Every channel is railed, flat or noisy; the baseline statistics "
+                              "include them all and will not mean much.")
+            return []
+        return excluded
+
+    def _band_powers(self, step_name: str, excluded) -> np.ndarray:
+        """A step's band-power vectors, through the show's pipeline without ``excluded``."""
+        extractor = FeatureExtractor(self.spec, self.info, bad_channels=excluded)
+        frames = []
+        for chunk in self._chunks.get(step_name, []):
+            frames.extend(extractor.push(chunk))
+        return baseline_band_powers(frames).reshape(len(frames), self.spec.n_features)
+
+    def _alpha_check(self, baseline: np.ndarray, excluded) -> AlphaCheck | None:
+        if EYES_CLOSED not in self._chunks:
             return None
-        return alpha_ratio(baseline, baseline_band_powers(closed), self.spec,
-                           self.info.channel_names)
+        closed = self._band_powers(EYES_CLOSED, excluded)
+        if closed.shape[0] < 2:
+            self.notes.append("The eyes-closed step recorded too little EEG; the eyes-closed "
+                              "check was skipped.")
+            return None
+        good = [n for n in self.info.channel_names if n not in excluded]
+        return alpha_ratio(baseline, closed, self.spec, good)
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -13,28 +14,28 @@ from calibration.profile import (
     load_profile,
     save_profile,
 )
-from calibration.session import CalibrationSession, default_steps
+from calibration.session import DONE, CalibrationSession, default_steps
 from installation.errors import ConfigError
-from installation.feature_pipeline import FeatureExtractor
+from installation.feature_pipeline import FeatureExtractor, feature_frames
 from installation.features import FeatureNormaliser
 from installation.sources.base import StreamInfo
 from installation.sources.recordings import load_recording
+from tests.conftest import shared_file
 
 
 @pytest.fixture(scope="module")
 def calibrated(tmp_path_factory):
     """A profile from 10 s of S001R01 baseline and 5 s 'eyes closed', with Oz flattened."""
-    from tests.conftest import shared_file
-
     recording = load_recording(shared_file("eeg/physionet_eegmmidb/S001R01.edf"))
     data = recording.data.copy()
     data[recording.channel_names.index("Oz")] = 0.0
+    recording = dataclasses.replace(recording, data=data)
     session = CalibrationSession(recording.info, steps=default_steps(10, 5), source="file:x",
                                  auto_advance=True)
-    for start in range(0, 15 * 160, 64):
-        chunk = next(recording.chunks(64)).__class__(data[:, start:start + 64],
-                                                     recording.timestamps[start:start + 64])
+    for chunk in recording.chunks(64):
         session.push(chunk)
+        if session.state == DONE:
+            break
     result = session.finish()
     path = save_profile(result.profile, tmp_path_factory.mktemp("profile") / "profile.json")
     return recording, result, path
@@ -70,6 +71,17 @@ def test_show_pipeline_accepts_the_profile(calibrated):
             break
     assert "Oz" in frames[-1].masked_channels
     assert np.abs(frames[-1].z).max() <= 5.0
+
+
+def test_statistics_are_the_shows_features_without_the_bad_channels(calibrated):
+    recording, result, _ = calibrated
+    baseline = dataclasses.replace(recording, data=recording.data[:, : 10 * 160],
+                                   timestamps=recording.timestamps[: 10 * 160])
+    frames = feature_frames(baseline, FeatureNormaliser.from_profile(result.profile).spec,
+                            bad_channels=result.profile["bad_channels"])
+    powers = np.array([frame.band_powers for frame in frames])
+    np.testing.assert_allclose(result.profile["mean"], powers.mean(axis=0), rtol=1e-9)
+    assert result.profile["n_frames"] == len(frames)
 
 
 def test_reordered_channels_fit_and_keep_their_names(calibrated):
