@@ -178,6 +178,10 @@ def resume_config(args) -> tuple[dict, dict]:
         config["kimg"] = args.kimg
     if args.snap is not None:
         config["snap"] = args.snap
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if config["batch"] % world:
+        raise ConfigError(f"The run's batch {config['batch']} does not split over {world} "
+                          "processes; resume with a process count that divides it.")
     return config, state
 
 

@@ -124,8 +124,12 @@ def export_generator(generator: Generator, spec: FeatureSpec, out_dir: str | Pat
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """Read a training checkpoint; raise ModelError with one sentence if it is unusable."""
+    """Read a training checkpoint (or a run folder's latest); raise ModelError if unusable."""
     path = Path(path)
+    if path.is_dir():
+        from models.snapshots import latest_checkpoint
+
+        path = latest_checkpoint(path)
     if not path.is_file():
         raise ModelError(f"The checkpoint {path} does not exist; pass a .pt file from a run "
                          "folder made by train.py.")
@@ -169,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m models.export",
         description="Export a training checkpoint's EMA generator as generator.onnx + .json.",
     )
-    parser.add_argument("checkpoint", help="network-snapshot-*.pt from a train.py run folder")
+    parser.add_argument("checkpoint",
+                        help="network-snapshot-*.pt, or a train.py run folder (its latest)")
     parser.add_argument("--out", required=True, help="bundle folder to write")
     return parser
 

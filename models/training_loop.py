@@ -189,7 +189,6 @@ class StatsLog:
         self.tb = SummaryWriter(str(run_dir))
         self.bar = tqdm(total=round(total_kimg, 3), initial=round(start_kimg, 3), unit="kimg",
                         dynamic_ncols=True, mininterval=1.0)
-        self.last_kimg = start_kimg
 
     def write(self, record: dict) -> None:
         """Append one tick's record everywhere."""
@@ -200,8 +199,7 @@ class StatsLog:
             if isinstance(value, (int, float)) and key not in ("tick", "kimg"):
                 self.tb.add_scalar(key, value, step)
         self.tb.flush()
-        self.bar.update(round(record["kimg"] - self.last_kimg, 3))
-        self.last_kimg = record["kimg"]
+        self.bar.n = round(record["kimg"], 3)
         self.bar.set_postfix_str(" ".join(
             f"{k}={record[k]:.3g}" for k in ("sec_per_kimg", "loss_G", "loss_D", "augment_p")
             if k in record))
