@@ -130,7 +130,7 @@ def _split(available: float, baseline_s: float, eyes_closed_s: float, notes: lis
     """Share a short recording between the steps in their planned proportions."""
     baseline = available * baseline_s / (baseline_s + eyes_closed_s)
     closed = available - baseline
-    notes.append(f"The recording holds {available:.1f} s, less than the "
+    notes.append(f"The recording holds {available:.2f} s, less than the "
                  f"{baseline_s + eyes_closed_s:g} s planned: its first {baseline:.1f} s are the "
                  f"baseline and the remaining {closed:.1f} s the eyes-closed step.")
     return baseline, closed

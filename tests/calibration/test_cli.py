@@ -48,7 +48,7 @@ def test_short_recording_is_split_between_the_steps(tmp_path, capsys, eyes_open_
     assert main(argv) == 0  # 61 s for 60 + 30 s planned
     quality, profile = _outputs(tmp_path)
     assert "first 40.7 s are the baseline" in quality["notes"][0]
-    assert "note: The recording holds 61.0 s" in capsys.readouterr().out
+    assert "note: The recording holds 61.00 s" in capsys.readouterr().out
     assert profile["baseline_s"] == pytest.approx(40.7, abs=0.2)
     assert profile["eyes_closed"]["passed"] is False  # it was eyes open all along
 
