@@ -8,6 +8,7 @@ pooled hops.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ class FeaturePool:
 
     per_file: dict[str, np.ndarray]
 
-    @property
+    @cached_property
     def all(self) -> np.ndarray:
         """All hops pooled, float32 (N, F)."""
         return np.concatenate(list(self.per_file.values()), axis=0)

@@ -61,13 +61,14 @@ CONFIGS: dict[str, NetworkConfig] = {
         w_dim=64, noise_dim=32, mapping_layers=2, batch=8, lr=0.002, r1_gamma=0.05,
         ema_kimg=0.5, ada_kimg=20.0,
     ),
-    # The default show model: 256 px, narrow at high resolution (~10 ms/frame on 2 CPU cores).
+    # The default show model: 256 px, narrow at high resolution (~20-40 ms/frame with ONNX
+    # Runtime on 1-2 CPU cores).
     "256": NetworkConfig(
         name="256", resolution=256,
         g_channels={4: 256, 8: 256, 16: 128, 32: 128, 64: 64, 128: 32, 256: 32},
         d_channels={4: 256, 8: 256, 16: 256, 32: 128, 64: 64, 128: 32, 256: 32},
         w_dim=256, noise_dim=64, mapping_layers=4, batch=32, r1_gamma=1.0, ema_kimg=10.0,
-        ada_kimg=100.0,
+        ada_kimg=500.0,
     ),
     # For a GPU in the gallery: wider, 512 px.
     "512": NetworkConfig(
@@ -75,6 +76,6 @@ CONFIGS: dict[str, NetworkConfig] = {
         g_channels={4: 512, 8: 512, 16: 512, 32: 256, 64: 128, 128: 64, 256: 32, 512: 16},
         d_channels={4: 512, 8: 512, 16: 512, 32: 256, 64: 128, 128: 64, 256: 32, 512: 32},
         w_dim=512, noise_dim=64, mapping_layers=8, batch=32, r1_gamma=4.0, ema_kimg=10.0,
-        ada_kimg=100.0,
+        ada_kimg=500.0,
     ),
 }

@@ -298,9 +298,6 @@ class Generator(nn.Module):
                  w_dim: int = 256, mapping_layers: int = 4):
         super().__init__()
         self.n_features, self.noise_dim, self.resolution = n_features, noise_dim, resolution
-        self.init_kwargs = dict(n_features=n_features, noise_dim=noise_dim, resolution=resolution,
-                                channels=dict(channels), w_dim=w_dim,
-                                mapping_layers=mapping_layers)
         self.mapping = MappingNetwork(n_features, noise_dim, w_dim, mapping_layers)
         self.synthesis = SynthesisNetwork(w_dim, resolution, channels)
 
@@ -345,7 +342,6 @@ class Discriminator(nn.Module):
     def __init__(self, resolution: int, channels: dict[int, int]):
         super().__init__()
         check_resolution(resolution)
-        self.init_kwargs = dict(resolution=resolution, channels=dict(channels))
         resolutions = [2 ** i for i in range(int(math.log2(resolution)), 2, -1)]
         self.from_rgb = EqualConv2d(3, channels_at(channels, resolution), 1)
         self.blocks = nn.Sequential(*(
