@@ -107,3 +107,19 @@ def test_default_bundle_is_the_seeded_untrained_generator():
     img = session(DEFAULT_OUT / "generator.onnx").run(
         None, {"features": features.numpy(), "noise": noise.numpy()})[0]
     assert np.abs(img.astype(float) - ref.numpy()).max() <= 1
+
+
+@pytest.mark.parametrize("content", [None, b"garbage, not a checkpoint", "foreign"])
+def test_export_cli_refuses_bad_checkpoints_in_one_sentence(tmp_path, capsys, content):
+    from installation.errors import run_cli
+    from models.export import main
+
+    path = tmp_path / "network-snapshot-000001.pt"
+    if content == "foreign":
+        torch.save({"weights": torch.zeros(3)}, path)
+    elif content is not None:
+        path.write_bytes(content)
+    code = run_cli(main, [str(path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: ") and len(err.splitlines()) == 1
+    assert not (tmp_path / "out" / "generator.onnx").exists()
