@@ -16,6 +16,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import onnx
 import torch
 from torch import nn
 
@@ -84,6 +85,24 @@ def export_onnx(graph: nn.Module, n_features: int, noise_dim: int, path: str | P
     return path
 
 
+def set_output_shape(path: Path, shape: list) -> None:
+    """Write the known output shape into the graph's output description.
+
+    The tracer leaves height and width symbolic; readers of the model should see e.g.
+    [batch, 256, 256, 3].
+    """
+    model = onnx.load(str(path))
+    dims = model.graph.output[0].type.tensor_type.shape.dim
+    for dim, value in zip(dims, shape, strict=True):
+        dim.Clear()
+        if isinstance(value, str):
+            dim.dim_param = value
+        else:
+            dim.dim_value = value
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
 def export_generator(generator: Generator, spec: FeatureSpec, out_dir: str | Path,
                      provenance: dict, float_graph: bool = False) -> BundleSpec:
     """Write ``generator.onnx`` and ``generator.json`` for ``generator`` into ``out_dir``.
@@ -114,9 +133,12 @@ def export_generator(generator: Generator, spec: FeatureSpec, out_dir: str | Pat
     g = frozen_copy(generator)
     tmp = out_dir / (ONNX_NAME + ".tmp")
     export_onnx(Uint8ImageGraph(g), g.n_features, g.noise_dim, tmp)
+    set_output_shape(tmp, ["batch", g.resolution, g.resolution, 3])
     os.replace(tmp, out_dir / ONNX_NAME)
     if float_graph:
-        export_onnx(FloatImageGraph(g), g.n_features, g.noise_dim, out_dir / "generator_float.onnx")
+        float_path = out_dir / "generator_float.onnx"
+        export_onnx(FloatImageGraph(g), g.n_features, g.noise_dim, float_path)
+        set_output_shape(float_path, ["batch", 3, g.resolution, g.resolution])
     bundle = BundleSpec(feature_spec=spec, noise_dim=g.noise_dim, resolution=g.resolution,
                         provenance={"conditioning": CONDITIONING, **provenance})
     bundle.save(out_dir)

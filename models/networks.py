@@ -30,9 +30,13 @@ def lrelu(x: torch.Tensor) -> torch.Tensor:
     return F.leaky_relu(x, 0.2) * LRELU_GAIN
 
 
-def upsample2x(x: torch.Tensor) -> torch.Tensor:
-    """Double height and width with bilinear interpolation (exports as one ONNX Resize)."""
-    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+def upsample_to(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Bilinear upsampling to ``size`` x ``size``.
+
+    A constant size (not a scale factor) gives the ONNX Resize a static output shape, so the
+    exported image has a fixed height and width.
+    """
+    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
 
 
 class EqualLinear(nn.Module):
@@ -184,6 +188,7 @@ class SynthesisLayer(nn.Module):
         super().__init__()
         self.conv = ModulatedConv2d(in_channels, out_channels, 3, w_dim)
         self.up = up
+        self.resolution = resolution
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.noise_strength = nn.Parameter(torch.zeros([]))
         # Constant noise used at export and for reproducible renders: no RandomNormal in ONNX.
@@ -193,7 +198,7 @@ class SynthesisLayer(nn.Module):
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """One modulated layer of the synthesis network."""
         if self.up:
-            x = upsample2x(x)
+            x = upsample_to(x, self.resolution)
         x = self.conv(x, w)
         x = x + self.noise_strength * self._noise(x)
         return lrelu(x + self.bias[None, :, None, None])
@@ -241,7 +246,7 @@ class SynthesisBlock(nn.Module):
             x = self.conv0(x, w)
         x = self.conv1(x, w)
         y = self.torgb(x, w)
-        img = y if img is None else upsample2x(img) + y
+        img = y if img is None else upsample_to(img, self.resolution) + y
         return x, img
 
 

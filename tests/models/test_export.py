@@ -50,6 +50,9 @@ def test_float_graph_matches_torch(exported):
 def test_uint8_graph_has_dynamic_batch_and_nhwc_output(exported):
     _, out = exported
     sess = session(out / "generator.onnx")
+    (output,) = sess.get_outputs()
+    assert (output.name, output.shape, output.type) == ("image", ["batch", 32, 32, 3],
+                                                        "tensor(uint8)")
     for batch in (1, 3):
         img = sess.run(None, {"features": np.zeros((batch, 25), np.float32),
                               "noise": np.ones((batch, 16), np.float32)})[0]
