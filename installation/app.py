@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calibration.profile import check_profile_fits, load_profile
 from installation.config import ShowOptions
 from installation.display import DisplayLoop
 from installation.drift import LatentDrift
@@ -26,6 +25,7 @@ from installation.features import FeatureNormaliser
 from installation.generator_runtime import GeneratorRuntime
 from installation.headless import FrameWriter, HeadlessLoop
 from installation.hud import ShowStatus
+from installation.profile import check_profile_fits, load_profile
 from installation.ring_buffer import RingBuffer
 from installation.sources import open_source
 from installation.sources.base import EndOfStream, SourceThread, StreamInfo
@@ -114,7 +114,7 @@ def _prepare(options, runtime, source, info, profile) -> _Show:
     """Check the model and profile fit the source and build the feature extractor."""
     runtime.check_fits(info)
     normaliser, bad_channels = None, ()
-    if profile is not None:  # calibration's own check: one definition of "fits"
+    if profile is not None:  # one definition of "fits", shared with calibration
         bad_channels = check_profile_fits(profile, info)
         normaliser = FeatureNormaliser.from_profile(profile)
     extractor = FeatureExtractor(runtime.feature_spec, info, normaliser, bad_channels)
