@@ -6,7 +6,6 @@ STAMP := $(VENV)/.installed
 # The CPU build of torch: pip takes a local wheel where one lies in its find-links, and the
 # registry's build otherwise. For a GPU box, see README ("Training on a GPU").
 TORCH_SPEC ?= torch==2.13.0
-DEMO_SECONDS ?= 20
 
 .PHONY: setup demo test bench soak lint clean
 
@@ -20,7 +19,7 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	@touch $(STAMP)
 
 demo: setup
-	$(PY) -m installation.demo --seconds $(DEMO_SECONDS)
+	$(PY) -m installation.demo $(if $(DEMO_SECONDS),--seconds $(DEMO_SECONDS))
 
 test: setup
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -q

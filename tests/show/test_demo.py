@@ -24,6 +24,14 @@ def test_no_display_means_headless(monkeypatch):
     options = demo_options(4, windowed=False, out="somewhere")
     assert options.headless and options.frames_out == "somewhere" and options.duration == 4
     assert options.source == "synthetic"
+    assert demo_options(None, windowed=False, out="x").duration == 20  # headless default
+
+
+def test_windowed_demo_runs_until_quit(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
+    monkeypatch.setenv("DISPLAY", ":0")
+    options = demo_options(None, windowed=False, out="unused")
+    assert options.duration is None and options.fullscreen and not options.headless
 
 
 def test_demo_renders_headless_and_says_where(tmp_path):
