@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=ranged(int, 0, 256), default=0,
                    help="torch CPU threads per process (0: torch's default)")
     p.add_argument("--resume", metavar="RUN", help="run folder (or checkpoint) to continue")
-    p.add_argument("--inception", metavar="PATH", help="Inception weights for FID/KID")
+    p.add_argument("--inception", metavar="PATH",
+                   help="TorchScript Inception (inception-2015-12-05.pt) for FID/KID")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     return p
 
@@ -148,6 +149,7 @@ def resolve_config(args, world: int = 1) -> dict:
         "cfg": args.cfg, "resolution": resolution, "batch": batch, "seed": args.seed,
         "kimg": args.kimg or DEFAULT_KIMG[args.cfg],
         "tick_kimg": steps_per_tick * batch / 1000, "steps_per_tick": steps_per_tick,
+        "inception": str(Path(args.inception).resolve()) if args.inception else None,
         "snap": args.snap or 5, "metric_images": args.metric_images, "world_size": world,
         "crops": {"resolution": resolution, "crops_per_image": args.crops_per_image,
                   "min_fraction": args.crop_min, "max_fraction": args.crop_max,
@@ -188,15 +190,16 @@ def resume_config(args) -> tuple[dict, dict]:
 def main(argv: list[str] | None = None) -> int:
     """Parse, resolve and train; see ``--help``."""
     args = build_parser().parse_args(argv)
-    from models.metrics import check_inception
-
-    check_inception(args.inception)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if args.resume:
         config, state = resume_config(args)
     else:
         check_new_run(args)
         config, state = resolve_config(args, world), None
+    if config.get("inception"):
+        from models.inception import load_detector
+
+        load_detector(config["inception"])  # refuse unusable weights before training
     if args.dry_run:
         print(json.dumps(config, indent=2))
         return 0

@@ -3,15 +3,13 @@
 The multi-scale sliced Wasserstein distance (SWD, after ProGAN) compares the distributions of
 random 7x7 neighbourhoods of the fakes' and the real crops' Laplacian pyramids, level by level,
 through random 1-D projections. It needs no network and no download. FID/KID need Inception
-weights, which the project does not ship.
+weights, which the project does not ship (see ``models.inception``).
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-
-from installation.errors import ConfigError
 
 PATCH = 7
 MIN_LEVEL_SIZE = 16
@@ -143,10 +141,3 @@ def nearest_reals(fakes: torch.Tensor, reals: torch.Tensor, size: int = 16) -> t
     small_f = F.adaptive_avg_pool2d(fakes.float(), size).flatten(1)
     small_r = F.adaptive_avg_pool2d(reals.float(), size).flatten(1)
     return torch.cdist(small_f, small_r).argmin(dim=1)
-
-
-def check_inception(path: str | None) -> None:
-    """FID/KID are not implemented: refuse ``--inception`` with one sentence."""
-    if path is not None:
-        raise ConfigError("FID/KID with --inception is not supported yet; leave the option out "
-                          "(each snapshot reports the sliced Wasserstein distance instead).")

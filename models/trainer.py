@@ -81,6 +81,7 @@ class Trainer:
         self.pl = PathLengthPenalty(train["pl_weight"]) if train["pl_weight"] > 0 else None
         self.step_count = 0
         self.kimg = 0.0
+        self.detector = None  # optional Inception feature detector for FID/KID; never saved
 
     def set_feature_stats(self, mean, std) -> None:
         """Store the training features' mean and std in G and G_ema (standardised inside)."""

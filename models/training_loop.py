@@ -22,6 +22,7 @@ from tqdm import tqdm
 from installation.feature_spec import FeatureSpec
 from models.conditioning import FeaturePool, load_feature_pool
 from models.dataset import CropSettings, PaintingCrops, to_float
+from models.inception import fid_kid, load_detector
 from models.metrics import eeg_sensitivity, multiscale_swd, nearest_reals
 from models.snapshots import (
     checkpoint_name,
@@ -49,6 +50,13 @@ def setup_distributed() -> tuple[int, int, torch.device]:
         dist.init_process_group("nccl" if cuda else "gloo")
     rank = dist.get_rank() if dist.is_initialized() else 0
     return rank, world, device
+
+
+def finish_distributed() -> None:
+    """Leave the process group together (gloo aborts when a peer tears down mid-exit)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def tick_generator(seed: int, rank: int, tick: int) -> torch.Generator:
@@ -110,7 +118,7 @@ def sensitivity_windows(pool: FeaturePool, n: int) -> tuple[torch.Tensor, torch.
 
 @torch.no_grad()
 def evaluate(trainer: Trainer, dataset, pool, config: dict) -> dict:
-    """SWD between G_ema's fakes and real crops, and the EEG sensitivity."""
+    """SWD (and FID/KID with --inception) between G_ema's fakes and real crops; EEG sensitivity."""
     n = min(config["metric_images"], len(dataset))
     gen = torch.Generator().manual_seed(config["seed"] + 7)
     reals = to_float(dataset.batch(torch.randperm(len(dataset), generator=gen)[:n]))
@@ -120,6 +128,8 @@ def evaluate(trainer: Trainer, dataset, pool, config: dict) -> dict:
     fakes = torch.cat([g(f.to(trainer.device), z.to(trainer.device)).cpu()
                        for f, z in zip(features.split(16), noise.split(16), strict=True)])
     metrics = multiscale_swd(fakes, reals, seed=config["seed"])
+    if trainer.detector is not None:
+        metrics.update(fid_kid(trainer.detector, fakes, reals))
     a, b, label = sensitivity_windows(pool, 8)
     metrics.update(eeg_sensitivity(g, a.to(trainer.device), b.to(trainer.device),
                                    noise[:8].to(trainer.device)))
@@ -217,6 +227,8 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
     dataset, pool = load_data(config)
     config = {**config, "image_count": dataset.image_count}
     trainer = build_trainer(config, pool, device)
+    if config.get("inception"):
+        trainer.detector = load_detector(config["inception"], device)
     tick = 0
     if resume_state is not None:
         trainer.load_state_dict(resume_state)
@@ -243,4 +255,5 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
     finally:
         if log is not None:
             log.close()
+    finish_distributed()
     return run_dir

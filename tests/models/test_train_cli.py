@@ -58,9 +58,16 @@ def test_bad_values_are_one_sentence(tmp_path, capsys, option, value, fragment):
     assert_one_sentence(code, err, fragment)
 
 
-def test_inception_is_refused_clearly(tmp_path, capsys):
-    code, _, err = run_train(["--inception", str(tmp_path / "w.pt"), "--dry-run"], capsys)
-    assert_one_sentence(code, err, "not supported yet")
+@pytest.mark.parametrize(("content", "fragment"), [
+    (None, "do not exist"), (b"not torchscript", "not a usable TorchScript")])
+def test_unusable_inception_weights_are_one_sentence(tmp_path, capsys, content, fragment):
+    eeg = shared_file(EEG_OPEN)
+    weights = tmp_path / "inception.pt"
+    if content is not None:
+        weights.write_bytes(content)
+    code, _, err = run_train(["--images", str(tmp_path), "--eeg", str(eeg), "--outdir",
+                              str(tmp_path), "--inception", str(weights), "--dry-run"], capsys)
+    assert_one_sentence(code, err, fragment)
 
 
 def test_missing_eeg_file(tmp_path, capsys):

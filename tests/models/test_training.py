@@ -18,6 +18,7 @@ from installation.errors import run_cli
 from models.snapshots import checkpoints
 from tests.conftest import REPO, shared_file
 from tests.models.conftest import EEG_CLOSED, EEG_OPEN
+from tests.models.test_inception import save_detector
 from train import main
 
 TINY = ["--cfg", "tiny", "--resolution", "32", "--batch", "8", "--tick", "0.016",
@@ -30,16 +31,17 @@ def stats(run_dir: Path) -> list[dict]:
 
 def test_tiny_run_on_paintings_writes_snapshots_and_exports(few_paintings, tmp_path, capsys):
     eegs = [str(shared_file(EEG_OPEN)), str(shared_file(EEG_CLOSED))]
+    detector = save_detector(tmp_path / "detector.pt")
     code = run_cli(main, ["--images", str(few_paintings), "--eeg", eegs[0], "--eeg", eegs[1],
                           "--outdir", str(tmp_path / "runs"), "--kimg", "0.032", "--snap", "1",
-                          *TINY])
+                          "--inception", str(detector), *TINY])
     assert code == 0
     run_dir = tmp_path / "runs" / "00000-tiny-32px"
     records = stats(run_dir)
     assert [r["tick"] for r in records] == [1, 2]
     assert records[-1]["kimg"] == pytest.approx(0.032)
-    assert {"loss_G", "loss_D", "augment_p", "sec_per_kimg", "swd_mean", "eeg_sensitivity"} \
-        <= set(records[-1])
+    assert {"loss_G", "loss_D", "augment_p", "sec_per_kimg", "swd_mean", "eeg_sensitivity",
+            "fid", "kid"} <= set(records[-1])
     assert records[-1]["eeg_sensitivity_pair"] == "eyes_closed_vs_open"
     for name in ("fakes-000002.png", "nearest-000002.png", "timelapse.gif",
                  "network-snapshot-latest.pt", "training_options.json"):
@@ -102,7 +104,7 @@ import torch
 import torch.distributed as dist
 sys.path.insert(0, {repo!r})
 from models.trainer import Trainer
-from models.training_loop import setup_distributed
+from models.training_loop import finish_distributed, setup_distributed
 
 rank, world, device = setup_distributed()
 torch.manual_seed(rank)  # different initial weights: rank 0's must win
@@ -125,7 +127,7 @@ if rank == 0:
     json.dump({{"world": world, "max_diff": max(float((e - flat).abs().max()) for e in everyone),
                "changed": float((g_now - before).abs().max()), "p": trainer.ada.p}},
               open(sys.argv[1], "w"))
-dist.destroy_process_group()
+finish_distributed()
 """
 
 
