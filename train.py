@@ -53,6 +53,15 @@ def power_of_two(text: str) -> int:
     return value
 
 
+class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Show defaults, except for options whose default is resolved later (None)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, []) or "%(default)" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse whose errors become ConfigError, printed by run_cli as one line (exit 2)."""
 
@@ -66,20 +75,24 @@ def build_parser() -> argparse.ArgumentParser:
     from models.configs import CONFIGS
 
     p = OneLineParser(prog="python train.py", description=__doc__.split("\n")[0],
-                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--images", help="folder of paintings (JPEG, PNG, WebP)")
+                      formatter_class=DefaultsShown)
+    p.add_argument("--images", metavar="DIR", help="folder of paintings (JPEG, PNG, WebP)")
     p.add_argument("--eeg", action="append", default=[], metavar="FILE",
                    help="EEG recording (EDF, BDF, FIF, XDF, OpenBCI text, BrainFlow CSV); repeat")
-    p.add_argument("--outdir", help="folder for numbered run folders")
+    p.add_argument("--outdir", metavar="DIR", help="folder for numbered run folders")
     p.add_argument("--cfg", choices=sorted(CONFIGS), default="256", help="network configuration")
-    p.add_argument("--resolution", type=power_of_two, help="pixels (default: the cfg's)")
-    p.add_argument("--kimg", type=ranged(float, 0, low_open=True),
+    p.add_argument("--resolution", type=power_of_two, metavar="R",
+                   help="pixels (default: the cfg's)")
+    p.add_argument("--kimg", type=ranged(float, 0, low_open=True), metavar="K",
                    help=f"thousands of images to train for (default per cfg: {DEFAULT_KIMG})")
-    p.add_argument("--batch", type=ranged(int, 2, 4096), help="total batch (default: the cfg's)")
-    p.add_argument("--tick", type=ranged(float, 0, low_open=True),
+    p.add_argument("--batch", type=ranged(int, 2, 4096), metavar="N",
+                   help="total batch (default: the cfg's)")
+    p.add_argument("--tick", type=ranged(float, 0, low_open=True), metavar="K",
                    help=f"kimg per tick (default per cfg: {DEFAULT_TICK_KIMG})")
-    p.add_argument("--snap", type=ranged(int, 1), help="ticks between snapshots (default: 5)")
-    p.add_argument("--seed", type=ranged(int, 0, 2**31 - 1), default=0, help="random seed")
+    p.add_argument("--snap", type=ranged(int, 1), metavar="N",
+                   help="ticks between snapshots (default: 5)")
+    p.add_argument("--seed", type=ranged(int, 0, 2**31 - 1), default=0, metavar="N",
+                   help="random seed")
     p.add_argument("--gamma", type=ranged(float, 0), help="R1 weight (default: the cfg's)")
     p.add_argument("--ada-target", type=ranged(float, 0, 1, low_open=True), default=0.6,
                    help="ADA target for E[sign(D(real))]")

@@ -149,7 +149,7 @@ class PaintingCrops(torch.utils.data.Dataset):
     """
 
     def __init__(self, folder: str | Path, settings: CropSettings,
-                 cache_limit_bytes: int = 2 * 1024**3):
+                 cache_limit_bytes: int = 6 * 1024**3):
         self.folder, self.settings = Path(folder), settings
         paths = find_images(folder)
         self.paintings, self.skipped = load_paintings(paths, settings)

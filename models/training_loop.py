@@ -44,6 +44,8 @@ def setup_distributed() -> tuple[int, int, torch.device]:
     local = int(os.environ.get("LOCAL_RANK", "0"))
     cuda = torch.cuda.is_available()
     device = torch.device("cuda", local) if cuda else torch.device("cpu")
+    if cuda:
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels
     if world > 1 and not dist.is_initialized():
         if cuda:
             torch.cuda.set_device(device)
