@@ -52,8 +52,7 @@ def test_tiny_run_on_paintings_writes_snapshots_and_exports(few_paintings, tmp_p
 
     from models.export import main as export_main
 
-    assert run_cli(export_main, [str(run_dir / "network-snapshot-latest.pt"), "--out",
-                                 str(tmp_path / "bundle")]) == 0
+    assert run_cli(export_main, [str(run_dir), "--out", str(tmp_path / "bundle")]) == 0
     spec = BundleSpec.load(tmp_path / "bundle" / "generator.json")
     assert spec.provenance["trained"] is True and spec.provenance["kimg"] == pytest.approx(0.032)
     assert spec.provenance["data"]["image_count"] == 4
