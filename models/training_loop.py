@@ -61,9 +61,14 @@ def finish_distributed() -> None:
         dist.destroy_process_group()
 
 
+def tick_seed(seed: int, rank: int, tick: int) -> int:
+    """The seed of one tick on one process."""
+    return ((seed * 1_000_003 + tick) * 101 + rank) % 2**63
+
+
 def tick_generator(seed: int, rank: int, tick: int) -> torch.Generator:
-    """The sampling generator of one tick on one process."""
-    return torch.Generator().manual_seed(((seed * 1_000_003 + tick) * 101 + rank) % 2**63)
+    """The batch sampling generator of one tick on one process."""
+    return torch.Generator().manual_seed(tick_seed(seed, rank, tick))
 
 
 def build_trainer(config: dict, pool: FeaturePool, device: torch.device) -> Trainer:
@@ -88,6 +93,9 @@ def run_tick(trainer: Trainer, dataset, pool, config: dict, rank: int, world: in
              tick: int) -> dict:
     """Train for one tick; return the tick's mean losses."""
     gen = tick_generator(config["seed"], rank, tick)
+    # Augmentation and the generator's noise draw from the global RNGs (CPU and CUDA): seed them
+    # per tick too, so a resumed run repeats exactly what the killed one would have done.
+    torch.manual_seed(tick_seed(config["seed"], rank, tick) + 1)
     local_batch = config["train"]["batch"] // world
     sums: dict[str, float] = {}
     counts: dict[str, int] = {}

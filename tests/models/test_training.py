@@ -174,3 +174,20 @@ def test_path_length_regularisation_runs_and_checkpoint_state_round_trips(tmp_pa
     for a, b in zip(trainer.G_ema.parameters(), other.G_ema.parameters(), strict=True):
         assert torch.equal(a, b)
     assert other.opt_D.state_dict()["state"].keys() == trainer.opt_D.state_dict()["state"].keys()
+
+
+def test_resumed_run_equals_an_uninterrupted_one(few_paintings, tmp_path, capsys):
+    eeg = str(shared_file(EEG_OPEN))
+    common = ["--images", str(few_paintings), "--eeg", eeg, "--snap", "1", "--ada-kimg", "1",
+              *TINY]
+    assert run_cli(main, [*common, "--outdir", str(tmp_path / "a"), "--kimg", "0.048"]) == 0
+    assert run_cli(main, [*common, "--outdir", str(tmp_path / "b"), "--kimg", "0.016"]) == 0
+    run_b = tmp_path / "b" / "00000-tiny-32px"
+    assert run_cli(main, ["--resume", str(run_b), "--kimg", "0.048"]) == 0
+    a = torch.load(checkpoints(tmp_path / "a" / "00000-tiny-32px")[-1], weights_only=True)
+    b = torch.load(checkpoints(run_b)[-1], weights_only=True)
+    assert a["tick"] == b["tick"] == 3
+    assert a["augment"] == b["augment"]
+    for key in ("G", "D", "G_ema"):
+        for name, value in a[key].items():
+            assert torch.equal(value, b[key][name]), f"{key}.{name}"
