@@ -202,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point (``eeg-painting-export``): user errors become one line and exit code 2."""
+    return run_cli(export_checkpoint, argv)
+
+
+def export_checkpoint(argv: list[str] | None = None) -> int:
     """Export a checkpoint; see ``--help``."""
     args = build_parser().parse_args(argv)
     ckpt = load_checkpoint(args.checkpoint)
@@ -219,4 +224,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(main())
