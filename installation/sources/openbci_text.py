@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from installation.errors import SourceError
-from installation.sources.recordings import Recording, build_recording
+from installation.sources.recordings import Recording, build_recording, is_number
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def read_openbci_text(path: Path) -> Recording:
     if sample_rate is None:
         log.warning("%s states no sample rate; assuming %g Hz", path.name, DEFAULT_SAMPLE_RATE)
         sample_rate = DEFAULT_SAMPLE_RATE
-    if body and not _is_number(body[0].split(",")[0]):
+    if body and not is_number(body[0].split(",")[0]):
         columns, names = _v6_columns(path, body[0])
         body = body[1:]
         n_fields = len(body[0].split(",")) if body else len(columns)
@@ -117,10 +117,3 @@ def _row_values(fields: list[str]) -> list[float] | None:
     except ValueError:
         return None
 
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -243,12 +243,13 @@ def _text_format(head: bytes) -> str | None:
     if lines[0].startswith("%"):
         return "openbci"
     fields = lines[0].split("\t")
-    if len(fields) > 1 and all(_is_number(field) for field in fields):
+    if len(fields) > 1 and all(is_number(field) for field in fields):
         return "brainflow"
     return None
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """True when ``text`` parses as a float (sniffing numeric rows of text recordings)."""
     try:
         float(text)
     except ValueError:
