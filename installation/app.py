@@ -26,14 +26,17 @@ from installation.generator_runtime import GeneratorRuntime
 from installation.headless import FrameWriter, HeadlessLoop
 from installation.hud import ShowStatus
 from installation.profile import check_profile_fits, load_profile
+from installation.recorder import SessionRecorder
 from installation.ring_buffer import RingBuffer
 from installation.sources import open_source
 from installation.sources.base import EndOfStream, SourceThread, StreamInfo
+from installation.sources.file_source import FileSource
 from installation.steering import LatestSlot, SteeringThread, SteeringWorker
 
 log = logging.getLogger(__name__)
 
 RING_SECONDS = 30.0
+STALL_S = 2.5  # a live source silent this long is reopened (OpenBCI's GUI gives up after 5 s)
 
 
 @dataclass
@@ -49,6 +52,8 @@ class ShowSummary:
     frames_out: Path | None = None
     pngs: int = 0
     snapshots: list[Path] = field(default_factory=list)
+    events: list = field(default_factory=list)
+    recorded_to: Path | None = None
 
     @property
     def fps(self) -> float:
@@ -69,6 +74,9 @@ class ShowSummary:
             lines.append(f"frames: {self.frames_out / 'frames.csv'} and {self.pngs} PNGs in "
                          f"{self.frames_out} (EEG up to {self.eeg_s:.2f} s)")
         lines += [f"snapshot: {p}" for p in self.snapshots]
+        if self.recorded_to is not None:
+            lines.append(f"recorded: {self.recorded_to} (replay with --source "
+                         f"file:{self.recorded_to})")
         return "\n".join(lines)
 
 
@@ -82,32 +90,62 @@ class _Show:
     extractor: FeatureExtractor
     drift: LatentDrift
     status: ShowStatus
+    recorder: SessionRecorder | None = None
+
+    def tee_chunk(self, push):
+        """``push`` plus the recorder, for the source thread's ``on_chunk``."""
+        if self.recorder is None:
+            return push
+        recorder = self.recorder
+
+        def push_and_record(chunk) -> None:
+            push(chunk)
+            recorder.add_chunk(chunk)
+
+        return push_and_record
+
+    def log_keyframe(self, keyframe) -> None:
+        """Put a keyframe in the recorder's log, if recording."""
+        if self.recorder is not None:
+            self.recorder.add_keyframe(keyframe)
 
 
-def run_show(options: ShowOptions) -> ShowSummary:
+def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None) -> ShowSummary:
     """Run the show until quit, the duration, the end of the file or Ctrl-C.
 
     Parameters
     ----------
     options : ShowOptions
         Validated options.
+    runtime : GeneratorRuntime, optional
+        An already loaded generator (tests wrap one); loaded from ``options.model`` when None.
 
     Returns
     -------
     ShowSummary
     """
-    runtime = GeneratorRuntime.load(options.model, options.provider, options.threads)
+    if runtime is None:
+        runtime = GeneratorRuntime.load(options.model, options.provider, options.threads)
     profile = load_profile(options.profile) if options.profile else None
     source = open_source(options.source, speed=options.speed)
     info = source.open()
+    show = None
     try:
         show = _prepare(options, runtime, source, info, profile)
         log.info("source: %s; generator on %s", info.description, runtime.provider_name)
-        if options.speed == "max":
-            return _render_offline(options, show)
-        return _run_live(options, show)
+        if options.record:
+            show.recorder = SessionRecorder(options.record, info, options.source,
+                                            show.status.note)
+        summary = _render_offline(options, show) if options.speed == "max" else _run_live(
+            options, show)
+        summary.events = list(show.status.events)
+        if show.recorder is not None:
+            summary.recorded_to = show.recorder.folder
+        return summary
     finally:
         source.close()
+        if show is not None and show.recorder is not None:
+            show.recorder.close()
 
 
 def _prepare(options, runtime, source, info, profile) -> _Show:
@@ -146,10 +184,14 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
             if chunk is None or chunk.n_samples == 0:
                 break  # a file at max speed returns samples until it ends
             ring.push(chunk)
+            if show.recorder is not None:
+                show.recorder.add_chunk(chunk)
             eeg_clock[0] = float(chunk.timestamps[-1])
             keyframe = worker.step()
             if keyframe is None:
                 continue
+            show.log_keyframe(keyframe)
+            show.status.masked_channels = keyframe.masked_channels
             loop.take(keyframe, keyframe.eeg_time)
             if next_frame is None:
                 next_frame = math.floor(keyframe.eeg_time * options.fps) + 1
@@ -174,8 +216,11 @@ def _run_live(options: ShowOptions, show: _Show) -> ShowSummary:
     slot = LatestSlot()
     worker = SteeringWorker(ring, show.extractor, show.runtime, show.drift, show.status.note)
     first_image = show.runtime.warm_up(show.drift.current)  # before the window opens
-    source_thread = SourceThread(show.source, ring.push, show.status.note)
-    steering_thread = SteeringThread(worker, slot, show.status.note)
+    stall_s = None if isinstance(show.source, FileSource) else STALL_S
+    source_thread = SourceThread(show.source, show.tee_chunk(ring.push), show.status.note,
+                                 stall_s=stall_s)
+    steering_thread = SteeringThread(worker, slot, show.status.note,
+                                     on_keyframe=show.log_keyframe)
     summary = ShowSummary(provider=show.runtime.provider_name, source=info.description)
     source_thread.start()
     steering_thread.start()
@@ -223,6 +268,7 @@ def _live_headless(options, status, slot, summary: ShowSummary) -> None:
             keyframe = slot.take()
             if keyframe is not None:
                 loop.take(keyframe, now)
+                status.masked_channels = keyframe.masked_channels
                 status.saw_signal()
             if loop.step(now) and first_frame is None:
                 first_frame = time.perf_counter()

@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, help="seconds to run (EEG seconds at --speed max)")
     p.add_argument("--speed", choices=SPEEDS, help="realtime (default) or max: render a file "
                    "offline, hop by hop")
-    p.add_argument("--record", help="folder to record raw EEG and keyframes into (not yet)")
+    p.add_argument("--record", help="folder to record the raw EEG and keyframe log into "
+                   "(replay it with --source file:DIR)")
     p.add_argument("--config", help="TOML file whose keys are these options with underscores")
     p.add_argument("--fps", type=float, help="display refresh rate (default 60)")
     p.add_argument("--provider", choices=PROVIDERS, help="ONNX Runtime provider (default auto: "

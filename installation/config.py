@@ -48,7 +48,7 @@ class ShowOptions:
     speed : {"realtime", "max"}
         ``max`` renders a file offline, hop by hop.
     record : str or None
-        Folder to record into (not supported yet).
+        Folder to record the raw EEG and the keyframe log into (crash-safe).
     fps : float
         Display refresh rate (virtual refresh rate at ``speed="max"``).
     provider : {"auto", "tensorrt", "cuda", "cpu"}
@@ -185,7 +185,6 @@ def validate(options: ShowOptions) -> ShowOptions:
     if options.speed == "max" and not options.headless:
         raise ConfigError("--speed max renders a recording offline; add --headless "
                           "--frames-out DIR.")
-    if options.record is not None:
-        raise ConfigError("--record is not supported yet; leave it out (recording comes with "
-                          "a later version).")
+    if options.record is not None and not options.record.strip():
+        raise ConfigError("--record needs a folder name; pass e.g. --record sessions/today.")
     return options

@@ -197,17 +197,21 @@ class SteeringThread(threading.Thread):
         Receives :class:`SourceEvent` for failures.
     idle_s, error_pause_s : float
         Sleep when a step gave nothing; pause after a failure.
+    on_keyframe : callable, optional
+        Also receives every keyframe (the recorder logs them); must not block.
     """
 
     def __init__(self, worker: SteeringWorker, slot: LatestSlot,
                  on_event: Callable[[SourceEvent], None], idle_s: float = 0.004,
-                 error_pause_s: float = 0.5) -> None:
+                 error_pause_s: float = 0.5,
+                 on_keyframe: Callable[[Keyframe], None] | None = None) -> None:
         super().__init__(name="steering", daemon=True)
         self.worker = worker
         self.slot = slot
         self.on_event = on_event
         self.idle_s = idle_s
         self.error_pause_s = error_pause_s
+        self.on_keyframe = on_keyframe or (lambda keyframe: None)
         self._stop_requested = threading.Event()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -230,3 +234,4 @@ class SteeringThread(threading.Thread):
                 self._stop_requested.wait(self.idle_s)
             else:
                 self.slot.put(keyframe)
+                self.on_keyframe(keyframe)

@@ -120,6 +120,11 @@ class SourceEvent:
 class SourceThread(threading.Thread):
     """Runs a source's ``read`` loop in its own thread, turning failures into events.
 
+    When ``read`` fails, or (with ``stall_s``) delivers nothing for that long, the thread says
+    so, closes the source and opens it again with growing pauses (``retry_s`` doubling up to
+    ``max_retry_s``) until it streams the same channels again or the thread is stopped; the
+    painting drifts on meanwhile. A finite source's end (:class:`EndOfStream`) ends the thread.
+
     Parameters
     ----------
     source : Source
@@ -130,6 +135,12 @@ class SourceThread(threading.Thread):
         Called with each :class:`SourceEvent`; exceptions never escape the thread.
     poll_interval : float
         Seconds to sleep when ``read`` returned nothing.
+    stall_s : float, optional
+        Seconds without samples after which the source counts as gone; never when None.
+    reconnect : bool
+        Reopen a failed or stalled source; when False a failure ends the thread.
+    retry_s, max_retry_s : float
+        First pause between reconnection attempts, and the longest.
     """
 
     def __init__(
@@ -138,12 +149,21 @@ class SourceThread(threading.Thread):
         on_chunk: Callable[[Chunk], None],
         on_event: Callable[[SourceEvent], None],
         poll_interval: float = 0.005,
+        stall_s: float | None = None,
+        reconnect: bool = True,
+        retry_s: float = 0.25,
+        max_retry_s: float = 2.0,
     ) -> None:
         super().__init__(name=f"source-{type(source).__name__}", daemon=True)
         self.source = source
         self.on_chunk = on_chunk
         self.on_event = on_event
         self.poll_interval = poll_interval
+        self.stall_s = stall_s
+        self.reconnect = reconnect
+        self.retry_s = retry_s
+        self.max_retry_s = max_retry_s
+        self.reconnects = 0
         self._stop_requested = threading.Event()
 
     def stop(self, timeout: float = 2.0) -> None:
@@ -153,21 +173,63 @@ class SourceThread(threading.Thread):
             self.join(timeout)
 
     def run(self) -> None:
-        """Read until stopped or the stream ends; never raise."""
+        """Read until stopped or the stream ends, reconnecting after failures; never raise."""
         try:
             while not self._stop_requested.is_set():
-                chunk = self.source.read()
-                if chunk is None or chunk.n_samples == 0:
-                    time.sleep(self.poll_interval)
-                    continue
-                self.on_chunk(chunk)
-        except EndOfStream:
-            self.on_event(SourceEvent("ended", "The recording has ended."))
-        except Exception as exc:  # a thread must turn every failure into data
-            log.exception("source thread failed")
-            self.on_event(SourceEvent("error", f"EEG source failed: {exc}"))
+                try:
+                    self._read_until_stall()
+                except EndOfStream:
+                    self.on_event(SourceEvent("ended", "The recording has ended."))
+                    return
+                except Exception as exc:  # a thread must turn every failure into data
+                    log.exception("source thread failed")
+                    self.on_event(SourceEvent("error", f"EEG source failed: {exc}"))
+                    if not self.reconnect:
+                        return
+                if not self._stop_requested.is_set():
+                    self._reopen()
         finally:
+            self._close_quietly()
+
+    def _read_until_stall(self) -> None:
+        """Hand chunks on until stopped, or return when nothing came for ``stall_s``."""
+        last_data = time.perf_counter()
+        while not self._stop_requested.is_set():
+            chunk = self.source.read()
+            if chunk is None or chunk.n_samples == 0:
+                if self.stall_s is not None and time.perf_counter() - last_data > self.stall_s:
+                    self.on_event(SourceEvent(
+                        "signal_lost", f"No samples from the EEG source for {self.stall_s:g} s; "
+                        "reconnecting."))
+                    return
+                time.sleep(self.poll_interval)
+                continue
+            last_data = time.perf_counter()
+            self.on_chunk(chunk)
+
+    def _reopen(self) -> None:
+        """Close the source and open it again, pausing longer after each failed attempt."""
+        lost_at, pause, before = time.perf_counter(), self.retry_s, self.source.info
+        while not self._stop_requested.is_set():
+            self._close_quietly()
             try:
-                self.source.close()
-            except Exception:  # closing a broken device must not mask the real event
-                log.exception("closing the source failed")
+                info = self.source.open()
+                if before is not None and (info.channel_names, info.sample_rate) != (
+                        before.channel_names, before.sample_rate):
+                    raise RuntimeError(f"it came back as {info.description} with other "
+                                       "channels or rate; restart the show")
+            except Exception as exc:  # keep trying: the headset may come back
+                log.info("reconnecting the EEG source failed: %s", exc)
+            else:
+                self.reconnects += 1
+                self.on_event(SourceEvent("signal_back", f"Reconnected to {info.description} "
+                                          f"after {time.perf_counter() - lost_at:.1f} s."))
+                return
+            self._stop_requested.wait(pause)
+            pause = min(2 * pause, self.max_retry_s)
+
+    def _close_quietly(self) -> None:
+        try:
+            self.source.close()
+        except Exception:  # closing a broken device must not mask the real event
+            log.exception("closing the source failed")

@@ -69,7 +69,8 @@ class BrainFlowSource(Source):
             _release(shim)
             raise SourceError(self._open_failure(exc)) from None
         self._shim, self._layout = shim, layout
-        self._clock = StreamClock(layout.sample_rate)
+        if self._clock is None or self._clock.sample_rate != layout.sample_rate:
+            self._clock = StreamClock(layout.sample_rate)  # kept across reconnects
         self.info = StreamInfo(layout.channel_names, layout.sample_rate, self._description())
         return self.info
 

@@ -77,7 +77,8 @@ class LSLSource(Source):
                 inlet.close_stream()
         self._inlet = inlet
         rate = header.nominal_srate()
-        self._clock = StreamClock(rate)
+        if self._clock is None or self._clock.sample_rate != rate:
+            self._clock = StreamClock(rate)  # kept across reconnects: one clock, rising
         self.info = StreamInfo(names, rate, f"LSL stream {header.name()} ({header.type()})")
         return self.info
 

@@ -140,7 +140,8 @@ def load_recording(path: str | Path, board: str | int | None = None) -> Recordin
     Parameters
     ----------
     path : str or Path
-        An EDF, BDF, FIF, XDF, OpenBCI GUI text or BrainFlow CSV file.
+        An EDF, BDF, FIF, XDF, OpenBCI GUI text or BrainFlow CSV file, or a session folder
+        written by ``--record``.
     board : str or int, optional
         The BrainFlow board that wrote a BrainFlow CSV file (name or id); the synthetic board
         when None. Ignored for other formats.
@@ -156,6 +157,13 @@ def load_recording(path: str | Path, board: str | int | None = None) -> Recordin
         Missing, unsupported, corrupt or empty file, or one without EEG.
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        from installation.sources.session_folder import is_session_folder, read_session_folder
+
+        if is_session_folder(path):
+            return read_session_folder(path)
+        raise SourceError(f"{path} is a folder without a session.json; play a recording file "
+                          "or a folder written by --record.")
     if not path.is_file():
         raise SourceError(f"Recording {path} does not exist; check the path after file:.")
     fmt = detect_format(path)

@@ -95,7 +95,7 @@ def test_model_that_does_not_fit_the_source(eyes_closed_edf, tmp_path):
     (["--duration", "-3", "--headless"], ["duration must be a positive"]),
     (["--frame-every", "-1", "--headless"], ["frame_every"]),
     (["--speed", "max", "--headless"], ["plays recording files only"]),
-    (["--record", "rec"], ["not supported yet"]),
+    (["--record", " "], ["--record needs a folder"]),
 ])
 def test_bad_options_exit_2(args, words):
     assert_one_sentence_error(run_show(*args), *words)

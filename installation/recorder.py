@@ -1,0 +1,228 @@
+"""Crash-safe session recording: raw EEG chunks and the keyframe log, appended as they come.
+
+A session folder holds three files:
+
+- ``session.json``: the header, written (atomically) before any data: channel names, sample
+  rate, source, start time and the layout of the chunk records;
+- ``eeg.bin``: one record per chunk, appended: a fixed header (magic, sample count, CRC-32 of
+  the payload), the chunk's timestamps (float64) and its samples (float32, channel-major);
+- ``keyframes.jsonl``: one JSON object per keyframe (EEG time, wall time, steering vector,
+  noise vector), enough to render each keyframe again.
+
+The show's threads only put items on a queue; a writer thread of its own writes them and
+flushes and fsyncs both files at least every ``sync_s`` seconds, so a ``kill -9`` loses at most
+the last second. :mod:`installation.sources.session_folder` reads a folder back, dropping a torn
+last record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from installation.errors import ConfigError
+from installation.sources.base import Chunk, SourceEvent, StreamInfo
+
+log = logging.getLogger(__name__)
+
+FORMAT = "eeg-painting-session/1"
+HEADER_FILE = "session.json"
+EEG_FILE = "eeg.bin"
+KEYFRAME_FILE = "keyframes.jsonl"
+RECORD_MAGIC = b"EEGC"
+RECORD_HEADER = struct.Struct("<4sII")  # magic, n_samples, crc32 of the payload
+SYNC_S = 0.5
+
+
+def encode_chunk(chunk: Chunk) -> bytes:
+    """One ``eeg.bin`` record: header, float64 timestamps, float32 samples (channel-major).
+
+    Parameters
+    ----------
+    chunk : Chunk
+        The samples to store.
+
+    Returns
+    -------
+    bytes
+    """
+    payload = (np.ascontiguousarray(chunk.timestamps, dtype="<f8").tobytes()
+               + np.ascontiguousarray(chunk.data, dtype="<f4").tobytes())
+    return RECORD_HEADER.pack(RECORD_MAGIC, chunk.n_samples, zlib.crc32(payload)) + payload
+
+
+def keyframe_record(keyframe, started_wall: float) -> dict:
+    """The keyframe log's line for a keyframe (anything with the Keyframe fields)."""
+    return {
+        "eeg_time": float(keyframe.eeg_time),
+        "wall_time": time.time(),
+        "show_s": round(time.time() - started_wall, 4),
+        "signal_lost": bool(keyframe.signal_lost),
+        "masked": list(keyframe.masked_channels),
+        "steering": [float(v) for v in np.asarray(keyframe.steering).ravel()],
+        "noise": [float(v) for v in np.asarray(keyframe.noise).ravel()],
+    }
+
+
+def session_header(info: StreamInfo, source: str, started_wall: float) -> dict:
+    """What ``session.json`` says about a session."""
+    return {
+        "format": FORMAT,
+        "channel_names": list(info.channel_names),
+        "sample_rate": float(info.sample_rate),
+        "source": source,
+        "description": info.description,
+        "started": datetime.fromtimestamp(started_wall, timezone.utc).isoformat(),
+        "started_unix": started_wall,
+        "eeg_file": EEG_FILE,
+        "eeg_record": "magic 'EEGC', uint32 n_samples, uint32 crc32 of payload (little-endian); "
+                      "payload: float64[n_samples] seconds, float32[n_channels, n_samples] uV",
+        "keyframe_file": KEYFRAME_FILE,
+    }
+
+
+class SessionRecorder:
+    """Writes a session folder from a thread of its own; ``add_*`` never block.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Created if needed; an existing ``session.json`` there is refused (never overwrite a
+        recording).
+    info : StreamInfo
+        The stream recorded.
+    source : str
+        The source spec, for the header.
+    on_event : callable, optional
+        Receives a :class:`SourceEvent` if writing fails (the show goes on without recording).
+    sync_s : float
+        Seconds between flush + fsync of both files.
+    """
+
+    def __init__(self, folder: str | Path, info: StreamInfo, source: str = "",
+                 on_event: Callable[[SourceEvent], None] | None = None,
+                 sync_s: float = SYNC_S) -> None:
+        self.folder = Path(folder)
+        self.info = info
+        self.on_event = on_event or (lambda event: None)
+        self.sync_s = float(sync_s)
+        self.started_wall = time.time()
+        self.samples_written = 0
+        self.keyframes_written = 0
+        self.failed = False
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._eeg, self._keyframes = self._create(source)
+        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+        self._closing = threading.Event()
+        self._thread.start()
+
+    def add_chunk(self, chunk: Chunk) -> None:
+        """Queue a chunk for writing (from any thread; returns at once)."""
+        if not self.failed:
+            self._queue.put(("chunk", chunk))
+
+    def add_keyframe(self, keyframe) -> None:
+        """Queue a keyframe's log line (its image is not stored; it can be rendered again)."""
+        if not self.failed:
+            self._queue.put(("keyframe", keyframe_record(keyframe, self.started_wall)))
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, sync and close; safe to call twice."""
+        self._closing.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _create(self, source: str):
+        """Make the folder, write the header atomically, open the data files for appending."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            header_path = self.folder / HEADER_FILE
+            if header_path.exists():
+                raise ConfigError(f"{self.folder} already holds a recording; pass a new "
+                                  "--record folder.")
+            temporary = header_path.with_suffix(".json.tmp")
+            with open(temporary, "w") as f:
+                json.dump(session_header(self.info, source, self.started_wall), f, indent=1)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temporary, header_path)
+            eeg = open(self.folder / EEG_FILE, "ab")  # noqa: SIM115 (closed by the thread)
+            keyframes = open(self.folder / KEYFRAME_FILE, "a")  # noqa: SIM115
+        except OSError as exc:
+            raise ConfigError(f"Cannot record into {self.folder} ({exc.strerror}); pass a "
+                              "writable --record folder.") from None
+        _fsync_folder(self.folder)
+        return eeg, keyframes
+
+    def _run(self) -> None:
+        """Write queued items; flush and fsync every ``sync_s``; finish the queue on close."""
+        last_sync = time.monotonic()
+        try:
+            while True:
+                closing = self._closing.is_set()
+                self._write_queued(timeout=0.1)
+                if closing or time.monotonic() - last_sync >= self.sync_s:
+                    self._sync()
+                    last_sync = time.monotonic()
+                if closing:
+                    break
+        except OSError as exc:  # a full or vanished disk must not stop the show
+            self.failed = True
+            log.exception("recording failed")
+            self.on_event(SourceEvent("error", f"Recording into {self.folder} stopped: "
+                                      f"{exc.strerror or exc}; free disk space."))
+        finally:
+            for handle in (self._eeg, self._keyframes):
+                try:
+                    handle.close()
+                except OSError:
+                    pass
+
+    def _write_queued(self, timeout: float) -> None:
+        """Write everything queued, waiting up to ``timeout`` for the first item."""
+        try:
+            item = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return
+        while True:
+            kind, value = item
+            if kind == "chunk":
+                self._eeg.write(encode_chunk(value))
+                self.samples_written += value.n_samples
+            else:
+                self._keyframes.write(json.dumps(value, separators=(",", ":")) + "\n")
+                self.keyframes_written += 1
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+    def _sync(self) -> None:
+        for handle in (self._eeg, self._keyframes):
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the new files' names durable too (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
