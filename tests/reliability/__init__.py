@@ -1,0 +1,1 @@
+"""Reliability: crash-safe recording, faults survived, bad input, long runs."""
