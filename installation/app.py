@@ -29,7 +29,7 @@ from installation.profile import check_profile_fits, load_profile
 from installation.recorder import SessionRecorder
 from installation.ring_buffer import RingBuffer
 from installation.sources import open_source
-from installation.sources.base import EndOfStream, SourceThread, StreamInfo
+from installation.sources.base import EndOfStream, SourceEvent, SourceThread, StreamInfo
 from installation.sources.file_source import FileSource
 from installation.steering import LatestSlot, SteeringThread, SteeringWorker
 
@@ -53,6 +53,7 @@ class ShowSummary:
     pngs: int = 0
     snapshots: list[Path] = field(default_factory=list)
     events: list = field(default_factory=list)
+    masked_channels: tuple[str, ...] = ()
     recorded_to: Path | None = None
 
     @property
@@ -139,6 +140,7 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None) -> S
         summary = _render_offline(options, show) if options.speed == "max" else _run_live(
             options, show)
         summary.events = list(show.status.events)
+        summary.masked_channels = show.status.masked_channels
         if show.recorder is not None:
             summary.recorded_to = show.recorder.folder
         return summary
@@ -187,8 +189,11 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
             if show.recorder is not None:
                 show.recorder.add_chunk(chunk)
             eeg_clock[0] = float(chunk.timestamps[-1])
-            keyframe = worker.step()
+            keyframe = _offline_step(worker, show.status)
             if keyframe is None:
+                if next_frame is not None:  # the generator failed: the last image stays
+                    next_frame = _write_frames(loop, next_frame, eeg_clock[0] + hop_s,
+                                               options.fps)
                 continue
             show.log_keyframe(keyframe)
             show.status.masked_channels = keyframe.masked_channels
@@ -196,9 +201,7 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
             if next_frame is None:
                 next_frame = math.floor(keyframe.eeg_time * options.fps) + 1
             # frames in (this keyframe, the next one]: the fade the live display would show
-            while next_frame / options.fps <= keyframe.eeg_time + hop_s + 1e-9:
-                loop.step(next_frame / options.fps)
-                next_frame += 1
+            next_frame = _write_frames(loop, next_frame, keyframe.eeg_time + hop_s, options.fps)
             summary.eeg_s = keyframe.eeg_time
             if options.duration is not None and keyframe.eeg_time >= options.duration:
                 break
@@ -207,6 +210,24 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
     summary.frames, summary.keyframes, summary.pngs = writer.frames, loop.keyframes, writer.pngs
     summary.wall_s = time.perf_counter() - started
     return summary
+
+
+def _offline_step(worker: SteeringWorker, status: ShowStatus):
+    """One steering step; a failure becomes an error event (as the steering thread does)."""
+    try:
+        return worker.step()
+    except Exception as exc:  # a failed hop must not end a long render
+        log.exception("steering step failed")
+        status.note(SourceEvent("error", f"Steering failed: {exc}"))
+        return None
+
+
+def _write_frames(loop: HeadlessLoop, next_frame: int, until: float, fps: float) -> int:
+    """Write the virtual display frames due up to EEG time ``until``; return the next index."""
+    while next_frame / fps <= until + 1e-9:
+        loop.step(next_frame / fps)
+        next_frame += 1
+    return next_frame
 
 
 def _run_live(options: ShowOptions, show: _Show) -> ShowSummary:
