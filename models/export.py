@@ -182,7 +182,7 @@ def checkpoint_provenance(ckpt: dict, command: str) -> dict:
         "trained": True,
         "data": {"images": config.get("images"), "image_count": config.get("image_count"),
                  "eeg": config.get("eeg", [])},
-        "kimg": float(ckpt.get("kimg", 0.0)),
+        "kimg": round(float(ckpt.get("kimg", 0.0)), 3),
         "metrics": dict(ckpt.get("metrics", {})),
         "training_config": {k: config.get(k) for k in ("cfg", "resolution", "batch", "seed")},
         "command": command,
