@@ -131,6 +131,8 @@ def check_new_run(args) -> None:
     if not Path(args.images).is_dir():
         raise ConfigError(f"The image folder {args.images} does not exist; pass --images with a "
                           "folder of paintings.")
+    if Path(args.outdir).exists() and not Path(args.outdir).is_dir():
+        raise ConfigError(f"--outdir {args.outdir} is a file; pass a folder for the run folders.")
     for eeg in args.eeg:
         if not Path(eeg).is_file():
             raise ConfigError(f"The EEG recording {eeg} does not exist; check the --eeg path.")

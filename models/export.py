@@ -129,7 +129,11 @@ def export_generator(generator: Generator, spec: FeatureSpec, out_dir: str | Pat
         raise ModelError(f"The generator takes {generator.n_features} features but the feature "
                          f"spec gives {spec.n_features}; export with the spec used in training.")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"Cannot write the bundle into {out_dir} ({exc.strerror}); pass a "
+                         "writable --out folder.") from None
     g = frozen_copy(generator)
     tmp = out_dir / (ONNX_NAME + ".tmp")
     export_onnx(Uint8ImageGraph(g), g.n_features, g.noise_dim, tmp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,8 @@ def read_xdf_file(path: Path) -> Recording:
     import pyxdf
 
     try:
-        streams, _ = pyxdf.load_xdf(str(path))
+        with _pyxdf_complaints_counted(path):
+            streams, _ = pyxdf.load_xdf(str(path))
     except Exception as exc:  # pyxdf raises many types for a damaged file
         raise SourceError(
             f"{path.name} is not a readable XDF file ({exc}); copy or record it again."
@@ -110,3 +112,33 @@ def _sample_rate(info: dict) -> float:
     if nominal > 0:
         return nominal
     return float(info.get("effective_srate") or 0.0)
+
+
+class _Counter(logging.Filter):
+    """Swallows pyxdf's log records (tracebacks included), counting the warnings and errors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.problems += record.levelno >= logging.WARNING
+        return False
+
+
+@contextmanager
+def _pyxdf_complaints_counted(path: Path):
+    """Keep pyxdf's per-chunk complaints and logged tracebacks off the terminal.
+
+    A damaged file then reads as one warning and one error sentence, not a page of tracebacks.
+    """
+    pyxdf_log = logging.getLogger("pyxdf.pyxdf")  # filters apply to the logger records hit
+    counter = _Counter()
+    pyxdf_log.addFilter(counter)
+    try:
+        yield
+    finally:
+        pyxdf_log.removeFilter(counter)
+        if counter.problems:
+            log.warning("%s: pyxdf reported %d damaged chunk(s) and skipped them",
+                        path.name, counter.problems)

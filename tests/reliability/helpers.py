@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -32,7 +34,7 @@ def read_frames(folder: Path) -> list[dict]:
 def largest_gap(rows: list[dict]) -> float:
     """The longest time between consecutive frames of frames.csv, in seconds."""
     times = [float(r["time_s"]) for r in rows]
-    return max((b - a for a, b in zip(times, times[1:])), default=0.0)
+    return float(np.diff(times).max()) if len(times) > 1 else 0.0
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess) -> str:
