@@ -179,8 +179,8 @@ class CalibrationScreen:
         if rest:
             n_bad = sum(c.state != GOOD for c in latest.channels) - sum(
                 c.state != GOOD for c in channels)
-            self._text(f"+{rest} more ({n_bad} of them not good)",
-                       (area.left + 20, area.top + 28 + len(channels) * LINE_HEIGHT), DIM)
+            more = f"+{rest} more ({n_bad} with a problem)" if n_bad else f"+{rest} more, all good"
+            self._text(more, (area.left + 20, area.top + 28 + len(channels) * LINE_HEIGHT), DIM)
 
     def _draw_bands(self, area: pygame.Rect) -> None:
         frame = self.session.latest_frame
@@ -199,7 +199,7 @@ class CalibrationScreen:
             top = area.bottom - 22 - bar_height
             pygame.draw.rect(self.surface, (31, 119, 180), (left + 4, top, bar_width - 8,
                                                             bar_height))
-            self._text(name[:6], (left + 4, area.bottom - 20), DIM)
+            self._text(name.replace("low_gamma", "gamma")[:6], (left + 4, area.bottom - 20), DIM)
 
     def _draw_step(self, area: pygame.Rect) -> None:
         session = self.session
