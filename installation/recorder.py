@@ -179,7 +179,7 @@ class SessionRecorder:
                     break
         except OSError as exc:  # a full or vanished disk must not stop the show
             self.failed = True
-            log.exception("recording failed")
+            log.error("recording into %s failed: %s", self.folder, exc)
             self.on_event(SourceEvent("error", f"Recording into {self.folder} stopped: "
                                       f"{exc.strerror or exc}; free disk space."))
         finally:

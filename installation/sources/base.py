@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from installation.errors import InstallationError
+
 log = logging.getLogger(__name__)
 
 
@@ -182,7 +184,10 @@ class SourceThread(threading.Thread):
                     self.on_event(SourceEvent("ended", "The recording has ended."))
                     return
                 except Exception as exc:  # a thread must turn every failure into data
-                    log.exception("source thread failed")
+                    if isinstance(exc, InstallationError):  # already one sentence
+                        log.warning("source failed: %s", exc)
+                    else:
+                        log.exception("source thread failed")
                     self.on_event(SourceEvent("error", f"EEG source failed: {exc}"))
                     if not self.reconnect:
                         return

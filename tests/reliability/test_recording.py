@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -139,3 +140,21 @@ def test_kill_9_keeps_everything_but_the_last_second(eyes_open_edf, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     rows = read_frames(out)
     assert rows and float(rows[-1]["eeg_time"]) == pytest.approx(n / rate, abs=0.2)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_stops_the_recording_not_the_show(eyes_open_edf, tmp_path):
+    recording = load_recording(eyes_open_edf)
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    (folder / EEG_FILE).symlink_to("/dev/full")  # every write fails with ENOSPC
+    events = []
+    recorder = SessionRecorder(folder, recording.info, "file:test", events.append, sync_s=0.05)
+    for chunk in recording.chunks(32):
+        recorder.add_chunk(chunk)  # never raises, never blocks
+    deadline = time.perf_counter() + 10
+    while not recorder.failed and time.perf_counter() < deadline:
+        time.sleep(0.02)
+    recorder.close()
+    assert recorder.failed
+    assert [e.kind for e in events] == ["error"] and "free disk space" in events[0].message
