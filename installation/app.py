@@ -189,9 +189,9 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
             if show.recorder is not None:
                 show.recorder.add_chunk(chunk)
             eeg_clock[0] = float(chunk.timestamps[-1])
-            keyframe = _offline_step(worker, show.status)
+            keyframe, failed = _offline_step(worker, show.status)
             if keyframe is None:
-                if next_frame is not None:  # the generator failed: the last image stays
+                if failed and next_frame is not None:  # the last image stays for this hop
                     next_frame = _write_frames(loop, next_frame, eeg_clock[0] + hop_s,
                                                options.fps)
                 continue
@@ -213,13 +213,13 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
 
 
 def _offline_step(worker: SteeringWorker, status: ShowStatus):
-    """One steering step; a failure becomes an error event (as the steering thread does)."""
+    """``(keyframe or None, failed)``; a failure becomes an error event, as live."""
     try:
-        return worker.step()
+        return worker.step(), False
     except Exception as exc:  # a failed hop must not end a long render
         log.exception("steering step failed")
         status.note(SourceEvent("error", f"Steering failed: {exc}"))
-        return None
+        return None, True
 
 
 def _write_frames(loop: HeadlessLoop, next_frame: int, until: float, fps: float) -> int:
