@@ -158,3 +158,37 @@ def test_a_full_disk_stops_the_recording_not_the_show(eyes_open_edf, tmp_path):
     recorder.close()
     assert recorder.failed
     assert [e.kind for e in events] == ["error"] and "free disk space" in events[0].message
+
+
+class _Remembering:
+    """A real GeneratorRuntime that keeps every image it made."""
+
+    def __init__(self, runtime) -> None:
+        self.runtime, self.images = runtime, []
+
+    def __getattr__(self, name):
+        return getattr(self.runtime, name)
+
+    def generate(self, steering, noise=None):
+        self.images.append(self.runtime.generate(steering, noise))
+        return self.images[-1]
+
+
+def test_the_keyframe_log_renders_every_keyframe_again(eyes_closed_edf, tmp_path):
+    from installation.app import run_show
+    from installation.config import ShowOptions
+    from installation.generator_runtime import GeneratorRuntime
+
+    runtime = _Remembering(GeneratorRuntime.load(write_tiny_bundle(tmp_path / "tiny"), "cpu", 1))
+    run_show(ShowOptions(source=f"file:{eyes_closed_edf}", headless=True, speed="max",
+                         frames_out=str(tmp_path / "frames"), frame_every=0, duration=5.0,
+                         record=str(tmp_path / "rec")), runtime=runtime)
+    log = read_keyframe_log(tmp_path / "rec")
+    assert len(log) == len(runtime.images) > 50
+    for entry, image in zip(log, runtime.images, strict=True):
+        again = runtime.runtime.generate(np.array(entry["steering"], np.float32),
+                                         np.array(entry["noise"], np.float32))
+        np.testing.assert_array_equal(again, image)
+    eeg = load_recording(tmp_path / "rec")
+    source = load_recording(eyes_closed_edf)
+    np.testing.assert_array_equal(eeg.data, source.data[:, :eeg.n_samples])
