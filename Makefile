@@ -27,6 +27,10 @@ test: setup
 bench: setup
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m benchmarks
 
+# Eight hours of show at max speed: memory growth and lost/doubled samples, as one JSON line.
+soak: setup
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m benchmarks.soak
+
 lint: setup
 	$(PY) -m ruff check .
 
