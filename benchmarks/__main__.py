@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from benchmarks.figures import (
     features_figures,
     generator_figures,
+    matmul_figures,
     show_figures,
     training_figures,
 )
@@ -62,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="shorter runs, noisier figures")
     args = parser.parse_args(argv)
     figures: dict = {"cpu_count": os.cpu_count()}
+    figures.update(isolated(matmul_figures))
     figures.update(isolated(generator_figures, os.cpu_count() or 1, 10 if args.quick else 40))
+    figures["roofline_fraction"] = figures["generator_gflops_onnx"] / figures["matmul_gflops"]
     figures.update(isolated(features_figures))
     figures.update(isolated(show_figures, 5.0 if args.quick else 15.0))
     figures.update(isolated(training_figures, 4 if args.quick else 12))

@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 
-def matmul_gflops(sizes: tuple[int, ...] = (1024, 2048), repeats: int = 10) -> float:
+def matmul_gflops(sizes: tuple[int, ...] = (1024, 2048), repeats: int = 20) -> float:
     """The machine's float32 matrix-multiply throughput: the best kernel at its best size.
 
     NumPy's BLAS and ONNX Runtime's own MatMul kernels both compete; whichever is faster sets
