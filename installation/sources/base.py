@@ -119,6 +119,10 @@ class SourceEvent:
     time: float = field(default_factory=time.perf_counter)
 
 
+class _ChangedStream(Exception):
+    """A reconnected source delivers other channels or another rate than before."""
+
+
 class SourceThread(threading.Thread):
     """Runs a source's ``read`` loop in its own thread, turning failures into events.
 
@@ -215,14 +219,20 @@ class SourceThread(threading.Thread):
     def _reopen(self) -> None:
         """Close the source and open it again, pausing longer after each failed attempt."""
         lost_at, pause, before = time.perf_counter(), self.retry_s, self.source.info
+        mismatch_said = False
         while not self._stop_requested.is_set():
             self._close_quietly()
             try:
                 info = self.source.open()
                 if before is not None and (info.channel_names, info.sample_rate) != (
                         before.channel_names, before.sample_rate):
-                    raise RuntimeError(f"it came back as {info.description} with other "
-                                       "channels or rate; restart the show")
+                    raise _ChangedStream(f"The EEG source came back as {info.description} with "
+                                         "other channels or another rate; restart the show.")
+            except _ChangedStream as exc:  # the operator must see this one, once
+                if not mismatch_said:
+                    self.on_event(SourceEvent("error", str(exc)))
+                    mismatch_said = True
+                log.info("reconnecting the EEG source failed: %s", exc)
             except Exception as exc:  # keep trying: the headset may come back
                 log.info("reconnecting the EEG source failed: %s", exc)
             else:

@@ -19,6 +19,7 @@ from installation.app import run_show
 from installation.config import ShowOptions
 from installation.sources.base import SourceThread
 from installation.sources.brainflow_source import BrainFlowSource
+from installation.sources.lsl_source import LSLSource
 from installation.sources.recordings import load_recording
 from tests.reliability.helpers import largest_gap, read_frames
 from tests.show.tiny_bundle import write_tiny_bundle
@@ -148,3 +149,34 @@ def test_playback_board_reaching_its_end_is_reopened_and_the_show_drifts_on(tmp_
     assert "signal_lost" in kinds and "signal_back" in kinds, kinds
     rows = _assert_frames_flowed(out)
     assert float(rows[-1]["eeg_time"]) > table.shape[1] / 250.0  # the file played again
+
+
+def test_a_stream_that_returns_with_other_channels_is_reported_once():
+    name = f"changing-{uuid.uuid4().hex[:8]}"
+
+    def outlet(n_channels: int) -> pylsl.StreamOutlet:
+        info = pylsl.StreamInfo(name, "EEG", n_channels, 250.0, "float32", f"{name}-src")
+        return pylsl.StreamOutlet(info)
+
+    first = outlet(4)
+    source = LSLSource(name=name, resolve_timeout=5.0)
+    source.open()
+    events = []
+    thread = SourceThread(source, lambda chunk: None, events.append, stall_s=0.5, retry_s=0.1)
+    thread.start()
+    try:
+        first.push_chunk(np.zeros((25, 4), np.float32))
+        time.sleep(0.3)
+        del first  # the headset goes away ...
+        second = outlet(6)  # ... and another one answers to the same name
+        deadline = time.perf_counter() + 15
+        while time.perf_counter() < deadline and not any(
+                "other channels" in e.message for e in events):
+            second.push_chunk(np.zeros((25, 6), np.float32))
+            time.sleep(0.1)
+        time.sleep(1.0)  # further attempts must not repeat the message
+    finally:
+        thread.stop()
+    changed = [e for e in events if "other channels" in e.message]
+    assert len(changed) == 1 and changed[0].kind == "error", [e.message for e in events]
+    assert "restart the show" in changed[0].message
