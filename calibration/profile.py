@@ -16,12 +16,7 @@ import numpy as np
 from calibration.quality import FLAT, LINE_NOISE, NOISY, RAILED
 from installation.feature_spec import FeatureSpec
 from installation.features import FeatureNormaliser
-from installation.profile import (  # noqa: F401  (re-exported for callers)
-    PROFILE_FORMAT,
-    check_profile_fits,
-    load_profile,
-    validate_profile,
-)
+from installation.profile import PROFILE_FORMAT
 
 # States that corrupt band powers; the show leaves such channels out. Mains hum is not among
 # them: the show's filter notches the line frequency, so a humming channel's features are fine

@@ -10,8 +10,8 @@ import matplotlib.image
 import pytest
 
 from calibration.cli import main
-from calibration.profile import check_profile_fits, load_profile
 from installation.features import FeatureNormaliser
+from installation.profile import check_profile_fits, load_profile
 from installation.sources.recordings import load_recording
 from tests.conftest import REPO, shared_file
 

@@ -8,16 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from calibration.profile import (
-    PROFILE_FORMAT,
-    check_profile_fits,
-    load_profile,
-    save_profile,
-)
+from calibration.profile import save_profile
 from calibration.session import DONE, CalibrationSession, default_steps
 from installation.errors import ConfigError
 from installation.feature_pipeline import FeatureExtractor, feature_frames
 from installation.features import FeatureNormaliser
+from installation.profile import PROFILE_FORMAT, check_profile_fits, load_profile
 from installation.sources.base import StreamInfo
 from installation.sources.recordings import load_recording
 from tests.conftest import shared_file

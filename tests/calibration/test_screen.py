@@ -5,7 +5,6 @@ from __future__ import annotations
 import pygame
 import pytest
 
-from calibration.profile import check_profile_fits, load_profile
 from calibration.screen import CalibrationScreen
 from calibration.session import (
     DONE,
@@ -17,6 +16,7 @@ from calibration.session import (
 )
 from installation.errors import ConfigError
 from installation.features import FeatureNormaliser
+from installation.profile import check_profile_fits, load_profile
 from installation.sources import open_source
 
 MAX_FRAMES = 200  # 4 s steps at 0.25 s a frame need ~40; a hang fails instead of spinning

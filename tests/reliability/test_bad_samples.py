@@ -6,7 +6,6 @@ channel is masked and the status says so, and eeg_time keeps rising.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import numpy as np
@@ -24,6 +23,7 @@ from installation.sources.recordings import load_recording
 from installation.sources.session_folder import read_keyframe_log
 from tests.reliability.helpers import read_frames
 from tests.show.tiny_bundle import write_tiny_bundle
+from tests.source_reading import read_until
 
 RAIL_UV = 187500.02  # the ADS1299's full scale, where OpenBCI boards saturate
 
@@ -112,20 +112,12 @@ def test_lsl_timestamps_that_jump_back_leap_and_jitter(eyes_open_edf):
     stamps[3 * int(rate):] -= 40.0  # the device clock jumps back 40 s
     stamps[6 * int(rate):] += 600.0  # then leaps ten minutes ahead
     samples = np.vstack([recording.data[:, :n], np.arange(n, dtype=np.float32)]).T
-    chunks, count = [], 0
     try:
         for start in range(0, n, 16):
             stop = min(start + 16, n)
             outlet.push_chunk(np.ascontiguousarray(samples[start:stop]),
                               list(stamps[start:stop]))
-        deadline = time.perf_counter() + 20
-        while count < n and time.perf_counter() < deadline:
-            chunk = source.read()
-            if chunk is None:
-                time.sleep(0.005)
-                continue
-            chunks.append(chunk)
-            count += chunk.n_samples
+        chunks = read_until(source, n)
     finally:
         source.close()
         del outlet

@@ -162,8 +162,8 @@ def write_profile(path: Path, channel_names, sample_rate: float, bad=()) -> Path
 
     import numpy as np
 
-    from calibration.profile import PROFILE_FORMAT
     from installation.features import FeatureNormaliser
+    from installation.profile import PROFILE_FORMAT
 
     spec = FeatureSpec()
     powers = np.random.default_rng(0).normal(1.0, 0.2, (20, spec.n_features))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import numpy as np
@@ -13,6 +12,7 @@ from installation.errors import SourceError
 from installation.sources import open_source
 from installation.sources.lsl_source import LSLSource
 from installation.sources.recordings import load_recording
+from tests.source_reading import read_until
 
 REPLAY_SECONDS = 4
 
@@ -22,19 +22,6 @@ def _outlet(name: str, labels: list[str], rate: float, unit: str) -> pylsl.Strea
     info.set_channel_labels(labels)
     info.set_channel_units([unit] * len(labels))
     return pylsl.StreamOutlet(info)
-
-
-def _read_until(source, n_samples: int, deadline_s: float = 20.0):
-    chunks, count = [], 0
-    started = time.perf_counter()
-    while count < n_samples and time.perf_counter() - started < deadline_s:
-        chunk = source.read()
-        if chunk is None:
-            time.sleep(0.005)
-            continue
-        chunks.append(chunk)
-        count += chunk.n_samples
-    return chunks
 
 
 def test_replayed_recording_arrives_whole(eyes_open_edf):
@@ -49,7 +36,7 @@ def test_replayed_recording_arrives_whole(eyes_open_edf):
         samples = np.vstack([recording.data[:, :n], np.arange(n, dtype=np.float32)]).T
         for start in range(0, n, 32):  # as fast as it goes, in device-sized chunks
             outlet.push_chunk(np.ascontiguousarray(samples[start:start + 32]))
-        chunks = _read_until(source, n)
+        chunks = read_until(source, n)
     finally:
         source.close()
         del outlet
@@ -68,7 +55,7 @@ def test_eeg_channels_are_picked_by_label_and_volts_become_microvolts():
     info = source.open()
     try:
         outlet.push_chunk(np.array([[10e-6, -20e-6, 0.0, 1.0]] * 8, dtype=np.float32))
-        chunks = _read_until(source, 8)
+        chunks = read_until(source, 8)
     finally:
         source.close()
         del outlet
