@@ -145,6 +145,7 @@ def resolve_config(args, world: int = 1) -> dict:
     """The full configuration of a new run from the parsed options."""
     from installation.feature_spec import FeatureSpec
     from models.configs import CONFIGS
+    from models.dataset import CropSettings
 
     cfg = CONFIGS[args.cfg]
     resolution = args.resolution or cfg.resolution
@@ -155,6 +156,10 @@ def resolve_config(args, world: int = 1) -> dict:
     tick_kimg = args.tick or DEFAULT_TICK_KIMG[args.cfg]
     steps_per_tick = max(1, round(tick_kimg * 1000 / batch))
     spec = FeatureSpec()
+    g_kwargs, d_kwargs, train = cfg.network_kwargs(resolution, batch, spec.n_features, args.gamma,
+                                                   args.ada_target, args.ada_kimg)
+    crops = CropSettings(resolution, args.crops_per_image, args.crop_min, args.crop_max,
+                         args.mirror, args.seed)
     return {
         "command": " ".join(["python train.py", *sys.argv[1:]]),
         "images": str(Path(args.images).resolve()),
@@ -166,19 +171,11 @@ def resolve_config(args, world: int = 1) -> dict:
         "tick_kimg": steps_per_tick * batch / 1000, "steps_per_tick": steps_per_tick,
         "inception": str(Path(args.inception).resolve()) if args.inception else None,
         "snap": args.snap or 5, "metric_images": args.metric_images, "world_size": world,
-        "crops": {"resolution": resolution, "crops_per_image": args.crops_per_image,
-                  "min_fraction": args.crop_min, "max_fraction": args.crop_max,
-                  "mirror": args.mirror, "seed": args.seed},
+        "crops": crops.to_dict(),
         "feature_spec": spec.to_dict(),
-        "G_kwargs": {"n_features": spec.n_features, "noise_dim": cfg.noise_dim,
-                     "resolution": resolution, "channels": dict(cfg.g_channels),
-                     "w_dim": cfg.w_dim, "mapping_layers": cfg.mapping_layers},
-        "D_kwargs": {"resolution": resolution, "channels": dict(cfg.d_channels)},
-        "train": {"batch": batch, "lr": cfg.lr, "ema_kimg": cfg.ema_kimg,
-                  "r1_gamma": (args.gamma if args.gamma is not None
-                               else cfg.r1_gamma * (resolution / cfg.resolution) ** 2),
-                  "ada_target": args.ada_target, "ada_kimg": args.ada_kimg or cfg.ada_kimg,
-                  "pl_weight": cfg.pl_weight},
+        "G_kwargs": g_kwargs,
+        "D_kwargs": d_kwargs,
+        "train": train,
     }
 
 

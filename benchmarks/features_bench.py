@@ -5,20 +5,18 @@ Run: ``.venv/bin/python -m benchmarks.features_bench [PATH]``
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks import EYES_OPEN_EDF
 from installation.feature_pipeline import FeatureExtractor
 from installation.feature_spec import FeatureSpec
 from installation.sources.recordings import load_recording
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("EEG_PAINTING_SHARED_DATA", REPO.parent / "shared" / "data"))
-DEFAULT_PATH = SHARED_DATA / "eeg" / "physionet_eegmmidb" / "S001R01.edf"
+DEFAULT_PATH = EYES_OPEN_EDF
 CHUNK_S = 1.0 / 32.0
 
 

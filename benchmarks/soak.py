@@ -36,6 +36,7 @@ import numpy as np
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
+from benchmarks import EYES_OPEN_EDF  # noqa: E402
 from installation.config import DEFAULT_MODEL  # noqa: E402
 from installation.drift import LatentDrift  # noqa: E402
 from installation.feature_pipeline import FeatureExtractor  # noqa: E402
@@ -45,9 +46,7 @@ from installation.ring_buffer import RingBuffer  # noqa: E402
 from installation.sources.file_source import FileSource  # noqa: E402
 from installation.steering import SteeringWorker  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("EEG_PAINTING_SHARED_DATA", REPO.parent / "shared" / "data"))
-DEFAULT_RECORDING = SHARED_DATA / "eeg" / "physionet_eegmmidb" / "S001R01.edf"
+DEFAULT_RECORDING = EYES_OPEN_EDF
 MAX_GROWTH_PCT = 5.0
 
 

@@ -11,18 +11,14 @@ warm-up and not timed.
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
 
 import torch
 
+from benchmarks import PAINTINGS
+from installation.feature_spec import FeatureSpec
 from models.configs import CONFIGS
 from models.trainer import Trainer
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("EEG_PAINTING_SHARED_DATA", REPO.parent / "shared" / "data"))
-PAINTINGS = SHARED_DATA / "paintings" / "john_constable"
 
 
 def real_batches(resolution: int, batch: int):
@@ -41,19 +37,17 @@ def real_batches(resolution: int, batch: int):
 def sec_per_kimg(cfg_name: str, resolution: int, batch: int, steps: int) -> float:
     """Mean seconds per 1000 images over ``steps`` timed training steps."""
     cfg = CONFIGS[cfg_name]
-    g_kwargs = dict(n_features=25, noise_dim=cfg.noise_dim, resolution=resolution,
-                    channels=cfg.g_channels, w_dim=cfg.w_dim, mapping_layers=cfg.mapping_layers)
-    train = dict(batch=batch, lr=cfg.lr, r1_gamma=cfg.r1_gamma, ema_kimg=cfg.ema_kimg,
-                 ada_target=0.6, ada_kimg=cfg.ada_kimg, pl_weight=cfg.pl_weight)
-    trainer = Trainer(g_kwargs, dict(resolution=resolution, channels=cfg.d_channels), train,
-                      torch.device("cpu"))
+    n_features = FeatureSpec().n_features
+    g_kwargs, d_kwargs, train = cfg.network_kwargs(resolution, batch, n_features)
+    trainer = Trainer(g_kwargs, d_kwargs, train, torch.device("cpu"))
     trainer.ada.p = 0.5
     reals = real_batches(resolution, batch)
     warmup = 2
     for i in range(warmup + steps):
         if i == warmup:
             start = time.perf_counter()
-        trainer.step(next(reals), torch.randn(batch, 25), torch.randn(batch, cfg.noise_dim))
+        trainer.step(next(reals), torch.randn(batch, n_features),
+                     torch.randn(batch, cfg.noise_dim))
     return (time.perf_counter() - start) / (steps * batch) * 1000
 
 

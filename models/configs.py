@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,37 @@ class NetworkConfig:
     ada_kimg: float = 500.0
     pl_weight: float = 0.0
 
-    def to_dict(self) -> dict:
-        """JSON-ready form."""
-        return asdict(self)
+    def network_kwargs(self, resolution: int, batch: int, n_features: int,
+                       r1_gamma: float | None = None, ada_target: float = 0.6,
+                       ada_kimg: float | None = None) -> tuple[dict, dict, dict]:
+        """Keyword arguments of the generator, the discriminator and the trainer.
+
+        Parameters
+        ----------
+        resolution, batch : int
+            The run's image size and total batch.
+        n_features : int
+            Length of the EEG feature vector fed to the mapping network.
+        r1_gamma : float, optional
+            R1 weight; by default this config's, scaled with the resolution squared.
+        ada_target, ada_kimg : float
+            Augmentation heuristic target and speed (``ada_kimg`` defaults to this config's).
+
+        Returns
+        -------
+        (dict, dict, dict)
+            ``G_kwargs``, ``D_kwargs`` and ``train``, as stored in a run's config.
+        """
+        if r1_gamma is None:
+            r1_gamma = self.r1_gamma * (resolution / self.resolution) ** 2
+        g_kwargs = {"n_features": n_features, "noise_dim": self.noise_dim,
+                    "resolution": resolution, "channels": dict(self.g_channels),
+                    "w_dim": self.w_dim, "mapping_layers": self.mapping_layers}
+        d_kwargs = {"resolution": resolution, "channels": dict(self.d_channels)}
+        train = {"batch": batch, "lr": self.lr, "ema_kimg": self.ema_kimg, "r1_gamma": r1_gamma,
+                 "ada_target": ada_target, "ada_kimg": ada_kimg or self.ada_kimg,
+                 "pl_weight": self.pl_weight}
+        return g_kwargs, d_kwargs, train
 
 
 CONFIGS: dict[str, NetworkConfig] = {

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import torch
 
+from installation.config import DEFAULT_MODEL
 from installation.errors import run_cli
 from installation.feature_spec import FeatureSpec
 from models.configs import CONFIGS
 from models.export import export_generator
 from models.networks import Generator, ToRGB
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "assets" / "default"
+DEFAULT_OUT = DEFAULT_MODEL  # the bundle the show plays by default
 DEFAULT_SEED = 2026
 
 

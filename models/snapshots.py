@@ -97,15 +97,33 @@ def save_nearest_panel(fakes: torch.Tensor, reals: torch.Tensor, path: Path) -> 
     save_grid(pairs, 2, path)
 
 
-def write_timelapse(run_dir: Path, path: Path, max_side: int = 512) -> None:
-    """A GIF of all fakes grids of the run so far, in snapshot order."""
-    grids = sorted((p for p in run_dir.iterdir() if GRID_PATTERN.match(p.name)),
-                   key=lambda p: int(GRID_PATTERN.match(p.name).group(1)))
-    frames = [shrink(iio.imread(p), max_side) for p in grids]
-    if frames:
-        tmp = path.with_name("tmp-" + path.name)
-        iio.imwrite(tmp, np.stack(frames), duration=500, loop=0)
-        os.replace(tmp, path)
+class Timelapse:
+    """A GIF of the run's fakes grids in snapshot order, grown by one frame per snapshot.
+
+    Grids already in the run folder (a resumed run) are read once here; later grids are added
+    from memory, so a snapshot never decodes the earlier PNGs again.
+
+    Parameters
+    ----------
+    run_dir : Path
+        The run folder holding ``fakes-NNNNNN.png``.
+    max_side : int
+        Frames are subsampled until their longer side fits.
+    """
+
+    def __init__(self, run_dir: Path, max_side: int = 512) -> None:
+        self.path = run_dir / "timelapse.gif"
+        self.max_side = max_side
+        grids = sorted((p for p in run_dir.iterdir() if GRID_PATTERN.match(p.name)),
+                       key=lambda p: int(GRID_PATTERN.match(p.name).group(1)))
+        self.frames = [shrink(iio.imread(p), max_side) for p in grids]
+
+    def add(self, grid: np.ndarray) -> None:
+        """Append a new grid and rewrite the GIF atomically."""
+        self.frames.append(shrink(grid, self.max_side))
+        tmp = self.path.with_name("tmp-" + self.path.name)
+        iio.imwrite(tmp, np.stack(self.frames), duration=500, loop=0)
+        os.replace(tmp, self.path)
 
 
 def shrink(img: np.ndarray, max_side: int) -> np.ndarray:

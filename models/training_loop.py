@@ -25,12 +25,12 @@ from models.dataset import CropSettings, PaintingCrops, to_float
 from models.inception import fid_kid, load_detector
 from models.metrics import eeg_sensitivity, multiscale_swd, nearest_reals
 from models.snapshots import (
+    Timelapse,
     checkpoint_name,
     link_latest,
     save_atomic,
     save_grid,
     save_nearest_panel,
-    write_timelapse,
 )
 from models.trainer import Trainer
 
@@ -83,7 +83,7 @@ def sample_batch(dataset: PaintingCrops, pool: FeaturePool, n: int, noise_dim: i
                  gen: torch.Generator, device: torch.device):
     """Real crops in [-1, 1], random EEG hops and noise for one step."""
     idx = torch.randint(len(dataset), (n,), generator=gen)
-    reals = to_float(dataset.batch(idx)).to(device)
+    reals = to_float(dataset.batch(idx).to(device))  # uint8 travels, the device converts
     features = pool.sample(n, gen).to(device)
     noise = torch.randn(n, noise_dim, generator=gen).to(device)
     return reals, features, noise
@@ -149,22 +149,23 @@ def evaluate(trainer: Trainer, dataset, pool, config: dict) -> dict:
 
 @torch.no_grad()
 def write_pictures(trainer: Trainer, dataset, pool, config: dict, run_dir: Path,
-                   tick: int) -> None:
+                   tick: int, timelapse: Timelapse) -> None:
     """Fakes grid, nearest-real panel and timelapse GIF."""
     windows, noise = grid_inputs(pool, config["G_kwargs"]["noise_dim"])
     fakes = trainer.G_ema(windows.to(trainer.device), noise.to(trainer.device)).cpu()
-    save_grid(fakes, GRID_COLUMNS, run_dir / f"fakes-{tick:06d}.png")
+    grid = save_grid(fakes, GRID_COLUMNS, run_dir / f"fakes-{tick:06d}.png")
     candidates = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(5))[:2048]
     reals = to_float(dataset.batch(candidates))
     nearest = reals[nearest_reals(fakes[:GRID_COLUMNS], reals)]
     save_nearest_panel(fakes[:GRID_COLUMNS], nearest, run_dir / f"nearest-{tick:06d}.png")
-    write_timelapse(run_dir, run_dir / "timelapse.gif")
+    timelapse.add(grid)
 
 
-def snapshot(trainer: Trainer, dataset, pool, config: dict, run_dir: Path, tick: int) -> dict:
+def snapshot(trainer: Trainer, dataset, pool, config: dict, run_dir: Path, tick: int,
+             timelapse: Timelapse) -> dict:
     """Metrics, pictures and the checkpoint of ``tick``; return the metrics."""
     metrics = evaluate(trainer, dataset, pool, config)
-    write_pictures(trainer, dataset, pool, config, run_dir, tick)
+    write_pictures(trainer, dataset, pool, config, run_dir, tick, timelapse)
     state = trainer.state_dict()
     state.update(tick=tick, config=config, metrics=metrics,
                  G_kwargs=config["G_kwargs"], D_kwargs=config["D_kwargs"],
@@ -248,6 +249,7 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
     if rank == 0:
         prepare_run_dir(run_dir, config, tick)
     log = StatsLog(run_dir, config["kimg"], trainer.kimg) if rank == 0 else None
+    timelapse = Timelapse(run_dir) if rank == 0 else None
     try:
         while trainer.kimg < config["kimg"] - 1e-9:
             start = time.perf_counter()
@@ -259,7 +261,7 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
                       "augment_p": trainer.ada.p, "timestamp": time.time()}
             done = trainer.kimg >= config["kimg"] - 1e-9
             if rank == 0 and (tick % config["snap"] == 0 or done):
-                record.update(snapshot(trainer, dataset, pool, config, run_dir, tick))
+                record.update(snapshot(trainer, dataset, pool, config, run_dir, tick, timelapse))
             if log is not None:
                 log.write(record)
     finally:
