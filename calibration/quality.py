@@ -16,7 +16,7 @@ import numpy as np
 from scipy import signal
 
 from installation.errors import ConfigError
-from installation.filtering import StreamingFilter, detect_line_frequency
+from installation.filtering import StreamingFilter, line_frequency_or_default
 
 GOOD = "good"
 RAILED = "railed"
@@ -24,7 +24,6 @@ FLAT = "flat"
 NOISY = "noisy"
 LINE_NOISE = "line_noise"
 STATES = (GOOD, RAILED, FLAT, NOISY, LINE_NOISE)
-DEFAULT_LINE_FREQ = 50.0
 
 
 @dataclass(frozen=True)
@@ -331,8 +330,7 @@ class QualityMonitor:
 
     def _build_filters(self, first_window: np.ndarray):
         if self.line_freq is None:
-            detected = detect_line_frequency(first_window, self.sample_rate)
-            self.line_freq = detected or DEFAULT_LINE_FREQ
+            self.line_freq = line_frequency_or_default(first_window, self.sample_rate)
         n = len(self.channel_names)
         rms = StreamingFilter(self.sample_rate, n, self.thresholds.rms_band, self.line_freq)
         line_band = (1.0, self.line_top_hz)

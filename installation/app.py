@@ -30,7 +30,6 @@ from installation.recorder import SessionRecorder
 from installation.ring_buffer import RingBuffer
 from installation.sources import open_source
 from installation.sources.base import EndOfStream, SourceEvent, SourceThread, StreamInfo
-from installation.sources.file_source import FileSource
 from installation.steering import LatestSlot, SteeringThread, SteeringWorker
 
 log = logging.getLogger(__name__)
@@ -168,6 +167,7 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
     extractor, rate = show.extractor, show.info.sample_rate
     hop_s = extractor.hop / rate
     ring = RingBuffer(show.info.n_channels, 4 * extractor.window)
+    push = show.tee_chunk(ring.push)
     eeg_clock = [0.0]
     worker = SteeringWorker(ring, extractor, show.runtime, show.drift, show.status.note,
                             clock=lambda: eeg_clock[0])
@@ -185,9 +185,7 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
                 break
             if chunk is None or chunk.n_samples == 0:
                 break  # a file at max speed returns samples until it ends
-            ring.push(chunk)
-            if show.recorder is not None:
-                show.recorder.add_chunk(chunk)
+            push(chunk)
             eeg_clock[0] = float(chunk.timestamps[-1])
             keyframe, failed = _offline_step(worker, show.status)
             if keyframe is None:
@@ -196,7 +194,7 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
                                                options.fps)
                 continue
             show.log_keyframe(keyframe)
-            show.status.masked_channels = keyframe.masked_channels
+            show.status.took_keyframe(keyframe)
             loop.take(keyframe, keyframe.eeg_time)
             if next_frame is None:
                 next_frame = math.floor(keyframe.eeg_time * options.fps) + 1
@@ -237,7 +235,7 @@ def _run_live(options: ShowOptions, show: _Show) -> ShowSummary:
     slot = LatestSlot()
     worker = SteeringWorker(ring, show.extractor, show.runtime, show.drift, show.status.note)
     first_image = show.runtime.warm_up(show.drift.current)  # before the window opens
-    stall_s = None if isinstance(show.source, FileSource) else STALL_S
+    stall_s = None if show.source.finite else STALL_S  # a file never stalls, it ends
     source_thread = SourceThread(show.source, show.tee_chunk(ring.push), show.status.note,
                                  stall_s=stall_s)
     steering_thread = SteeringThread(worker, slot, show.status.note,
@@ -289,8 +287,7 @@ def _live_headless(options, status, slot, summary: ShowSummary) -> None:
             keyframe = slot.take()
             if keyframe is not None:
                 loop.take(keyframe, now)
-                status.masked_channels = keyframe.masked_channels
-                status.saw_signal()
+                status.took_keyframe(keyframe)
             if loop.step(now) and first_frame is None:
                 first_frame = time.perf_counter()
             due = max(due + period, time.perf_counter() - period)  # never race to catch up

@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from installation.errors import ConfigError
+from installation.sources import parse_source_spec
 
 try:
     import tomllib
@@ -179,7 +180,8 @@ def validate(options: ShowOptions) -> ShowOptions:
         raise ConfigError(f"Unknown speed {options.speed!r}; use realtime or max.")
     if options.provider not in PROVIDERS:
         raise ConfigError(f"Unknown provider {options.provider!r}; use {', '.join(PROVIDERS)}.")
-    if options.speed == "max" and not options.source.strip().lower().startswith("file:"):
+    kind = parse_source_spec(options.source)[0]  # a mistyped --source is told before loading
+    if options.speed == "max" and kind != "file":
         raise ConfigError("--speed max plays recording files only; use --source file:PATH or "
                           "--speed realtime.")
     if options.speed == "max" and not options.headless:

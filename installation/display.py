@@ -169,9 +169,7 @@ class DisplayLoop:
         self._latency_ms = 1000.0 * (time.perf_counter() - keyframe.arrival)
         self.keyframes += 1
         self.keyframe_meter.tick(now)
-        self.status.masked_channels = keyframe.masked_channels
-        if not keyframe.signal_lost:
-            self.status.saw_signal()
+        self.status.took_keyframe(keyframe)
 
     def _handle(self, event) -> None:
         if event.type == pygame.QUIT:

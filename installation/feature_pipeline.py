@@ -25,10 +25,8 @@ from installation.features import (
     hop_samples,
     window_samples,
 )
-from installation.filtering import StreamingFilter, detect_line_frequency
+from installation.filtering import StreamingFilter, line_frequency_or_default
 from installation.sources.base import Chunk, StreamInfo
-
-DEFAULT_LINE_FREQ = 50.0
 
 
 @dataclass(frozen=True)
@@ -175,8 +173,7 @@ class FeatureExtractor:
 
     def _detected_line_freq(self, raw: np.ndarray) -> float:
         """Mains frequency seen in the first full window (50 Hz when undecided)."""
-        found = detect_line_frequency(raw[:, : self.window], self.info.sample_rate)
-        return DEFAULT_LINE_FREQ if found is None else found
+        return line_frequency_or_default(raw[:, : self.window], self.info.sample_rate)
 
     def _build_filter(self, line_freq: float) -> StreamingFilter:
         return StreamingFilter(

@@ -78,11 +78,6 @@ class BandPowerFeatures:
             self._masked_names_cache[key] = names
         return names
 
-    @property
-    def last_masked(self) -> np.ndarray:
-        """Boolean mask over channels of the last window's exclusions."""
-        return self._masked
-
     def compute(self, window: np.ndarray, also_masked: np.ndarray | None = None) -> np.ndarray:
         """Feature vector of one window.
 
@@ -357,16 +352,6 @@ class FeatureSmoother:
         self._gains = np.array([spec.pulse_gain, spec.motion_gain - spec.pulse_gain])
         self._state: np.ndarray | None = None  # rows: fast EMA, slow EMA
         self._alphas: dict[float, np.ndarray] = {}
-
-    @property
-    def fast(self) -> np.ndarray | None:
-        """The fast EMA of z (None before the first update)."""
-        return None if self._state is None else self._state[0]
-
-    @property
-    def slow(self) -> np.ndarray | None:
-        """The slow EMA of z (None before the first update)."""
-        return None if self._state is None else self._state[1]
 
     def update(self, z: np.ndarray, dt: float) -> np.ndarray:
         """Steering vector ``motion_gain * slow + pulse_gain * (fast - slow)`` as float32.

@@ -18,6 +18,7 @@ except ImportError:  # pragma: no cover - a future SciPy may move it; the public
     _sosfilt_kernel = None
 
 LINE_FREQUENCIES = (50.0, 60.0)
+DEFAULT_LINE_FREQ = 50.0  # mains frequency assumed when neither 50 nor 60 Hz stands out
 # A line peak must stand this many times above its neighbours' median power to count.
 LINE_PEAK_RATIO = 4.0
 
@@ -123,11 +124,6 @@ class StreamingFilter:
         """Whether the cascade includes the mains notch (False when it is at/above Nyquist)."""
         return self.line_freq is not None and self.line_freq < self.sample_rate / 2.0
 
-    def reset(self) -> None:
-        """Forget the state; the next block seeds it again from its first sample."""
-        self._zi = None
-        self._last_input = np.zeros(self.n_channels)
-
     def process(self, x: np.ndarray) -> np.ndarray:
         """Filter the next block of the stream.
 
@@ -200,6 +196,12 @@ def detect_line_frequency(data: np.ndarray, sample_rate: float) -> float | None:
     ratios = {f0: _peak_ratio(spectrum, freqs, f0) for f0 in LINE_FREQUENCIES}
     best = max(ratios, key=ratios.get)
     return best if ratios[best] >= LINE_PEAK_RATIO else None
+
+
+def line_frequency_or_default(data: np.ndarray, sample_rate: float) -> float:
+    """The detected mains frequency, or ``DEFAULT_LINE_FREQ`` (50 Hz) when neither stands out."""
+    found = detect_line_frequency(data, sample_rate)
+    return DEFAULT_LINE_FREQ if found is None else found
 
 
 def _normalised_mean_spectrum(data: np.ndarray, sample_rate: float):

@@ -114,10 +114,6 @@ class HeadlessLoop:
         self.keyframes += 1
         self._fresh = True
 
-    def show_first(self, image: np.ndarray, t: float) -> None:
-        """Start from a warm-up image (not counted as a keyframe)."""
-        self.blender.add(image, t)
-
     def step(self, t: float) -> bool:
         """Write the frame at time ``t``; False while there is no keyframe to show yet."""
         if self.keyframe is None:

@@ -93,6 +93,15 @@ class ShowStatus:
         if self.signal == "waiting":
             self.signal = "ok"
 
+    def took_keyframe(self, keyframe) -> None:
+        """Take the state of a keyframe just shown: its masked channels, and the signal flowing.
+
+        A keyframe painted while the signal was lost does not count as signal.
+        """
+        self.masked_channels = keyframe.masked_channels
+        if not keyframe.signal_lost:
+            self.saw_signal()
+
 
 class Hud:
     """Draws lines of text in a translucent box in the top-left corner.

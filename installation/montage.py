@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from installation.channels import clean_channel_name
+
 # Electrode-name prefix (the letters before the number or "z") -> region of FeatureSpec.
 _PREFIX_REGIONS: dict[str, str] = {
     "FP": "frontal",
@@ -22,8 +24,6 @@ _PREFIX_REGIONS: dict[str, str] = {
 }
 # Letters, then a number or "z" (midline), nothing else: "FC5", "Cz", "TP10", "Iz".
 _ELECTRODE = re.compile(r"([A-Z]+?)(\d+|Z)")
-# Prefixes that loaders or amplifiers put before the electrode ("EEG Fp1", "EEG-O1").
-_LEADING_TAG = re.compile(r"^EEG[\s_\-]+")
 
 
 def region_of(channel_name: str) -> str | None:
@@ -42,9 +42,8 @@ def region_of(channel_name: str) -> str | None:
         ``"frontal"``, ``"central"``, ``"temporal"``, ``"parietal"`` or ``"occipital"``; None for
         names that are not electrode positions (``"EXG Channel 0"``, ``"EEG1"``, ear ``"A1"``).
     """
-    name = channel_name.strip().strip(".").upper()
-    name = _LEADING_TAG.sub("", name)
-    name = name.split("-")[0].strip().rstrip(".")
+    # The loaders' cleaning strips dots, "EEG " tags and "-REF"; a bipolar pair keeps its first.
+    name = clean_channel_name(channel_name).split("-")[0].strip().upper()
     match = _ELECTRODE.fullmatch(name)
     if match is None:
         return None

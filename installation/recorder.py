@@ -119,7 +119,6 @@ class SessionRecorder:
         self.sync_s = float(sync_s)
         self.started_wall = time.time()
         self.samples_written = 0
-        self.keyframes_written = 0
         self.failed = False
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._eeg, self._keyframes = self._create(source)
@@ -202,7 +201,6 @@ class SessionRecorder:
                 self.samples_written += value.n_samples
             else:
                 self._keyframes.write(json.dumps(value, separators=(",", ":")) + "\n")
-                self.keyframes_written += 1
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:

@@ -56,10 +56,7 @@ class Keyframe:
     masked_channels: tuple[str, ...] = ()
     signal_lost: bool = False
 
-    @property
-    def latency_ms(self) -> float:
-        """Milliseconds from the newest sample's arrival to the image being ready."""
-        return 1000.0 * (self.ready_time - self.arrival)
+
 
 
 class SteeringWorker:
@@ -117,7 +114,10 @@ class SteeringWorker:
         if chunk is None or chunk.n_samples == 0:
             return self._step_without_samples(now)
         self.samples_seen = chunk.end_count
-        self.samples_dropped += chunk.dropped  # the worker fell a whole ring behind
+        if chunk.dropped:  # the worker fell a whole ring behind: say so, the show goes on
+            self.samples_dropped += chunk.dropped
+            log.warning("steering fell behind: %d EEG samples skipped (%d in all)",
+                        chunk.dropped, self.samples_dropped)
         self._last_sample_clock = now
         if self.signal_lost:
             self.signal_lost = False

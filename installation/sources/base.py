@@ -82,6 +82,7 @@ class Source(ABC):
     """
 
     info: StreamInfo | None = None
+    finite = False  # True for recordings, which end instead of going quiet
 
     @abstractmethod
     def open(self) -> StreamInfo:
@@ -169,7 +170,6 @@ class SourceThread(threading.Thread):
         self.reconnect = reconnect
         self.retry_s = retry_s
         self.max_retry_s = max_retry_s
-        self.reconnects = 0
         self._stop_requested = threading.Event()
 
     def stop(self, timeout: float = 2.0) -> None:
@@ -236,7 +236,6 @@ class SourceThread(threading.Thread):
             except Exception as exc:  # keep trying: the headset may come back
                 log.info("reconnecting the EEG source failed: %s", exc)
             else:
-                self.reconnects += 1
                 self.on_event(SourceEvent("signal_back", f"Reconnected to {info.description} "
                                           f"after {time.perf_counter() - lost_at:.1f} s."))
                 return

@@ -33,6 +33,8 @@ class FileSource(Source):
         Start again at the end instead of raising :class:`EndOfStream`; timestamps keep rising.
     """
 
+    finite = True
+
     def __init__(
         self,
         path: str | Path,
