@@ -24,6 +24,16 @@ from installation.profile import PROFILE_FORMAT
 EXCLUDED_STATES = (RAILED, FLAT, NOISY)
 
 
+def channels_to_leave_out(quality) -> list[str]:
+    """The channels the show should leave out: railed, flat or noisy ones.
+
+    None when that would leave no channel at all: the show needs something to paint from, and
+    the operator is told instead.
+    """
+    excluded = [c.name for c in quality.channels if c.state in EXCLUDED_STATES]
+    return [] if len(excluded) == len(quality.channels) else excluded
+
+
 def build_profile(
     spec: FeatureSpec,
     band_powers,
@@ -68,7 +78,7 @@ def build_profile(
         "sample_rate": quality.sample_rate,
         "line_freq": quality.line_freq,
         "feature_names": spec.feature_names,
-        "bad_channels": [name for name, s in states.items() if s in EXCLUDED_STATES],
+        "bad_channels": channels_to_leave_out(quality),
         "line_noise_channels": [name for name, s in states.items() if s == LINE_NOISE],
         "channel_states": states,
         "quality_verdict": quality.verdict,

@@ -8,12 +8,17 @@ eyes-closed check and the profile are made from the recorded steps only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from calibration.alpha_check import AlphaCheck, alpha_ratio
-from calibration.profile import EXCLUDED_STATES, baseline_band_powers, build_profile
+from calibration.profile import (
+    EXCLUDED_STATES,
+    baseline_band_powers,
+    build_profile,
+    channels_to_leave_out,
+)
 from calibration.quality import QualityMonitor, QualityReport, QualityThresholds
 from installation.errors import ConfigError
 from installation.feature_pipeline import FeatureExtractor, FeatureFrame
@@ -126,6 +131,8 @@ class CalibrationSession:
         self.steps = tuple(steps) if steps is not None else default_steps()
         self.source = source
         self.auto_advance = auto_advance
+        if line_freq is None:
+            line_freq = self.spec.line_freq  # the model's, when it fixes one
         self.monitor = QualityMonitor(info.channel_names, info.sample_rate, line_freq, thresholds)
         self.extractor = FeatureExtractor(self.spec, info)
         self.state = WAITING
@@ -264,16 +271,17 @@ class CalibrationSession:
 
     def _excluded_channels(self, quality: QualityReport) -> list[str]:
         """The channels the show will leave out; none when that would leave nothing."""
-        excluded = [c.name for c in quality.channels if c.state in EXCLUDED_STATES]
-        if len(excluded) == len(quality.channels):
+        excluded = channels_to_leave_out(quality)
+        if not excluded and all(c.state in EXCLUDED_STATES for c in quality.channels):
             self.notes.append("Every channel is railed, flat or noisy; the baseline statistics "
                               "include them all and will not mean much.")
-            return []
         return excluded
 
     def _band_powers(self, step_name: str, excluded) -> np.ndarray:
         """A step's band-power vectors, through the show's pipeline without ``excluded``."""
-        extractor = FeatureExtractor(self.spec, self.info, bad_channels=excluded)
+        # The mains frequency the quality figures used, so features and report agree.
+        spec = replace(self.spec, line_freq=self.monitor.line_freq or self.spec.line_freq)
+        extractor = FeatureExtractor(spec, self.info, bad_channels=excluded)
         frames = []
         for chunk in self._chunks.get(step_name, []):
             frames.extend(extractor.push(chunk))

@@ -16,6 +16,8 @@ from calibration.session import (
 )
 from installation.errors import ConfigError
 from installation.feature_pipeline import expected_frame_count
+from installation.feature_spec import FeatureSpec
+from installation.sources.base import Chunk
 from installation.sources.recordings import load_recording
 
 
@@ -93,3 +95,34 @@ def test_zero_eyes_closed_duration_leaves_the_step_out():
     assert [s.name for s in steps] == [BASELINE]
     assert steps[0].instruction == "Eyes open, look at the cross"
     assert default_steps()[1].instruction == "Close your eyes"
+
+
+def test_when_every_channel_is_bad_the_profile_leaves_none_out(eyes_open_edf):
+    recording = load_recording(eyes_open_edf)
+    loud = recording.data * 40.0  # hundreds of µV RMS on every channel: all noisy
+    session = CalibrationSession(recording.info, steps=default_steps(8, 0), auto_advance=True)
+    step = 160
+    for start in range(0, loud.shape[1], step):
+        session.push(Chunk(loud[:, start:start + step], recording.timestamps[start:start + step]))
+        if session.state == DONE:
+            break
+    result = session.finish()
+    assert all(c.state != "good" for c in result.quality.channels)
+    # the profile agrees with the baseline statistics, which kept every channel
+    assert result.profile["bad_channels"] == []
+    assert any("Every channel is railed, flat or noisy" in note for note in result.notes)
+
+
+def test_a_fixed_line_frequency_is_used_for_quality_and_features(eyes_open_edf):
+    recording = load_recording(eyes_open_edf)
+    spec = FeatureSpec(line_freq=60.0)
+    session = CalibrationSession(recording.info, spec, steps=default_steps(6, 0),
+                                 auto_advance=True)
+    for chunk in recording.chunks(160):
+        session.push(chunk)
+        if session.state == DONE:
+            break
+    result = session.finish()
+    assert result.quality.line_freq == 60.0
+    assert result.profile["line_freq"] == 60.0
+    assert result.profile["feature_spec"]["line_freq"] == 60.0
