@@ -7,6 +7,7 @@ from PIL import Image
 
 from installation.errors import run_cli
 from tests.conftest import shared_file
+from tests.helpers import assert_user_error
 from tests.models.conftest import EEG_OPEN
 from train import main
 
@@ -15,13 +16,6 @@ def run_train(argv, capsys):
     code = run_cli(main, argv)
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def assert_one_sentence(code, err, fragment):
-    assert code == 2
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert lines[-1].startswith("error: ") and fragment in lines[-1]
-    assert "Traceback" not in err
 
 
 def test_dry_run_prints_the_resolved_config(tmp_path, capsys):
@@ -55,7 +49,7 @@ def test_help_shows_defaults(capsys):
 def test_bad_values_are_one_sentence(tmp_path, capsys, option, value, fragment):
     code, _, err = run_train(["--images", str(tmp_path), "--eeg", "x.edf", "--outdir",
                               str(tmp_path), option, value], capsys)
-    assert_one_sentence(code, err, fragment)
+    assert_user_error(code, err, fragment)
 
 
 @pytest.mark.parametrize(("content", "fragment"), [
@@ -67,13 +61,13 @@ def test_unusable_inception_weights_are_one_sentence(tmp_path, capsys, content, 
         weights.write_bytes(content)
     code, _, err = run_train(["--images", str(tmp_path), "--eeg", str(eeg), "--outdir",
                               str(tmp_path), "--inception", str(weights), "--dry-run"], capsys)
-    assert_one_sentence(code, err, fragment)
+    assert_user_error(code, err, fragment)
 
 
 def test_missing_eeg_file(tmp_path, capsys):
     code, _, err = run_train(["--images", str(tmp_path), "--eeg", str(tmp_path / "none.edf"),
                               "--outdir", str(tmp_path)], capsys)
-    assert_one_sentence(code, err, "does not exist")
+    assert_user_error(code, err, "does not exist")
 
 
 def test_no_images(tmp_path, capsys):
@@ -81,7 +75,7 @@ def test_no_images(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     code, _, err = run_train(["--images", str(tmp_path / "empty"), "--eeg", str(eeg),
                               "--outdir", str(tmp_path / "runs"), "--cfg", "tiny"], capsys)
-    assert_one_sentence(code, err, "holds no JPEG, PNG or WebP")
+    assert_user_error(code, err, "holds no JPEG, PNG or WebP")
     assert not (tmp_path / "runs").exists()
 
 
@@ -91,7 +85,7 @@ def test_only_tiny_images(tmp_path, capsys):
         Image.new("RGB", (40, 30)).save(tmp_path / f"small{i}.png")
     code, _, err = run_train(["--images", str(tmp_path), "--eeg", str(eeg), "--outdir",
                               str(tmp_path / "runs"), "--cfg", "tiny"], capsys)
-    assert_one_sentence(code, err, "lower --resolution")
+    assert_user_error(code, err, "lower --resolution")
 
 
 def test_unreadable_eeg(few_paintings, tmp_path, capsys):
@@ -100,9 +94,9 @@ def test_unreadable_eeg(few_paintings, tmp_path, capsys):
     code, _, err = run_train(["--images", str(few_paintings), "--eeg", str(bad), "--outdir",
                               str(tmp_path / "runs"), "--cfg", "tiny", "--resolution", "32",
                               "--crops-per-image", "2"], capsys)
-    assert_one_sentence(code, err, "broken.edf")
+    assert_user_error(code, err, "broken.edf")
 
 
 def test_resume_without_a_run(tmp_path, capsys):
     code, _, err = run_train(["--resume", str(tmp_path / "nothing")], capsys)
-    assert_one_sentence(code, err, "does not exist")
+    assert_user_error(code, err, "does not exist")

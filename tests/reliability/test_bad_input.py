@@ -21,7 +21,7 @@ import pytest
 
 from installation.config import DEFAULT_MODEL
 from tests.conftest import shared_file
-from tests.reliability.helpers import run_module
+from tests.helpers import run_module
 
 TIMEOUT_S = 120
 PARALLEL = 3

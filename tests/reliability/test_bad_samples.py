@@ -21,7 +21,7 @@ from installation.sources.base import Chunk, StreamInfo
 from installation.sources.lsl_source import LSLSource
 from installation.sources.recordings import load_recording
 from installation.sources.session_folder import read_keyframe_log
-from tests.reliability.helpers import read_frames
+from tests.helpers import read_frames
 from tests.show.tiny_bundle import write_tiny_bundle
 from tests.source_reading import read_until
 

@@ -10,7 +10,7 @@ from installation.app import run_show
 from installation.config import ShowOptions
 from installation.generator_runtime import GeneratorRuntime
 from installation.hud import ShowStatus, hud_lines
-from tests.reliability.helpers import largest_gap, read_frames
+from tests.helpers import largest_gap, read_frames
 from tests.show.tiny_bundle import write_tiny_bundle
 
 FPS = 20.0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.helpers import REPO, show_env
+from tests.helpers import REPO, show_env
 from tests.show.tiny_bundle import write_tiny_bundle
 
 TCP_LISTEN = "0A"

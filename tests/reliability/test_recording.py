@@ -20,7 +20,7 @@ from installation.sources.session_folder import (
     read_session_eeg,
     read_session_folder,
 )
-from tests.reliability.helpers import REPO, read_frames, run_module, show_env
+from tests.helpers import REPO, read_frames, run_module, show_env
 from tests.show.tiny_bundle import write_tiny_bundle
 
 

@@ -21,7 +21,7 @@ from installation.sources.base import SourceThread
 from installation.sources.brainflow_source import BrainFlowSource
 from installation.sources.lsl_source import LSLSource
 from installation.sources.recordings import load_recording
-from tests.reliability.helpers import largest_gap, read_frames
+from tests.helpers import largest_gap, read_frames
 from tests.show.tiny_bundle import write_tiny_bundle
 
 FPS = 20.0

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -11,30 +10,14 @@ import pytest
 from installation.config import ShowOptions, resolve_options
 from installation.errors import ConfigError
 from installation.feature_spec import FeatureSpec
+from tests.helpers import REPO, assert_one_line_error, read_frames, run_module
 from tests.show.tiny_bundle import write_tiny_bundle
 
-REPO = Path(__file__).resolve().parents[2]
 HIGH_BANDS = FeatureSpec(bands=(("alpha", 8.0, 13.0), ("high_gamma", 60.0, 100.0)))
 
 
 def run_show(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
-    return subprocess.run([sys.executable, "-m", "installation", *map(str, args)], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def read_frames(folder: Path) -> list[dict]:
-    with open(folder / "frames.csv", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def assert_one_sentence_error(result: subprocess.CompletedProcess, *words: str) -> None:
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: ")
-    for word in words:
-        assert word in last
+    return run_module("installation", *args, timeout=timeout)
 
 
 def test_max_speed_renders_the_whole_recording(eyes_closed_edf, tmp_path):
@@ -75,12 +58,12 @@ def test_live_synthetic_board_headless(tmp_path):
 def test_corrupt_onnx_exits_2_with_one_sentence(tmp_path):
     bundle = write_tiny_bundle(tmp_path / "tiny")
     (bundle / "generator.onnx").write_bytes(b"\x00garbage" * 50)
-    assert_one_sentence_error(run_show("--model", bundle, "--headless", "--duration", "1"),
+    assert_one_line_error(run_show("--model", bundle, "--headless", "--duration", "1"),
                               "cannot be loaded")
 
 
 def test_missing_model_exits_2_with_one_sentence(tmp_path):
-    assert_one_sentence_error(run_show("--model", tmp_path / "nothing", "--headless"),
+    assert_one_line_error(run_show("--model", tmp_path / "nothing", "--headless"),
                               "is missing")
 
 
@@ -88,7 +71,7 @@ def test_model_that_does_not_fit_the_source(eyes_closed_edf, tmp_path):
     bundle = write_tiny_bundle(tmp_path / "high", HIGH_BANDS)
     result = run_show("--source", f"file:{eyes_closed_edf}", "--model", bundle, "--headless",
                       "--speed", "max", "--frames-out", tmp_path / "out")
-    assert_one_sentence_error(result, "does not fit the source", "Nyquist")
+    assert_one_line_error(result, "does not fit the source", "Nyquist")
 
 
 @pytest.mark.parametrize("args, words", [
@@ -98,15 +81,15 @@ def test_model_that_does_not_fit_the_source(eyes_closed_edf, tmp_path):
     (["--record", " "], ["--record needs a folder"]),
 ])
 def test_bad_options_exit_2(args, words):
-    assert_one_sentence_error(run_show(*args), *words)
+    assert_one_line_error(run_show(*args), *words)
 
 
 def test_bad_config_file_exits_2(tmp_path):
     config = tmp_path / "show.toml"
     config.write_text('duration = "long"\n')
-    assert_one_sentence_error(run_show("--config", config), "'duration'", "must be a number")
+    assert_one_line_error(run_show("--config", config), "'duration'", "must be a number")
     config.write_text("durration = 3\n")
-    assert_one_sentence_error(run_show("--config", config), "Unknown key 'durration'")
+    assert_one_line_error(run_show("--config", config), "Unknown key 'durration'")
 
 
 def test_argparse_rejects_non_numbers_with_exit_2():
@@ -192,9 +175,9 @@ def test_profile_from_another_headset_is_refused(eyes_closed_edf, tmp_path):
     profile = write_profile(tmp_path / "profile.json", ["Fp1", "Fp2", "O1", "O2"], 160.0)
     result = run_show("--source", f"file:{eyes_closed_edf}", "--profile", profile, "--headless",
                       "--speed", "max", "--frames-out", tmp_path / "out")
-    assert_one_sentence_error(result, "other channels")
+    assert_one_line_error(result, "other channels")
 
 
 def test_missing_profile_is_refused(tmp_path):
     result = run_show("--profile", tmp_path / "nope.json", "--headless", "--duration", "1")
-    assert_one_sentence_error(result, "does not exist")
+    assert_one_line_error(result, "does not exist")

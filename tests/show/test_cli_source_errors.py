@@ -8,7 +8,8 @@ import mne
 import numpy as np
 import pytest
 
-from tests.show.test_cli import assert_one_sentence_error, run_show
+from tests.helpers import assert_one_line_error
+from tests.show.test_cli import run_show
 
 
 def ecg_only_fif(path):
@@ -30,4 +31,4 @@ def test_bad_source_ends_in_one_sentence(make_spec, words, tmp_path):
     (tmp_path / "notes.docx").write_text("not a recording")
     result = run_show("--source", make_spec(tmp_path), "--headless", "--duration", "1",
                       "--frames-out", tmp_path / "out")
-    assert_one_sentence_error(result, *words)
+    assert_one_line_error(result, *words)

@@ -7,15 +7,13 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pygame
 import pytest
 
+from tests.conftest import REPO
 from tests.show.tiny_bundle import write_tiny_bundle
-
-REPO = Path(__file__).resolve().parents[2]
 
 # Runs the CLI in a window and presses S once the show is under way (SDL's event queue is
 # thread-safe), so the app saves what its window shows.

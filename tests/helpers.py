@@ -1,4 +1,4 @@
-"""Shared helpers of the reliability tests: running the show and reading what it wrote."""
+"""Shared test helpers: running the commands, reading what the show wrote, judging errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO
 
 
 def show_env() -> dict:
@@ -37,11 +37,24 @@ def largest_gap(rows: list[dict]) -> float:
     return float(np.diff(times).max()) if len(times) > 1 else 0.0
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess) -> str:
-    """Exit code 2, no traceback, an ``error:`` last line; return that line."""
-    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
-    assert "Traceback" not in result.stderr, result.stderr[-2000:]
-    lines = result.stderr.strip().splitlines()
+def assert_user_error(code: int, stderr: str, *words: str, argparse_ok: bool = False) -> str:
+    """Exit code 2, no traceback, one ``error: <sentence>`` last line holding ``words``.
+
+    With ``argparse_ok`` the line may also be argparse's own ``prog: error: ...``. Returns the
+    line.
+    """
+    assert code == 2, (code, stderr[-2000:])
+    assert "Traceback" not in stderr, stderr[-2000:]
+    lines = [line for line in stderr.splitlines() if line.strip()]
     assert lines, "nothing on stderr"
-    assert "error: " in lines[-1], result.stderr[-2000:]  # ours, or argparse's "prog: error:"
-    return lines[-1]
+    last = lines[-1]
+    assert ("error: " in last) if argparse_ok else last.startswith("error: "), stderr[-2000:]
+    for word in words:
+        assert word in last, (word, last)
+    return last
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *words: str,
+                          argparse_ok: bool = False) -> str:
+    """:func:`assert_user_error` on a finished subprocess."""
+    return assert_user_error(result.returncode, result.stderr, *words, argparse_ok=argparse_ok)
