@@ -23,8 +23,8 @@ from pathlib import Path
 from installation.errors import ConfigError, run_cli
 
 RUN_DIR_PATTERN = re.compile(r"^(\d{5})-")
-DEFAULT_KIMG = {"tiny": 5.0, "256": 2000.0, "512": 5000.0}
-DEFAULT_TICK_KIMG = {"tiny": 0.2, "256": 4.0, "512": 4.0}
+DEFAULT_KIMG = {"tiny": 5.0, "128": 500.0, "256": 2000.0, "512": 5000.0}
+DEFAULT_TICK_KIMG = {"tiny": 0.2, "128": 1.0, "256": 4.0, "512": 4.0}
 
 
 def ranged(kind, low=None, high=None, low_open=False):
@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", metavar="DIR", help="folder of paintings (JPEG, PNG, WebP)")
     p.add_argument("--eeg", action="append", default=[], metavar="FILE",
                    help="EEG recording (EDF, BDF, FIF, XDF, OpenBCI text, BrainFlow CSV); repeat")
+    p.add_argument("--profile", metavar="FILE",
+                   help="calibration profile.json whose statistics z-score the EEG (the one the "
+                        "show will use); default: statistics of all --eeg recordings pooled")
     p.add_argument("--outdir", metavar="DIR", help="folder for numbered run folders")
     p.add_argument("--cfg", choices=sorted(CONFIGS), default="256", help="network configuration")
     p.add_argument("--resolution", type=power_of_two, metavar="R",
@@ -136,6 +139,10 @@ def check_new_run(args) -> None:
     for eeg in args.eeg:
         if not Path(eeg).is_file():
             raise ConfigError(f"The EEG recording {eeg} does not exist; check the --eeg path.")
+    if args.profile:
+        from installation.profile import load_profile
+
+        load_profile(args.profile)  # refuse a missing or garbled profile before training
     if args.crop_min > args.crop_max:
         raise ConfigError(f"--crop-min {args.crop_min} is larger than --crop-max "
                           f"{args.crop_max}; swap them.")
@@ -164,6 +171,7 @@ def resolve_config(args, world: int = 1) -> dict:
         "command": " ".join(["python train.py", *sys.argv[1:]]),
         "images": str(Path(args.images).resolve()),
         "eeg": [str(Path(e).resolve()) for e in args.eeg],
+        "eeg_profile": str(Path(args.profile).resolve()) if args.profile else None,
         "outdir": str(Path(args.outdir).resolve()),
         "run_dir": str(next_run_dir(Path(args.outdir).resolve(), args.cfg, resolution)),
         "cfg": args.cfg, "resolution": resolution, "batch": batch, "seed": args.seed,

@@ -3,6 +3,12 @@
 Every hop of every recording becomes one steering vector (exactly what the live show feeds the
 generator); training pairs each painting crop with a steering vector drawn at random from the
 pooled hops.
+
+The features are z-scored with fixed statistics, never a running baseline: a running baseline
+would centre each recording on itself and erase the difference between, say, an eyes-closed and
+an eyes-open session, which is the very contrast the paintings should show. The statistics are
+the artist's calibration profile when one is given (the show then uses the same profile), else
+those of all training recordings pooled.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ import numpy as np
 import torch
 
 from installation.errors import ConfigError
-from installation.feature_pipeline import extract_feature_sequence
+from installation.feature_pipeline import extract_feature_sequence, feature_frames
 from installation.feature_spec import FeatureSpec
+from installation.features import FeatureNormaliser
 from installation.sources.recordings import load_recording
 
 
@@ -28,9 +35,12 @@ class FeaturePool:
     ----------
     per_file : dict of str to ndarray
         Steering vectors (n_hops, F) of each recording, keyed by file name.
+    normalisation : dict, optional
+        The fixed statistics the features were z-scored with (see :class:`FixedNormalisation`).
     """
 
     per_file: dict[str, np.ndarray]
+    normalisation: dict | None = None
 
     @cached_property
     def all(self) -> np.ndarray:
@@ -59,29 +69,93 @@ class FeaturePool:
         return torch.from_numpy(pooled[idx])
 
 
-def load_feature_pool(paths: list[str | Path], spec: FeatureSpec) -> FeaturePool:
-    """Load each recording and run the feature pipeline over it.
+def load_feature_pool(paths: list[str | Path], spec: FeatureSpec,
+                      profile: dict | None = None) -> FeaturePool:
+    """Load each recording and run the feature pipeline over it with fixed statistics.
+
+    Parameters
+    ----------
+    paths : list of path
+        EEG recordings.
+    spec : FeatureSpec
+        The feature spec of the run.
+    profile : dict, optional
+        A calibration profile (``profile.json``) whose mean and std z-score the features; by
+        default the statistics of all recordings' band powers pooled.
 
     Raises
     ------
     SourceError
         When a file cannot be read (from ``load_recording``).
     ConfigError
-        When no file is given, or a recording is shorter than one feature window.
+        When no file is given, a recording is shorter than one feature window, or the profile
+        was made with another feature spec.
     """
     if not paths:
         raise ConfigError("No EEG recording given; pass --eeg FILE (EDF, BDF, FIF, XDF, OpenBCI "
                           "text or BrainFlow CSV) at least once.")
-    per_file = {}
+    recordings = {}
     for path in paths:
         path = Path(path)
-        steering, _ = extract_feature_sequence(load_recording(path), spec)
+        recordings[unique_key(path, recordings)] = (path, load_recording(path))
+    normaliser = (profile_normaliser(profile, spec) if profile is not None
+                  else pooled_normaliser([rec for _, rec in recordings.values()], spec))
+    per_file = {}
+    for key, (path, recording) in recordings.items():
+        steering, _ = extract_feature_sequence(recording, spec, normaliser.fresh(),
+                                               normaliser.bad_channels_in(recording.info))
         steering = np.asarray(steering, dtype=np.float32)
         if len(steering) == 0 or not np.isfinite(steering).all():
             raise ConfigError(f"The recording {path} yields no usable feature window (shorter "
                               f"than {spec.window_s:g} s or not finite); pass a longer recording.")
-        per_file[unique_key(path, per_file)] = steering
-    return FeaturePool(per_file)
+        per_file[key] = steering
+    return FeaturePool(per_file, normaliser.profile)
+
+
+@dataclass
+class FixedNormalisation:
+    """The statistics training z-scores with, and where they came from.
+
+    Attributes
+    ----------
+    profile : dict
+        ``{"feature_spec", "mean", "std", "source", "bad_channels"}``, JSON-ready.
+    """
+
+    profile: dict
+
+    def bad_channels_in(self, info) -> tuple[str, ...]:
+        """The profile's bad channels that this recording has (left out, as the show does)."""
+        names = {name.upper(): name for name in info.channel_names}
+        return tuple(names[bad.upper()] for bad in self.profile.get("bad_channels", [])
+                     if bad.upper() in names)
+
+    def fresh(self) -> FeatureNormaliser:
+        """A new normaliser with these statistics (one per recording)."""
+        return FeatureNormaliser.from_profile(self.profile)
+
+
+def profile_normaliser(profile: dict, spec: FeatureSpec) -> FixedNormalisation:
+    """The calibration profile's statistics, refused when made with another feature spec."""
+    normaliser = FeatureNormaliser.from_profile(profile)
+    if normaliser.spec != spec:
+        raise ConfigError("The calibration profile was made with another feature spec than "
+                          "training uses; run calibration again with this version.")
+    return FixedNormalisation({"feature_spec": spec.to_dict(),
+                               "mean": normaliser.mean.tolist(), "std": normaliser.std.tolist(),
+                               "source": "calibration profile",
+                               "bad_channels": list(profile.get("bad_channels", []))})
+
+
+def pooled_normaliser(recordings: list, spec: FeatureSpec) -> FixedNormalisation:
+    """Mean and std of the raw band powers of every hop of every recording."""
+    band_powers = [frame.band_powers for rec in recordings for frame in feature_frames(rec, spec)]
+    if len(band_powers) < 2:
+        raise ConfigError(f"The EEG recordings give fewer than two feature windows of "
+                          f"{spec.window_s:g} s; pass longer recordings.")
+    profile = FeatureNormaliser.profile_from(spec, np.asarray(band_powers))
+    return FixedNormalisation({"feature_spec": profile["feature_spec"], "mean": profile["mean"],
+                               "std": profile["std"], "source": "training recordings pooled"})
 
 
 def unique_key(path: Path, taken: dict) -> str:

@@ -20,6 +20,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from installation.feature_spec import FeatureSpec
+from installation.profile import load_profile
 from models.conditioning import FeaturePool, load_feature_pool
 from models.dataset import CropSettings, PaintingCrops, to_float
 from models.inception import fid_kid, load_detector
@@ -178,7 +179,9 @@ def snapshot(trainer: Trainer, dataset, pool, config: dict, run_dir: Path, tick:
 def load_data(config: dict) -> tuple[PaintingCrops, FeaturePool]:
     """The crops and the EEG feature pool of a configuration."""
     dataset = PaintingCrops(config["images"], CropSettings(**config["crops"]))
-    pool = load_feature_pool(config["eeg"], FeatureSpec.from_dict(config["feature_spec"]))
+    profile = load_profile(config["eeg_profile"]) if config.get("eeg_profile") else None
+    pool = load_feature_pool(config["eeg"], FeatureSpec.from_dict(config["feature_spec"]),
+                             profile)
     return dataset, pool
 
 

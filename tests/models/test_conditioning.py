@@ -1,0 +1,77 @@
+"""Training's EEG conditioning keeps the contrast between recordings that the show will see."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from installation.errors import ConfigError, run_cli
+from installation.feature_pipeline import feature_frames
+from installation.feature_spec import FeatureSpec
+from installation.features import FeatureNormaliser
+from installation.profile import PROFILE_FORMAT
+from installation.sources.recordings import load_recording
+from models.conditioning import load_feature_pool
+from tests.helpers import assert_user_error
+from train import main
+
+SPEC = FeatureSpec()
+OCCIPITAL_ALPHA = SPEC.feature_names.index("occipital/alpha")
+
+
+def eyes_open_profile(eyes_open_edf, spec: FeatureSpec = SPEC) -> dict:
+    """A calibration-style profile: the statistics of the eyes-open recording's band powers."""
+    frames = feature_frames(load_recording(eyes_open_edf), spec)
+    return FeatureNormaliser.profile_from(spec, np.array([f.band_powers for f in frames]))
+
+
+def occipital_alpha_means(pool) -> tuple[float, float]:
+    """Mean occipital-alpha steering of (eyes open, eyes closed)."""
+    return (float(pool.per_file["S001R01.edf"][:, OCCIPITAL_ALPHA].mean()),
+            float(pool.per_file["S001R02.edf"][:, OCCIPITAL_ALPHA].mean()))
+
+
+def test_pooled_statistics_keep_eyes_closed_apart_from_eyes_open(eyes_open_edf,
+                                                                  eyes_closed_edf):
+    pool = load_feature_pool([eyes_open_edf, eyes_closed_edf], SPEC)
+    eyes_open, eyes_closed = occipital_alpha_means(pool)
+    # A running baseline would centre both on 0; fixed pooled statistics put them ~1.8 apart.
+    assert eyes_closed - eyes_open > 1.0
+    assert pool.normalisation["source"] == "training recordings pooled"
+    pooled = np.concatenate(list(pool.per_file.values()))
+    assert np.abs(pooled.mean(axis=0)).max() < 0.3  # centred on the training data as a whole
+
+
+def test_a_calibration_profile_centres_its_own_state(eyes_open_edf, eyes_closed_edf):
+    profile = eyes_open_profile(eyes_open_edf)
+    pool = load_feature_pool([eyes_open_edf, eyes_closed_edf], SPEC, profile)
+    eyes_open, eyes_closed = occipital_alpha_means(pool)
+    assert abs(eyes_open) < 0.5
+    assert eyes_closed > 2.0
+    assert pool.normalisation["source"] == "calibration profile"
+    assert np.allclose(pool.normalisation["mean"], profile["mean"])
+
+
+def test_a_profile_from_another_feature_spec_is_refused(eyes_open_edf):
+    other = dataclasses.replace(SPEC, window_s=2.0)
+    with pytest.raises(ConfigError, match="another feature spec"):
+        load_feature_pool([eyes_open_edf], SPEC, eyes_open_profile(eyes_open_edf, other))
+
+
+def test_train_records_the_profile_and_refuses_a_missing_one(tmp_path, capsys, eyes_open_edf):
+    profile = tmp_path / "profile.json"
+    common = ["--images", str(tmp_path), "--eeg", str(eyes_open_edf), "--outdir",
+              str(tmp_path / "runs"), "--cfg", "tiny", "--dry-run", "--profile"]
+    code = run_cli(main, [*common, str(profile)])
+    assert_user_error(code, capsys.readouterr().err, "profile.json")
+
+    info = load_recording(eyes_open_edf).info
+    profile.write_text(json.dumps({
+        **eyes_open_profile(eyes_open_edf), "format": PROFILE_FORMAT,
+        "channel_names": list(info.channel_names), "sample_rate": info.sample_rate,
+        "bad_channels": []}))
+    assert run_cli(main, [*common, str(profile)]) == 0
+    assert json.loads(capsys.readouterr().out)["eeg_profile"] == str(profile.resolve())
