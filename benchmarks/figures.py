@@ -10,9 +10,9 @@ def generator_figures(threads: int, frames: int) -> dict:
     from benchmarks.generator_bench import ort_ms_per_frame, torch_ms_per_frame
     from benchmarks.roofline import generator_gflop_per_frame
     from installation.bundle import BundleSpec, resolve_bundle_paths
-    from models.default_bundle import DEFAULT_OUT
+    from installation.config import DEFAULT_MODEL
 
-    onnx_path, json_path = resolve_bundle_paths(DEFAULT_OUT)
+    onnx_path, json_path = resolve_bundle_paths(DEFAULT_MODEL)
     spec = BundleSpec.load(json_path)
     onnx_ms = ort_ms_per_frame(onnx_path, spec, threads, frames)
     torch_ms = torch_ms_per_frame(spec, threads, frames)

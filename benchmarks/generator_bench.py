@@ -2,8 +2,8 @@
 
 Run: ``.venv/bin/python -m benchmarks.generator_bench [BUNDLE] [--threads N] [--frames N]``
 
-The torch figure is for the seeded untrained generator the default bundle was built from, so it
-is only printed for the default bundle (or any bundle whose provenance names cfg and seed).
+The torch figure is for a generator of the bundle's architecture (``network`` in its
+provenance) with seeded random weights: the work per frame does not depend on the weights' values.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import onnxruntime as ort
 import torch
 
 from installation.bundle import BundleSpec, resolve_bundle_paths
-from models.default_bundle import DEFAULT_OUT, untrained_generator
-from models.export import Uint8ImageGraph, frozen_copy
+from installation.config import DEFAULT_MODEL
+from models.export import Uint8ImageGraph, frozen_copy, generator_from_kwargs
+from models.networks import Generator
 
 
 def median_ms(render, frames: int, warmup: int = 3) -> float:
@@ -43,13 +44,22 @@ def ort_ms_per_frame(onnx_path: Path, spec: BundleSpec, threads: int, frames: in
     return median_ms(lambda: sess.run(None, feeds), frames)
 
 
+def generator_like(spec: BundleSpec) -> Generator | None:
+    """A torch generator with the bundle's architecture (seeded weights); None if unrecorded."""
+    network = spec.provenance.get("network")
+    if network is None:
+        return None
+    torch.manual_seed(0)
+    return generator_from_kwargs(network)
+
+
 def torch_ms_per_frame(spec: BundleSpec, threads: int, frames: int) -> float | None:
-    """torch eager on the same (untrained, seeded) generator, uint8 output included."""
-    prov = spec.provenance
-    if "seed" not in prov or "cfg" not in prov:
+    """torch eager on a generator of the bundle's architecture, uint8 output included."""
+    generator = generator_like(spec)
+    if generator is None:
         return None
     torch.set_num_threads(threads)
-    graph = Uint8ImageGraph(frozen_copy(untrained_generator(prov["cfg"], prov["seed"])))
+    graph = Uint8ImageGraph(frozen_copy(generator))
     features = torch.randn(1, spec.feature_spec.n_features)
     noise = torch.randn(1, spec.noise_dim)
     with torch.inference_mode():
@@ -59,7 +69,7 @@ def torch_ms_per_frame(spec: BundleSpec, threads: int, frames: int) -> float | N
 def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("bundle", nargs="?", default=str(DEFAULT_OUT))
+    parser.add_argument("bundle", nargs="?", default=str(DEFAULT_MODEL))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--frames", type=int, default=30)
     args = parser.parse_args()

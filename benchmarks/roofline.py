@@ -87,13 +87,13 @@ def onnxruntime_matmul_gflops(size: int = 1024, repeats: int = 10) -> float:
 def generator_gflop_per_frame(spec) -> float:
     """Floating-point work of one frame of the default generator, counted by torch.
 
-    Counts the matrix products and convolutions (2 FLOP per multiply-add) of the seeded
-    generator the default bundle was exported from, uint8 conversion included.
+    Counts the matrix products and convolutions (2 FLOP per multiply-add) of a generator of the
+    bundle's architecture, uint8 conversion included.
 
     Parameters
     ----------
     spec : BundleSpec
-        The bundle's description; its provenance names the config and seed.
+        The bundle's description; its provenance holds the architecture (``network``).
 
     Returns
     -------
@@ -103,11 +103,10 @@ def generator_gflop_per_frame(spec) -> float:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from models.default_bundle import untrained_generator
+    from benchmarks.generator_bench import generator_like
     from models.export import Uint8ImageGraph, frozen_copy
 
-    prov = spec.provenance
-    graph = Uint8ImageGraph(frozen_copy(untrained_generator(prov["cfg"], prov["seed"])))
+    graph = Uint8ImageGraph(frozen_copy(generator_like(spec)))
     features = torch.randn(1, spec.feature_spec.n_features)
     noise = torch.randn(1, spec.noise_dim)
     counter = FlopCounterMode(display=False)

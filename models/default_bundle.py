@@ -1,6 +1,9 @@
-"""Build the untrained default bundle in ``assets/default`` from a seeded generator.
+"""Build an untrained bundle from a seeded generator: a placeholder for tests and benchmarks.
 
-``python -m models.default_bundle [--out assets/default] [--seed 2026]``
+``python -m models.default_bundle --out DIR [--seed 2026] [--cfg 256]``
+
+The show's default model (``assets/default``) is a trained one (see the README); this makes a
+stand-in of any configuration without training, e.g. to time a size no trained model has yet.
 
 An untrained StyleGAN adds one RGB image per resolution; their sum saturates to a few flat
 colours. Scaling each ToRGB layer down (a little less at the coarse resolutions, which carry the
@@ -16,14 +19,12 @@ from pathlib import Path
 
 import torch
 
-from installation.config import DEFAULT_MODEL
 from installation.errors import run_cli
 from installation.feature_spec import FeatureSpec
 from models.configs import CONFIGS
 from models.export import export_generator
 from models.networks import Generator, ToRGB
 
-DEFAULT_OUT = DEFAULT_MODEL  # the bundle the show plays by default
 DEFAULT_SEED = 2026
 
 
@@ -61,10 +62,11 @@ def centre_colours(generator: Generator, samples: int = 32) -> None:
     last.bias.sub_(mean)
 
 
-def build_default_bundle(out_dir: str | Path = DEFAULT_OUT, seed: int = DEFAULT_SEED,
-                         cfg_name: str = "256") -> Path:
-    """Write the untrained default bundle into ``out_dir`` and return the folder."""
+def build_untrained_bundle(out_dir: str | Path, seed: int = DEFAULT_SEED,
+                           cfg_name: str = "256") -> Path:
+    """Write an untrained bundle into ``out_dir`` and return the folder."""
     spec = FeatureSpec()
+    cfg = CONFIGS[cfg_name]
     g = untrained_generator(cfg_name, seed, spec)
     provenance = {
         "trained": False,
@@ -73,24 +75,27 @@ def build_default_bundle(out_dir: str | Path = DEFAULT_OUT, seed: int = DEFAULT_
         "seed": seed,
         "cfg": cfg_name,
         "command": f"python -m models.default_bundle --seed {seed} --cfg {cfg_name}",
+        "network": {"n_features": g.n_features, "noise_dim": g.noise_dim,
+                    "resolution": g.resolution, "w_dim": cfg.w_dim,
+                    "mapping_layers": cfg.mapping_layers,
+                    "channels": {str(k): v for k, v in cfg.g_channels.items()}},
     }
     export_generator(g, spec, out_dir, provenance)
     return Path(out_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Build the default bundle; see ``--help``."""
+    """Build an untrained bundle; see ``--help``."""
     parser = argparse.ArgumentParser(prog="python -m models.default_bundle",
-                                     description="Build the untrained default model bundle.")
-    parser.add_argument("--out", default=str(DEFAULT_OUT),
-                        help="bundle folder (default: %(default)s)")
+                                     description="Build an untrained (placeholder) model bundle.")
+    parser.add_argument("--out", required=True, help="bundle folder to write")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help="seed (default: %(default)s)")
     parser.add_argument("--cfg", choices=sorted(CONFIGS), default="256",
                         help="network configuration (default: %(default)s)")
     args = parser.parse_args(argv)
-    out = build_default_bundle(args.out, args.seed, args.cfg)
-    print(f"wrote the untrained default bundle to {out}")
+    out = build_untrained_bundle(args.out, args.seed, args.cfg)
+    print(f"wrote an untrained bundle to {out}")
     return 0
 
 

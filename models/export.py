@@ -170,25 +170,39 @@ def load_checkpoint(path: str | Path) -> dict:
     return ckpt
 
 
+def generator_from_kwargs(kwargs: dict) -> Generator:
+    """A generator built from its keyword arguments as stored in JSON (string channel keys)."""
+    kwargs = dict(kwargs)
+    kwargs["channels"] = {int(k): int(v) for k, v in kwargs["channels"].items()}
+    return Generator(**kwargs)
+
+
 def generator_from_checkpoint(ckpt: dict) -> Generator:
     """Rebuild the EMA generator stored in a checkpoint."""
-    kwargs = dict(ckpt["G_kwargs"])
-    kwargs["channels"] = {int(k): int(v) for k, v in kwargs["channels"].items()}
-    g = Generator(**kwargs)
+    g = generator_from_kwargs(ckpt["G_kwargs"])
     g.load_state_dict(ckpt["G_ema"])
     return g
 
 
 def checkpoint_provenance(ckpt: dict, command: str) -> dict:
-    """Provenance for a bundle made from a checkpoint: data, kimg, metrics, command."""
+    """Provenance for a bundle made from a checkpoint.
+
+    The data, kimg, metrics, the training and export commands, how the EEG was z-scored, and
+    the generator's architecture (``network``: enough to rebuild it for benchmarks).
+    """
     config = ckpt["config"]
     return {
         "trained": True,
         "data": {"images": config.get("images"), "image_count": config.get("image_count"),
                  "eeg": config.get("eeg", [])},
+        "eeg_normalisation": ("calibration profile " + config["eeg_profile"]
+                              if config.get("eeg_profile") else "training recordings pooled"),
         "kimg": round(float(ckpt.get("kimg", 0.0)), 3),
         "metrics": dict(ckpt.get("metrics", {})),
         "training_config": {k: config.get(k) for k in ("cfg", "resolution", "batch", "seed")},
+        "training_command": config.get("command"),
+        "network": {**ckpt["G_kwargs"],
+                    "channels": {str(k): v for k, v in ckpt["G_kwargs"]["channels"].items()}},
         "command": command,
     }
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -8,7 +10,7 @@ import torch
 
 from installation.bundle import BundleSpec
 from installation.feature_spec import FeatureSpec
-from models.default_bundle import DEFAULT_OUT, untrained_generator
+from models.default_bundle import build_untrained_bundle, untrained_generator
 from models.export import export_generator, frozen_copy
 from models.networks import Generator
 
@@ -86,9 +88,14 @@ def test_export_refuses_a_spec_of_another_length(tmp_path):
         export_generator(g, FeatureSpec(), tmp_path, {})
 
 
-def test_default_bundle_is_untrained_small_and_moves_with_the_features():
-    onnx_path = DEFAULT_OUT / "generator.onnx"
-    spec = BundleSpec.load(DEFAULT_OUT / "generator.json")
+@pytest.fixture(scope="module")
+def untrained_bundle(tmp_path_factory) -> Path:
+    return build_untrained_bundle(tmp_path_factory.mktemp("untrained"), cfg_name="128")
+
+
+def test_untrained_bundle_is_small_and_moves_with_the_features(untrained_bundle):
+    onnx_path = untrained_bundle / "generator.onnx"
+    spec = BundleSpec.load(untrained_bundle / "generator.json")
     assert spec.provenance["trained"] is False
     assert onnx_path.stat().st_size < 20 * 1024**2
     rng = np.random.default_rng(3)
@@ -100,14 +107,14 @@ def test_default_bundle_is_untrained_small_and_moves_with_the_features():
     assert np.abs(img[0].astype(int) - img[1]).mean() > 5  # the EEG visibly moves it
 
 
-def test_default_bundle_is_the_seeded_untrained_generator():
-    spec = BundleSpec.load(DEFAULT_OUT / "generator.json")
+def test_untrained_bundle_is_the_seeded_generator(untrained_bundle):
+    spec = BundleSpec.load(untrained_bundle / "generator.json")
     g = frozen_copy(untrained_generator(spec.provenance["cfg"], spec.provenance["seed"]))
     features = torch.randn(1, spec.feature_spec.n_features)
     noise = torch.randn(1, spec.noise_dim)
     with torch.no_grad():
         ref = ((g(features, noise).clamp(-1, 1) + 1) * 127.5).round().permute(0, 2, 3, 1)
-    img = session(DEFAULT_OUT / "generator.onnx").run(
+    img = session(untrained_bundle / "generator.onnx").run(
         None, {"features": features.numpy(), "noise": noise.numpy()})[0]
     assert np.abs(img.astype(float) - ref.numpy()).max() <= 1
 
