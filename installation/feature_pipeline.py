@@ -19,6 +19,7 @@ import numpy as np
 from installation.errors import ConfigError, SourceError
 from installation.feature_spec import FeatureSpec
 from installation.features import (
+    ABSURD_UV,
     BandPowerFeatures,
     FeatureNormaliser,
     FeatureSmoother,
@@ -90,8 +91,9 @@ class FeatureExtractor:
         self._pending: list[Chunk] = []
         self._n_received = 0
         self._next_end = self.window  # absolute index one past the newest sample of next window
+        # per channel: the last window end that still holds a non-finite or absurd sample
         self._bad_until = np.full(self.n_channels, -1, dtype=np.int64)
-        self._had_non_finite = False
+        self._had_bad_samples = False
 
     @property
     def line_freq(self) -> float | None:
@@ -137,8 +139,11 @@ class FeatureExtractor:
         if self.filter is None:
             self.filter = self._build_filter(self._detected_line_freq(raw))
         filtered = self.filter.process(raw)
+        start = self._n_received - raw.shape[1]
         if self.filter.last_block_had_non_finite:
-            self._note_non_finite(raw, self._n_received - raw.shape[1])
+            self._mask_windows_with(~np.isfinite(raw), start)
+        if filtered.max() > ABSURD_UV or filtered.min() < -ABSURD_UV:
+            self._mask_windows_with(np.abs(filtered) > ABSURD_UV, start)
         self._buffer.append(filtered, chunks)
         frames = []
         while self._next_end <= self._n_received:
@@ -150,8 +155,9 @@ class FeatureExtractor:
     def _frame_ending_at(self, end: int) -> FeatureFrame:
         """Frame of the window of samples [end - window, end)."""
         window, timestamp, arrival = self._buffer.window(end - self.window, end)
-        also_masked = (self._bad_until >= end) if self._had_non_finite else None
-        band_powers = self.features.compute(window, also_masked)
+        also_masked = (self._bad_until >= end) if self._had_bad_samples else None
+        # the filter holds non-finite input, and absurd samples were noted as they arrived
+        band_powers = self.features.compute(window, also_masked, prescreened=True)
         z = self.normaliser.update(band_powers, self.dt)
         steering = self.smoother.update(z, self.dt)
         return FeatureFrame(
@@ -163,13 +169,16 @@ class FeatureExtractor:
             masked_channels=self.features.masked_channels,
         )
 
-    def _note_non_finite(self, raw: np.ndarray, start: int) -> None:
-        """Remember, per channel, the last window that contains a non-finite input sample."""
-        finite = np.isfinite(raw)
-        self._had_non_finite = True
-        for channel in np.flatnonzero(~finite.all(axis=1)):
-            last_bad = start + int(np.flatnonzero(~finite[channel])[-1])
-            self._bad_until[channel] = last_bad + self.window
+    def _mask_windows_with(self, bad: np.ndarray, start: int) -> None:
+        """Leave each channel out of every window that holds one of its ``bad`` samples.
+
+        ``bad`` is a boolean (n_channels, n_samples) block whose first column is absolute
+        sample ``start``; its channels stay masked until their last bad sample leaves the window.
+        """
+        self._had_bad_samples = True
+        for channel in np.flatnonzero(bad.any(axis=1)):
+            last_bad = start + int(np.flatnonzero(bad[channel])[-1])
+            self._bad_until[channel] = max(self._bad_until[channel], last_bad + self.window)
 
     def _detected_line_freq(self, raw: np.ndarray) -> float:
         """Mains frequency seen in the first full window (50 Hz when undecided)."""

@@ -78,7 +78,8 @@ class BandPowerFeatures:
             self._masked_names_cache[key] = names
         return names
 
-    def compute(self, window: np.ndarray, also_masked: np.ndarray | None = None) -> np.ndarray:
+    def compute(self, window: np.ndarray, also_masked: np.ndarray | None = None,
+                prescreened: bool = False) -> np.ndarray:
         """Feature vector of one window.
 
         Parameters
@@ -87,6 +88,10 @@ class BandPowerFeatures:
             Filtered EEG in µV, oldest sample first (float32 avoids a conversion).
         also_masked : ndarray of bool, shape (n_channels,), optional
             Extra channels to leave out of this window (e.g. whose raw input was non-finite).
+        prescreened : bool
+            The caller vouches that ``window`` is finite and that ``also_masked`` already
+            holds every channel with a sample beyond ±5 mV in it (the streaming pipeline tracks
+            both as samples arrive); skips the scan of the whole window.
 
         Returns
         -------
@@ -100,11 +105,13 @@ class BandPowerFeatures:
                 f"A feature window must have shape {(len(self.channel_names), self.n_window)}, "
                 f"got {window.shape}."
             )
-        peak = np.maximum.reduce(np.abs(window), axis=1)  # NaN/inf in a row show up here too
-        if not np.isfinite(peak).all():
-            finite = np.isfinite(peak)[:, None]
-            window = np.where(finite, window, 0.0)  # 0 * NaN would leak into the means
-            peak = np.where(finite[:, 0], peak, np.inf)  # masked below as absurd
+        peak = None
+        if not prescreened:
+            peak = np.maximum.reduce(np.abs(window), axis=1)  # NaN/inf in a row show up here
+            if not np.isfinite(peak).all():
+                finite = np.isfinite(peak)[:, None]
+                window = np.where(finite, window, 0.0)  # 0 * NaN would leak into the means
+                peak = np.where(finite[:, 0], peak, np.inf)  # masked below as absurd
         spectrum = scipy.fft.rfft(window * self._taper, axis=1)
         # Remove the window's (Hann-weighted) mean: a periodic Hann spreads a constant over
         # bins 0 and 1 only, as X0 and -X0/2. Bin 0 carries no weight, so fixing bin 1 is all.
@@ -127,9 +134,11 @@ class BandPowerFeatures:
 
         ``variance`` is the detrended periodogram's total power, a Hann-weighted estimate of
         the window's variance that comes with the spectrum for free; ``peak`` is inf for rows
-        that held NaN or inf.
+        that held NaN or inf, and None when the caller screened the window itself.
         """
-        masked = (variance < FLAT_STD_UV**2) | (peak > ABSURD_UV)
+        masked = variance < FLAT_STD_UV**2
+        if peak is not None:
+            masked |= peak > ABSURD_UV
         if self._any_bad:
             masked |= self.bad_mask
         if also_masked is not None:
@@ -244,6 +253,8 @@ class FeatureNormaliser:
         self.mean = np.zeros(n_features) if mean is None else np.array(mean, dtype=np.float64)
         self._variance = np.ones(n_features) if std is None else np.array(std, np.float64) ** 2
         self.n_seen = 0
+        self._inverse_std: np.ndarray | None = None  # fixed statistics only
+        self._forgetting_dt, self._forgetting_alpha = None, 0.0
 
     @classmethod
     def running(cls, n_features: int, tau_s: float = 60.0) -> FeatureNormaliser:
@@ -315,23 +326,42 @@ class FeatureNormaliser:
             Seconds since the previous vector.
         """
         x = np.asarray(x, dtype=np.float64)
-        if not self.fixed:
-            self._update_baseline(x, dt)
-        z = (x - self.mean) / self.std
-        return np.minimum(np.maximum(z, -Z_CLIP), Z_CLIP)  # np.clip costs more per call
+        if self.fixed:
+            if self._inverse_std is None:
+                self._inverse_std = 1.0 / self.std
+            z = x - self.mean
+            z *= self._inverse_std
+        else:
+            z = self._update_baseline(x, dt)
+            z /= self.std
+        # in place, and not np.clip, which costs more per call on short vectors
+        np.maximum(z, -Z_CLIP, out=z)
+        return np.minimum(z, Z_CLIP, out=z)
 
-    def _update_baseline(self, x: np.ndarray, dt: float) -> None:
-        """Exponential forgetting, warm-started as a plain cumulative mean/variance."""
+    def _update_baseline(self, x: np.ndarray, dt: float) -> np.ndarray:
+        """Exponential forgetting, warm-started as a plain cumulative mean/variance.
+
+        Returns ``x`` minus the updated mean (a new array).
+        """
         self.n_seen += 1
         if self.n_seen == 1:
             self.mean = x.copy()
             self._variance = np.zeros_like(x)
-            return
-        alpha = max(1.0 - math.exp(-dt / self.tau_s), 1.0 / self.n_seen)
-        step = alpha * (x - self.mean)
-        self._variance += step * (x - self.mean)
+            return np.zeros_like(x)
+        alpha = max(self._forgetting(dt), 1.0 / self.n_seen)
+        deviation = x - self.mean
+        step = alpha * deviation
+        self._variance += step * deviation
         self._variance *= 1.0 - alpha
         self.mean += step
+        deviation -= step
+        return deviation
+
+    def _forgetting(self, dt: float) -> float:
+        """``1 - exp(-dt / tau)``, cached for the last ``dt`` (the hop is usually constant)."""
+        if dt != self._forgetting_dt:
+            self._forgetting_dt, self._forgetting_alpha = dt, 1.0 - math.exp(-dt / self.tau_s)
+        return self._forgetting_alpha
 
 
 class FeatureSmoother:

@@ -15,7 +15,8 @@ from installation.feature_pipeline import (
     feature_frames,
 )
 from installation.feature_spec import FeatureSpec
-from installation.features import FeatureNormaliser
+from installation.features import ABSURD_UV, FeatureNormaliser
+from installation.filtering import StreamingFilter
 from installation.sources.base import Chunk, StreamInfo
 from installation.sources.recordings import Recording, load_recording
 
@@ -121,6 +122,28 @@ def test_non_finite_samples_mask_their_channel_while_in_the_window():
         holds_nan = end - window <= 1002 and 1000 < end
         assert ("O2" in frame.masked_channels) == holds_nan, k
         assert np.isfinite(frame.band_powers).all() and np.isfinite(frame.steering).all()
+
+
+def test_absurd_samples_mask_exactly_the_windows_that_hold_them():
+    rate, n = 250.0, 2500
+    rng = np.random.default_rng(2)
+    data = 20 * rng.standard_normal((3, n))
+    t = np.arange(50) / rate
+    data[1, 1000:1050] += 20_000 * np.sin(2 * np.pi * 20 * t)  # a 20 mV artefact in the band
+    recording = _recording(data, rate, ("O1", "O2", "Oz"))
+    extractor = FeatureExtractor(dataclasses.replace(SPEC, line_freq=50.0), recording.info)
+    frames = _push_in_chunks(extractor, recording, 8)
+    # reference: the same filter in one pass, each window scanned whole
+    filtered = StreamingFilter(rate, 3, line_freq=50.0).process(recording.data)
+    hop, window = round(SPEC.hop_s * rate), round(SPEC.window_s * rate)
+    masked_count = 0
+    for k, frame in enumerate(frames):
+        end = window + k * hop
+        absurd = np.abs(filtered[1, end - window:end]) > ABSURD_UV
+        assert ("O2" in frame.masked_channels) == absurd.any(), k
+        assert "O1" not in frame.masked_channels and np.isfinite(frame.band_powers).all()
+        masked_count += absurd.any()
+    assert masked_count > 10
 
 
 def test_a_profile_from_another_spec_is_refused(eyes_open):
