@@ -179,6 +179,19 @@ class ModulatedConv2d(nn.Module):
         with torch.no_grad():
             self.frozen_power = self._weight_power(self.weight * self.weight_gain).clone()
 
+    @torch.no_grad()
+    def absorb_input_gain(self, gain: float) -> None:
+        """Take over a constant factor of the input (``conv(x)`` then equals ``conv(gain * x)``).
+
+        The styles grow by ``gain`` (they multiply the input) and the frozen squared sums
+        shrink by ``gain²``, so the demodulation, computed from the styles, is unchanged.
+        Call after :meth:`freeze`.
+        """
+        self.affine.weight.mul_(gain)
+        self.affine.bias.mul_(gain)
+        if self.frozen_power is not None:
+            self.frozen_power = self.frozen_power / gain**2
+
 
 class SynthesisLayer(nn.Module):
     """Modulated 3x3 convolution, per-pixel noise, bias and activation; optionally upsamples."""
@@ -194,6 +207,7 @@ class SynthesisLayer(nn.Module):
         # Constant noise used at export and for reproducible renders: no RandomNormal in ONNX.
         self.register_buffer("noise_const", torch.randn(1, 1, resolution, resolution))
         self.noise_mode = "random"
+        self.output_gain = LRELU_GAIN  # 1 once the layers reading it absorbed it (export)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """One modulated layer of the synthesis network."""
@@ -201,7 +215,8 @@ class SynthesisLayer(nn.Module):
             x = upsample_to(x, self.resolution)
         x = self.conv(x, w)
         x = x + self.noise_strength * self._noise(x)
-        return lrelu(x + self.bias[None, :, None, None])
+        x = F.leaky_relu(x + self.bias[None, :, None, None], 0.2)
+        return x * self.output_gain if self.output_gain != 1.0 else x
 
     def _noise(self, x: torch.Tensor) -> torch.Tensor:
         if self.noise_mode == "random":
@@ -282,10 +297,24 @@ class SynthesisNetwork(nn.Module):
         return img
 
     def freeze(self) -> None:
-        """Fix the demodulation factors' weight part for export; the weights must not change."""
+        """Prepare for export; the weights must not change afterwards.
+
+        Fixes the demodulation factors' weight part and moves each layer's activation gain
+        into the styles of the convolutions that read its output, which saves a full pass over
+        the activations per layer in the exported graph.
+        """
         for conv in self.modules():
             if isinstance(conv, ModulatedConv2d):
                 conv.freeze()
+        for block in self.blocks:
+            readers = [block.torgb.conv]
+            if block.conv0 is not None:  # the first block's conv1 reads the constant, no gain
+                readers += [block.conv0.conv, block.conv1.conv]
+            for conv in readers:
+                conv.absorb_input_gain(LRELU_GAIN)
+            for layer in (block.conv0, block.conv1):
+                if layer is not None:
+                    layer.output_gain = 1.0
 
     def set_noise_mode(self, mode: str) -> None:
         """``"random"`` (training) or ``"const"`` (export, reproducible renders)."""

@@ -133,3 +133,11 @@ def test_export_cli_refuses_bad_checkpoints_in_one_sentence(tmp_path, capsys, co
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("error: ") and len(err.splitlines()) == 1
     assert not (tmp_path / "out" / "generator.onnx").exists()
+
+
+def test_frozen_copy_paints_what_the_generator_paints():
+    g = untrained_generator("tiny", 5).eval()
+    g.synthesis.set_noise_mode("const")
+    features, noise = torch.randn(3, g.n_features), torch.randn(3, g.noise_dim)
+    with torch.no_grad():
+        assert torch.allclose(frozen_copy(g)(features, noise), g(features, noise), atol=1e-5)
