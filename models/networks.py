@@ -30,13 +30,13 @@ def lrelu(x: torch.Tensor) -> torch.Tensor:
     return F.leaky_relu(x, 0.2) * LRELU_GAIN
 
 
-def upsample_to(x: torch.Tensor, size: int) -> torch.Tensor:
-    """Bilinear upsampling to ``size`` x ``size``.
+def upsample_2x(x: torch.Tensor) -> torch.Tensor:
+    """Bilinear upsampling to twice the size.
 
-    A constant size (not a scale factor) gives the ONNX Resize a static output shape, so the
-    exported image has a fixed height and width.
+    A constant scale factor exports as one ONNX Resize with constant scales; a target size
+    would cost a Shape, Slice and Concat before every Resize (dynamic batch axis).
     """
-    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
 
 
 class EqualLinear(nn.Module):
@@ -212,7 +212,7 @@ class SynthesisLayer(nn.Module):
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """One modulated layer of the synthesis network."""
         if self.up:
-            x = upsample_to(x, self.resolution)
+            x = upsample_2x(x)
         x = self.conv(x, w)
         x = x + self.noise_strength * self._noise(x)
         x = F.leaky_relu(x + self.bias[None, :, None, None], 0.2)
@@ -261,7 +261,7 @@ class SynthesisBlock(nn.Module):
             x = self.conv0(x, w)
         x = self.conv1(x, w)
         y = self.torgb(x, w)
-        img = y if img is None else upsample_to(img, self.resolution) + y
+        img = y if img is None else upsample_2x(img) + y
         return x, img
 
 
