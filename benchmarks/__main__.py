@@ -19,7 +19,9 @@ from benchmarks.figures import (
     features_figures,
     generator_figures,
     matmul_figures,
+    show_256px_figures,
     show_figures,
+    steering_figures,
     training_figures,
 )
 
@@ -31,6 +33,8 @@ TARGETS = {
     "roofline_fraction": (">=", 0.70),
     "display_fps": (">=", 55.0),
     "keyframes_per_s": (">=", 8.0),
+    "display_fps_256px": (">=", 55.0),
+    "keyframes_per_s_256px": (">=", 8.0),
     "latency_ms_p95": ("<", 150.0),
     "features_realtime_factor": (">=", 1000.0),
 }
@@ -73,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
                                                  / figures["matmul_gflops"])
     figures.update(isolated(features_figures))
     figures.update(isolated(show_figures, 5.0 if args.quick else 15.0))
+    figures.update(isolated(show_256px_figures, 5.0 if args.quick else 10.0,
+                            os.cpu_count() or 1, 10 if args.quick else 40))
     figures.update(isolated(training_figures, 4 if args.quick else 12))
+    figures.update(isolated(steering_figures))
     met = verdicts(figures)
     for key, value in figures.items():
         target = TARGETS.get(key)

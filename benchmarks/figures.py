@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def generator_figures(threads: int, frames: int) -> dict:
@@ -42,6 +43,41 @@ def show_figures(seconds: float) -> dict:
     from benchmarks.show_bench import display_rates, keyframe_latencies
 
     return {**display_rates(seconds), **keyframe_latencies(seconds)}
+
+
+def show_256px_figures(seconds: float, threads: int, frames: int) -> dict:
+    """The show and the generator at 256 px (the GPU-trained default's size), untrained weights.
+
+    The default bundle is 128 px (what trains on a CPU); these say whether a 256 px model of the
+    ``256`` configuration would keep the show live on this machine as well.
+    """
+    import tempfile
+
+    from benchmarks.generator_bench import ort_ms_per_frame
+    from benchmarks.show_bench import display_rates
+    from installation.bundle import BundleSpec
+    from models.default_bundle import build_untrained_bundle
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = build_untrained_bundle(Path(tmp) / "256", cfg_name="256")
+        spec = BundleSpec.load(bundle / "generator.json")
+        onnx_ms, _ = ort_ms_per_frame(bundle / "generator.onnx", spec, threads, frames)
+        rates = display_rates(seconds, str(bundle))
+    return {"generator_ms_onnx_256px": onnx_ms, "display_fps_256px": rates["display_fps"],
+            "keyframes_per_s_256px": rates["keyframes_per_s"]}
+
+
+def steering_figures() -> dict:
+    """Eyes-closed vs eyes-open keyframes of the default model, rendered through the show."""
+    from benchmarks.steering_contrast import EYES_CLOSED, EYES_OPEN, measure
+
+    if not (EYES_CLOSED.exists() and EYES_OPEN.exists()):
+        print("skipped the eyes-closed/open contrast: the PhysioNet recordings are absent",
+              file=sys.stderr)
+        return {}
+    figures = measure()
+    keys = ("eyes_closed_open_ratio", "centroid_distance_ratio", "keyframe_step_p99")
+    return {key: figures[key] for key in keys}
 
 
 def features_figures() -> dict:

@@ -1,0 +1,85 @@
+"""The model the show plays by default: trained on Constable and EEG, documented, brain-steered."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from installation.bundle import BundleSpec
+from installation.config import DEFAULT_MODEL
+from installation.generator_runtime import GeneratorRuntime
+from installation.profile import load_profile
+from tests.conftest import SHARED_DATA
+
+BUNDLE_LIMIT_BYTES = 60 * 1024**2
+
+
+@pytest.fixture(scope="module")
+def spec() -> BundleSpec:
+    return BundleSpec.load(DEFAULT_MODEL / "generator.json")
+
+
+def test_the_default_model_is_trained_and_says_on_what(spec):
+    prov = spec.provenance
+    assert prov["trained"] is True
+    assert spec.resolution >= 128
+    assert prov["kimg"] >= 50
+    assert "john_constable" in prov["data"]["images"]
+    assert {"S001R01.edf", "S001R02.edf"} <= {p.rsplit("/", 1)[-1] for p in prov["data"]["eeg"]}
+    assert prov["eeg_normalisation"].startswith("calibration profile")
+    assert prov["training_command"].startswith("python train.py")
+    assert np.isfinite(prov["metrics"]["swd_mean"])
+    size = sum(p.stat().st_size for p in DEFAULT_MODEL.iterdir())
+    assert size < BUNDLE_LIMIT_BYTES
+
+
+def test_the_profile_it_was_trained_with_ships_beside_it(spec):
+    profile = load_profile(DEFAULT_MODEL / "profile.json")
+    assert profile["feature_spec"] == json.loads(
+        (DEFAULT_MODEL / "generator.json").read_text())["feature_spec"]
+
+
+def colour_histogram(images: np.ndarray, bins: int = 8) -> np.ndarray:
+    """Joint RGB histogram (bins³), normalised to sum 1."""
+    pixels = images.reshape(-1, 3) // (256 // bins)
+    index = (pixels[:, 0] * bins + pixels[:, 1]) * bins + pixels[:, 2]
+    counts = np.bincount(index.astype(np.int64), minlength=bins**3).astype(np.float64)
+    return counts / counts.sum()
+
+
+def test_it_paints_in_the_paintings_palette(spec, paintings_dir, tmp_path):
+    from PIL import Image
+
+    from models.default_bundle import build_untrained_bundle
+
+    reals = np.stack([np.asarray(Image.open(p).convert("RGB").resize((64, 64)))
+                      for p in sorted(paintings_dir.glob("*.jpg"))[:80]])
+    rng = np.random.default_rng(0)
+
+    def paintings(bundle) -> np.ndarray:
+        runtime = GeneratorRuntime.load(bundle, provider="cpu")
+        return np.stack([runtime.generate(rng.standard_normal(25).astype(np.float32),
+                                          rng.standard_normal(runtime.noise_dim)
+                                          .astype(np.float32)) for _ in range(24)])
+
+    target = colour_histogram(reals)
+    trained = np.abs(colour_histogram(paintings(DEFAULT_MODEL)) - target).sum()
+    untrained_bundle = build_untrained_bundle(tmp_path / "untrained", cfg_name="128")
+    untrained = np.abs(colour_histogram(paintings(untrained_bundle)) - target).sum()
+    print(f"colour histogram L1 to Constable: trained {trained:.2f}, untrained {untrained:.2f}")
+    assert trained < 0.6 * untrained
+
+
+def test_eyes_closed_and_eyes_open_paint_differently_and_smoothly():
+    if not (SHARED_DATA / "eeg" / "physionet_eegmmidb").is_dir():
+        pytest.skip(f"shared PhysioNet recordings are absent under {SHARED_DATA}")
+    from benchmarks.steering_contrast import measure
+
+    figures = measure()
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}))
+    assert figures["centroid_distance_ratio"] >= 2.0
+    assert figures["eyes_closed_open_ratio"] > 1.2
+    # no flicker: even the largest keyframe-to-keyframe step is a fraction of the contrast
+    assert figures["keyframe_step_p99"] < 0.5 * figures["eyes_closed_open_distance"]
