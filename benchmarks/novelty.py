@@ -1,0 +1,96 @@
+"""Does the default model paint new pictures, or copy its training crops?
+
+Run: ``.venv/bin/python -m benchmarks.novelty [--model DIR] [--crops-per-painting N]``
+
+Compares, at 32 x 32 pixels (composition and colour, the level a copy would show at):
+
+- each of 64 generated paintings with its nearest crop among ``N`` random crops per painting
+  (drawn as training draws them);
+- each of 64 real crops with its nearest crop of *another* painting: how close two different
+  paintings of the artist come anyway.
+
+A copying model would sit far below the second figure; one that paints like the artist sits near
+it. Distances are RMS on the 0-255 scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from benchmarks import PAINTINGS, REPO
+
+DEFAULT_MODEL = REPO / "assets" / "default"
+SIZE = 32
+SAMPLES = 64
+
+
+def small(images: torch.Tensor) -> np.ndarray:
+    """uint8 [N, 3, H, W] -> float [N, 3 * SIZE²], area-averaged."""
+    return F.adaptive_avg_pool2d(images.float(), SIZE).flatten(1).numpy()
+
+
+def nearest_distance(queries: np.ndarray, pool: np.ndarray,
+                     exclude: np.ndarray | None = None) -> np.ndarray:
+    """RMS distance of each query to its nearest pool row (``exclude[i, j]`` rules pairs out)."""
+    squared = ((queries ** 2).sum(1)[:, None] + (pool ** 2).sum(1)[None, :]
+               - 2 * queries @ pool.T) / queries.shape[1]
+    if exclude is not None:
+        squared[exclude] = np.inf
+    return np.sqrt(np.maximum(squared.min(axis=1), 0))
+
+
+def generated(model: Path, count: int, seed: int = 0) -> torch.Tensor:
+    """``count`` paintings of the bundle from random steering and noise, uint8 [N, 3, R, R]."""
+    from installation.generator_runtime import GeneratorRuntime
+
+    runtime = GeneratorRuntime.load(model, provider="cpu")
+    rng = np.random.default_rng(seed)
+    n_features = runtime.feature_spec.n_features
+    images = [runtime.generate(rng.standard_normal(n_features).astype(np.float32),
+                               rng.standard_normal(runtime.noise_dim).astype(np.float32))
+              for _ in range(count)]
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2)
+
+
+def measure(model: Path = DEFAULT_MODEL, crops_per_painting: int = 20) -> dict:
+    """The two nearest-crop distances of the module docstring (medians) and their ratio."""
+    from installation.bundle import BundleSpec
+    from models.dataset import CropSettings, PaintingCrops
+
+    resolution = BundleSpec.load(model / "generator.json").resolution
+    crops = PaintingCrops(PAINTINGS, CropSettings(resolution, crops_per_painting, seed=1))
+    pool = small(crops.batch(range(len(crops))))
+    painting = crops.boxes[:, 0].astype(int)
+    fakes = nearest_distance(small(generated(model, SAMPLES)), pool)
+    picks = np.random.default_rng(0).choice(len(crops), SAMPLES, replace=False)
+    reals = nearest_distance(pool[picks], pool, painting[picks][:, None] == painting[None, :])
+    return {"fake_to_nearest_crop": float(np.median(fakes)),
+            "fake_to_nearest_crop_min": float(fakes.min()),
+            "real_to_other_painting": float(np.median(reals)),
+            "novelty_ratio": float(np.median(fakes) / np.median(reals)),
+            "crops_compared": len(crops)}
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--crops-per-painting", type=int, default=20)
+    args = parser.parse_args()
+    figures = measure(args.model, args.crops_per_painting)
+    print(f"generated painting to its nearest training crop: median "
+          f"{figures['fake_to_nearest_crop']:.1f} "
+          f"(closest {figures['fake_to_nearest_crop_min']:.1f}); "
+          f"real crop to the nearest crop of another painting: median "
+          f"{figures['real_to_other_painting']:.1f} ({figures['crops_compared']} crops)")
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}))
+
+
+if __name__ == "__main__":
+    main()
