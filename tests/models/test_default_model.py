@@ -83,3 +83,12 @@ def test_eyes_closed_and_eyes_open_paint_differently_and_smoothly():
     assert figures["eyes_closed_open_ratio"] > 1.2
     # no flicker: even the largest keyframe-to-keyframe step is a fraction of the contrast
     assert figures["keyframe_step_p99"] < 0.5 * figures["eyes_closed_open_distance"]
+
+
+def test_it_paints_new_pictures_not_its_training_crops(paintings_dir):
+    from benchmarks.novelty import measure
+
+    figures = measure()
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}))
+    # a copy would sit near 0; two different paintings of Constable's sit at 1
+    assert figures["novelty_ratio"] > 0.5
