@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -216,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("checkpoint",
                         help="network-snapshot-*.pt, or a train.py run folder (its latest)")
     parser.add_argument("--out", required=True, help="bundle folder to write")
+    parser.add_argument("--credit", action="append", default=[], metavar="TEXT",
+                        help="a licence or citation the data asks for, kept in generator.json "
+                             "(repeat for each)")
     return parser
 
 
@@ -235,8 +239,12 @@ def export_checkpoint(argv: list[str] | None = None) -> int:
         raise ModelError(f"The checkpoint {args.checkpoint} holds a generator this version "
                          f"cannot rebuild ({type(exc).__name__}); export it with the version "
                          "that trained it.") from None
-    command = " ".join(["python -m models.export", *(argv if argv is not None else sys.argv[1:])])
-    export_generator(generator, spec, args.out, checkpoint_provenance(ckpt, command))
+    command = shlex.join(["python", "-m", "models.export",
+                          *(argv if argv is not None else sys.argv[1:])])
+    provenance = checkpoint_provenance(ckpt, command)
+    if args.credit:
+        provenance["credits"] = list(args.credit)
+    export_generator(generator, spec, args.out, provenance)
     print(f"wrote {Path(args.out) / ONNX_NAME} and {Path(args.out) / JSON_NAME}")
     return 0
 

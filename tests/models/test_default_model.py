@@ -31,6 +31,8 @@ def test_the_default_model_is_trained_and_says_on_what(spec):
     assert prov["eeg_normalisation"].startswith("calibration profile")
     assert prov["training_command"].startswith("python train.py")
     assert np.isfinite(prov["metrics"]["swd_mean"])
+    credits = " ".join(prov["credits"])
+    assert "PhysioNet" in credits and "Schalk G" in credits and "Constable" in credits
     size = sum(p.stat().st_size for p in DEFAULT_MODEL.iterdir())
     assert size < BUNDLE_LIMIT_BYTES
 
