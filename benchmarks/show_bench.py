@@ -9,6 +9,7 @@ Run: ``SDL_VIDEODRIVER=dummy .venv/bin/python -m benchmarks.show_bench``
 
 from __future__ import annotations
 
+import dataclasses
 import csv
 import tempfile
 from pathlib import Path
@@ -23,7 +24,7 @@ def display_rates(seconds: float = 10.0, model: str | None = None) -> dict:
     """Frames and keyframes per second of the windowed show on the synthetic board."""
     options = ShowOptions(duration=seconds, fullscreen=False)
     if model:
-        options.model = model
+        options = dataclasses.replace(options, model=model)
     summary = run_show(validate(options))
     return {"display_fps": summary.fps, "keyframes_per_s": summary.keyframes_per_s}
 
@@ -33,7 +34,7 @@ def keyframe_latencies(seconds: float = 10.0, model: str | None = None) -> dict:
     with tempfile.TemporaryDirectory() as out:
         options = ShowOptions(duration=seconds, headless=True, frames_out=out, frame_every=0)
         if model:
-            options.model = model
+            options = dataclasses.replace(options, model=model)
         run_show(validate(options))
         latencies = _keyframe_latencies(Path(out) / "frames.csv")
     return {
