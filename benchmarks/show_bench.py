@@ -9,8 +9,8 @@ Run: ``SDL_VIDEODRIVER=dummy .venv/bin/python -m benchmarks.show_bench``
 
 from __future__ import annotations
 
-import dataclasses
 import csv
+import dataclasses
 import tempfile
 from pathlib import Path
 
