@@ -23,9 +23,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from benchmarks import PAINTINGS, REPO
+from benchmarks import PAINTINGS
+from benchmarks.steering_contrast import squared_rms_distances
+from installation.config import DEFAULT_MODEL
 
-DEFAULT_MODEL = REPO / "assets" / "default"
 SIZE = 32
 SAMPLES = 64
 
@@ -38,15 +39,14 @@ def small(images: torch.Tensor) -> np.ndarray:
 def nearest_distance(queries: np.ndarray, pool: np.ndarray,
                      exclude: np.ndarray | None = None) -> np.ndarray:
     """RMS distance of each query to its nearest pool row (``exclude[i, j]`` rules pairs out)."""
-    squared = ((queries ** 2).sum(1)[:, None] + (pool ** 2).sum(1)[None, :]
-               - 2 * queries @ pool.T) / queries.shape[1]
+    squared = squared_rms_distances(queries, pool)
     if exclude is not None:
         squared[exclude] = np.inf
-    return np.sqrt(np.maximum(squared.min(axis=1), 0))
+    return np.sqrt(squared.min(axis=1))
 
 
-def generated(model: Path, count: int, seed: int = 0) -> torch.Tensor:
-    """``count`` paintings of the bundle from random steering and noise, uint8 [N, 3, R, R]."""
+def generated(model: Path, count: int, seed: int = 0) -> np.ndarray:
+    """``count`` paintings of the bundle from random steering and noise, uint8 [N, R, R, 3]."""
     from installation.generator_runtime import GeneratorRuntime
 
     runtime = GeneratorRuntime.load(model, provider="cpu")
@@ -55,7 +55,7 @@ def generated(model: Path, count: int, seed: int = 0) -> torch.Tensor:
     images = [runtime.generate(rng.standard_normal(n_features).astype(np.float32),
                                rng.standard_normal(runtime.noise_dim).astype(np.float32))
               for _ in range(count)]
-    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2)
+    return np.stack(images)
 
 
 def measure(model: Path = DEFAULT_MODEL, crops_per_painting: int = 20) -> dict:
@@ -67,7 +67,8 @@ def measure(model: Path = DEFAULT_MODEL, crops_per_painting: int = 20) -> dict:
     crops = PaintingCrops(PAINTINGS, CropSettings(resolution, crops_per_painting, seed=1))
     pool = small(crops.batch(range(len(crops))))
     painting = crops.boxes[:, 0].astype(int)
-    fakes = nearest_distance(small(generated(model, SAMPLES)), pool)
+    fakes = torch.from_numpy(generated(model, SAMPLES)).permute(0, 3, 1, 2)
+    fakes = nearest_distance(small(fakes), pool)
     picks = np.random.default_rng(0).choice(len(crops), SAMPLES, replace=False)
     reals = nearest_distance(pool[picks], pool, painting[picks][:, None] == painting[None, :])
     return {"fake_to_nearest_crop": float(np.median(fakes)),

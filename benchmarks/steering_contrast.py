@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import REPO, SHARED_DATA
+from benchmarks import EYES_CLOSED_EDF as EYES_CLOSED
+from benchmarks import EYES_OPEN_EDF as EYES_OPEN
+from benchmarks import REPO
+from installation.config import DEFAULT_MODEL
 
-EYES_OPEN = SHARED_DATA / "eeg" / "physionet_eegmmidb" / "S001R01.edf"
-EYES_CLOSED = SHARED_DATA / "eeg" / "physionet_eegmmidb" / "S001R02.edf"
-DEFAULT_MODEL = REPO / "assets" / "default"
 METRIC_SIZE = 128
 
 
@@ -70,11 +70,16 @@ def pooled(image: np.ndarray, size: int = METRIC_SIZE) -> np.ndarray:
     return small.reshape(h, factor, w, factor, 3).mean(axis=(1, 3)).ravel()
 
 
-def mean_pair_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean RMS distance over all pairs (one image from ``a``, one from ``b``)."""
+def squared_rms_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean squared difference of every row of ``a`` with every row of ``b``, (len a, len b)."""
     a64, b64 = a.astype(np.float64), b.astype(np.float64)
     squared = (a64 ** 2).sum(1)[:, None] + (b64 ** 2).sum(1)[None, :] - 2 * a64 @ b64.T
-    return float(np.sqrt(np.maximum(squared, 0) / a.shape[1]).mean())
+    return np.maximum(squared, 0) / a.shape[1]
+
+
+def mean_pair_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean RMS distance over all pairs (one image from ``a``, one from ``b``)."""
+    return float(np.sqrt(squared_rms_distances(a, b)).mean())
 
 
 def halves_distance(images: np.ndarray) -> float:

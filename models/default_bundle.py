@@ -22,7 +22,7 @@ import torch
 from installation.errors import run_cli
 from installation.feature_spec import FeatureSpec
 from models.configs import CONFIGS
-from models.export import export_generator
+from models.export import export_generator, network_description
 from models.networks import Generator, ToRGB
 
 DEFAULT_SEED = 2026
@@ -31,14 +31,17 @@ DEFAULT_SEED = 2026
 def untrained_generator(cfg_name: str = "256", seed: int = DEFAULT_SEED,
                         spec: FeatureSpec | None = None) -> Generator:
     """A seeded, untrained generator of configuration ``cfg_name`` with toned-down colours."""
-    cfg = CONFIGS[cfg_name]
-    spec = spec or FeatureSpec()
     torch.manual_seed(seed)
-    g = Generator(spec.n_features, cfg.noise_dim, cfg.resolution, cfg.g_channels,
-                  w_dim=cfg.w_dim, mapping_layers=cfg.mapping_layers)
+    g = Generator(**generator_kwargs(cfg_name, spec or FeatureSpec()))
     tone_down_rgb(g)
     centre_colours(g.eval())
     return g
+
+
+def generator_kwargs(cfg_name: str, spec: FeatureSpec) -> dict:
+    """The generator's keyword arguments of configuration ``cfg_name`` at its own resolution."""
+    cfg = CONFIGS[cfg_name]
+    return cfg.network_kwargs(cfg.resolution, cfg.batch, spec.n_features)[0]
 
 
 @torch.no_grad()
@@ -66,7 +69,6 @@ def build_untrained_bundle(out_dir: str | Path, seed: int = DEFAULT_SEED,
                            cfg_name: str = "256") -> Path:
     """Write an untrained bundle into ``out_dir`` and return the folder."""
     spec = FeatureSpec()
-    cfg = CONFIGS[cfg_name]
     g = untrained_generator(cfg_name, seed, spec)
     provenance = {
         "trained": False,
@@ -75,10 +77,7 @@ def build_untrained_bundle(out_dir: str | Path, seed: int = DEFAULT_SEED,
         "seed": seed,
         "cfg": cfg_name,
         "command": f"python -m models.default_bundle --seed {seed} --cfg {cfg_name}",
-        "network": {"n_features": g.n_features, "noise_dim": g.noise_dim,
-                    "resolution": g.resolution, "w_dim": cfg.w_dim,
-                    "mapping_layers": cfg.mapping_layers,
-                    "channels": {str(k): v for k, v in cfg.g_channels.items()}},
+        "network": network_description(generator_kwargs(cfg_name, spec)),
     }
     export_generator(g, spec, out_dir, provenance)
     return Path(out_dir)

@@ -171,6 +171,11 @@ def load_checkpoint(path: str | Path) -> dict:
     return ckpt
 
 
+def network_description(g_kwargs: dict) -> dict:
+    """A generator's keyword arguments as JSON keeps them (string channel keys)."""
+    return {**g_kwargs, "channels": {str(k): v for k, v in g_kwargs["channels"].items()}}
+
+
 def generator_from_kwargs(kwargs: dict) -> Generator:
     """A generator built from its keyword arguments as stored in JSON (string channel keys)."""
     kwargs = dict(kwargs)
@@ -202,8 +207,7 @@ def checkpoint_provenance(ckpt: dict, command: str) -> dict:
         "metrics": dict(ckpt.get("metrics", {})),
         "training_config": {k: config.get(k) for k in ("cfg", "resolution", "batch", "seed")},
         "training_command": config.get("command"),
-        "network": {**ckpt["G_kwargs"],
-                    "channels": {str(k): v for k, v in ckpt["G_kwargs"]["channels"].items()}},
+        "network": network_description(ckpt["G_kwargs"]),
         "command": command,
     }
 

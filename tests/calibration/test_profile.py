@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 from calibration.profile import save_profile
-from calibration.session import DONE, CalibrationSession, default_steps
+from calibration.session import CalibrationSession, default_steps
 from installation.errors import ConfigError
 from installation.feature_pipeline import FeatureExtractor, feature_frames
 from installation.features import FeatureNormaliser
 from installation.profile import PROFILE_FORMAT, check_profile_fits, load_profile
 from installation.sources.base import StreamInfo
 from installation.sources.recordings import load_recording
+from tests.calibration.sessions import run_until_done
 from tests.conftest import shared_file
 
 
@@ -28,11 +29,7 @@ def calibrated(tmp_path_factory):
     recording = dataclasses.replace(recording, data=data)
     session = CalibrationSession(recording.info, steps=default_steps(10, 5), source="file:x",
                                  auto_advance=True)
-    for chunk in recording.chunks(64):
-        session.push(chunk)
-        if session.state == DONE:
-            break
-    result = session.finish()
+    result = run_until_done(session, recording.chunks(64))
     path = save_profile(result.profile, tmp_path_factory.mktemp("profile") / "profile.json")
     return recording, result, path
 

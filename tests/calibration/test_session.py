@@ -19,6 +19,7 @@ from installation.feature_pipeline import expected_frame_count
 from installation.feature_spec import FeatureSpec
 from installation.sources.base import Chunk
 from installation.sources.recordings import load_recording
+from tests.calibration.sessions import run_until_done
 
 
 def test_steps_run_back_to_back_with_progress(eyes_open_edf):
@@ -102,11 +103,9 @@ def test_when_every_channel_is_bad_the_profile_leaves_none_out(eyes_open_edf):
     loud = recording.data * 40.0  # hundreds of µV RMS on every channel: all noisy
     session = CalibrationSession(recording.info, steps=default_steps(8, 0), auto_advance=True)
     step = 160
-    for start in range(0, loud.shape[1], step):
-        session.push(Chunk(loud[:, start:start + step], recording.timestamps[start:start + step]))
-        if session.state == DONE:
-            break
-    result = session.finish()
+    result = run_until_done(session, (
+        Chunk(loud[:, start:start + step], recording.timestamps[start:start + step])
+        for start in range(0, loud.shape[1], step)))
     assert all(c.state != "good" for c in result.quality.channels)
     # the profile agrees with the baseline statistics, which kept every channel
     assert result.profile["bad_channels"] == []
@@ -118,11 +117,7 @@ def test_a_fixed_line_frequency_is_used_for_quality_and_features(eyes_open_edf):
     spec = FeatureSpec(line_freq=60.0)
     session = CalibrationSession(recording.info, spec, steps=default_steps(6, 0),
                                  auto_advance=True)
-    for chunk in recording.chunks(160):
-        session.push(chunk)
-        if session.state == DONE:
-            break
-    result = session.finish()
+    result = run_until_done(session, recording.chunks(160))
     assert result.quality.line_freq == 60.0
     assert result.profile["line_freq"] == 60.0
     assert result.profile["feature_spec"]["line_freq"] == 60.0

@@ -9,7 +9,6 @@ import pytest
 
 from installation.bundle import BundleSpec
 from installation.config import DEFAULT_MODEL
-from installation.generator_runtime import GeneratorRuntime
 from installation.profile import load_profile
 from tests.conftest import SHARED_DATA
 
@@ -54,22 +53,15 @@ def colour_histogram(images: np.ndarray, bins: int = 8) -> np.ndarray:
 def test_it_paints_in_the_paintings_palette(spec, paintings_dir, tmp_path):
     from PIL import Image
 
+    from benchmarks.novelty import generated
     from models.default_bundle import build_untrained_bundle
 
     reals = np.stack([np.asarray(Image.open(p).convert("RGB").resize((64, 64)))
                       for p in sorted(paintings_dir.glob("*.jpg"))[:80]])
-    rng = np.random.default_rng(0)
-
-    def paintings(bundle) -> np.ndarray:
-        runtime = GeneratorRuntime.load(bundle, provider="cpu")
-        return np.stack([runtime.generate(rng.standard_normal(25).astype(np.float32),
-                                          rng.standard_normal(runtime.noise_dim)
-                                          .astype(np.float32)) for _ in range(24)])
-
     target = colour_histogram(reals)
-    trained = np.abs(colour_histogram(paintings(DEFAULT_MODEL)) - target).sum()
+    trained = np.abs(colour_histogram(generated(DEFAULT_MODEL, 24)) - target).sum()
     untrained_bundle = build_untrained_bundle(tmp_path / "untrained", cfg_name="128")
-    untrained = np.abs(colour_histogram(paintings(untrained_bundle)) - target).sum()
+    untrained = np.abs(colour_histogram(generated(untrained_bundle, 24)) - target).sum()
     print(f"colour histogram L1 to Constable: trained {trained:.2f}, untrained {untrained:.2f}")
     assert trained < 0.6 * untrained
 

@@ -56,15 +56,23 @@ def _damaged(recording) -> tuple[np.ndarray, dict[str, str]]:
     return data, damage
 
 
-def test_nan_inf_railed_and_flat_channels_are_masked_never_painted(eyes_open_edf, tmp_path):
-    recording = load_recording(eyes_open_edf)
-    data, damage = _damaged(recording)
+def _show_over(tmp_path, data, recording, seconds: float):
+    """Play ``data`` as a recorded session through the show at full speed, logging keyframes.
+
+    Returns the show's summary and its keyframe log; frames go to ``tmp_path / "frames"``.
+    """
     _write_session(tmp_path / "bad", data, recording.timestamps, recording.info)
     options = ShowOptions(source=f"file:{tmp_path / 'bad'}", model=str(
         write_tiny_bundle(tmp_path / "tiny")), headless=True, speed="max", frame_every=0,
-        frames_out=str(tmp_path / "frames"), duration=20.0, record=str(tmp_path / "log"))
+        frames_out=str(tmp_path / "frames"), duration=seconds, record=str(tmp_path / "log"))
     summary = run_show(options)
-    log = read_keyframe_log(tmp_path / "log")
+    return summary, read_keyframe_log(tmp_path / "log")
+
+
+def test_nan_inf_railed_and_flat_channels_are_masked_never_painted(eyes_open_edf, tmp_path):
+    recording = load_recording(eyes_open_edf)
+    data, damage = _damaged(recording)
+    summary, log = _show_over(tmp_path, data, recording, seconds=20.0)
     assert len(log) > 200
     assert all(np.isfinite(entry["steering"]).all() for entry in log)
     assert all(np.isfinite(entry["noise"]).all() for entry in log)
@@ -82,12 +90,7 @@ def test_all_channels_bad_still_paints(eyes_open_edf, tmp_path):
     recording = load_recording(eyes_open_edf)
     data = recording.data.copy()
     data[:, 2 * 160:6 * 160] = np.nan
-    _write_session(tmp_path / "bad", data, recording.timestamps, recording.info)
-    options = ShowOptions(source=f"file:{tmp_path / 'bad'}", model=str(
-        write_tiny_bundle(tmp_path / "tiny")), headless=True, speed="max", frame_every=0,
-        frames_out=str(tmp_path / "frames"), duration=5.0, record=str(tmp_path / "log"))
-    summary = run_show(options)
-    log = read_keyframe_log(tmp_path / "log")
+    summary, log = _show_over(tmp_path, data, recording, seconds=5.0)
     assert log and all(np.isfinite(entry["steering"]).all() for entry in log)
     assert any(len(e["masked"]) == recording.info.n_channels for e in log)
     status = ShowStatus("bad", "cpu")  # what the HUD shows at the end of the run
