@@ -193,10 +193,12 @@ def generator_from_checkpoint(ckpt: dict) -> Generator:
 def checkpoint_provenance(ckpt: dict, command: str) -> dict:
     """Provenance for a bundle made from a checkpoint.
 
-    The data, kimg, metrics, the training and export commands, how the EEG was z-scored, and
-    the generator's architecture (``network``: enough to rebuild it for benchmarks).
+    The data, kimg, metrics, the training and export commands, how the EEG was z-scored, the
+    generator's architecture (``network``: enough to rebuild it for benchmarks) and, for a
+    distilled generator, how it was distilled.
     """
     config = ckpt["config"]
+    distillation = {"distillation": config["distillation"]} if "distillation" in config else {}
     return {
         "trained": True,
         "data": {"images": config.get("images"), "image_count": config.get("image_count"),
@@ -209,6 +211,7 @@ def checkpoint_provenance(ckpt: dict, command: str) -> dict:
         "training_command": config.get("command"),
         "network": network_description(ckpt["G_kwargs"]),
         "command": command,
+        **distillation,
     }
 
 

@@ -6,6 +6,13 @@ the intermediate latent ``w``. The synthesis network applies ``w`` through modul
 demodulated convolutions whose styles scale the activations, not per-sample weights, so every
 convolution keeps static weights (TensorRT and ONNX friendly). Upsampling is bilinear
 interpolation, which equals StyleGAN2's [1, 3, 3, 1] FIR upsampling up to the border handling.
+
+A generator may also render its finest resolutions with *static* blocks (``static_from``):
+plain convolutions, bias and activation, no styles and no noise. On a CPU the per-pixel work
+around a modulated convolution (style and demodulation multiplies, noise, layout reorders)
+costs as much as the convolution itself at high resolution, while a static convolution fuses
+its bias and activation and keeps the blocked layout. Such generators are distilled from a
+trained one (``python -m models.distill``).
 """
 
 from __future__ import annotations
@@ -218,6 +225,10 @@ class SynthesisLayer(nn.Module):
         x = F.leaky_relu(x + self.bias[None, :, None, None], 0.2)
         return x * self.output_gain if self.output_gain != 1.0 else x
 
+    def absorb_input_gain(self, gain: float) -> None:
+        """Take over a constant factor of the input (see :meth:`ModulatedConv2d.absorb_input_gain`)."""
+        self.conv.absorb_input_gain(gain)
+
     def _noise(self, x: torch.Tensor) -> torch.Tensor:
         if self.noise_mode == "random":
             return torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)
@@ -236,21 +247,88 @@ class ToRGB(nn.Module):
         """The block's RGB contribution [B, 3, H, W]."""
         return self.conv(x, w) + self.bias[None, :, None, None]
 
+    def absorb_input_gain(self, gain: float) -> None:
+        """Take over a constant factor of the input (see :meth:`ModulatedConv2d.absorb_input_gain`)."""
+        self.conv.absorb_input_gain(gain)
+
+
+class StaticLayer(nn.Module):
+    """3x3 convolution, bias and activation with static weights; optionally upsamples first.
+
+    The style-free counterpart of :class:`SynthesisLayer` for the finest resolutions: its
+    bias and activation fuse into the convolution in ONNX Runtime. ``w`` is accepted and ignored,
+    so blocks call both kinds alike.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, up: bool = False):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 3, 3))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.weight_gain = 1.0 / math.sqrt(in_channels * 9)
+        self.up = up
+        self.output_gain = LRELU_GAIN  # 1 once the layers reading it absorbed it (export)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor | None = None) -> torch.Tensor:
+        """Upsample (optionally), convolve, add the bias, activate."""
+        if self.up:
+            x = upsample_2x(x)
+        x = F.leaky_relu(F.conv2d(x, self.weight * self.weight_gain, self.bias, padding=1), 0.2)
+        return x * self.output_gain if self.output_gain != 1.0 else x
+
+    @torch.no_grad()
+    def absorb_input_gain(self, gain: float) -> None:
+        """Take over a constant factor of the input: the weights grow by ``gain``."""
+        self.weight.mul_(gain)
+
+
+class StaticToRGB(nn.Module):
+    """1x1 convolution to three colour channels with static weights (see :class:`StaticLayer`).
+
+    A learned per-pixel ``texture`` stands in for the fixed noise maps of the modulated layers
+    it replaces: added to three channels, it costs next to nothing.
+    """
+
+    def __init__(self, in_channels: int, resolution: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(3, in_channels, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(3))
+        self.texture = nn.Parameter(torch.zeros(1, 3, resolution, resolution))
+        self.weight_gain = 1.0 / math.sqrt(in_channels)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor | None = None) -> torch.Tensor:
+        """The block's RGB contribution [B, 3, H, W]."""
+        return F.conv2d(x, self.weight * self.weight_gain, self.bias) + self.texture
+
+    @torch.no_grad()
+    def absorb_input_gain(self, gain: float) -> None:
+        """Take over a constant factor of the input: the weights grow by ``gain``."""
+        self.weight.mul_(gain)
+
 
 class SynthesisBlock(nn.Module):
-    """One resolution of the skip generator: (upsample +) two layers, and its RGB contribution."""
+    """One resolution of the skip generator: (upsample +) two layers, and its RGB contribution.
 
-    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int):
+    ``static`` blocks use :class:`StaticLayer` and :class:`StaticToRGB` (no styles, no noise).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int,
+                 static: bool = False):
         super().__init__()
         self.resolution = resolution
-        first = resolution == 4
-        if first:
+        self.static = static
+        if resolution == 4:
             self.const = nn.Parameter(torch.randn(out_channels, 4, 4))
             self.conv0 = None
+        elif static:
+            self.conv0 = StaticLayer(in_channels, out_channels, up=True)
         else:
             self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=True)
-        self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution)
-        self.torgb = ToRGB(out_channels, w_dim)
+        if static:
+            self.conv1 = StaticLayer(out_channels, out_channels)
+            self.torgb = StaticToRGB(out_channels, resolution)
+        else:
+            self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution)
+            self.torgb = ToRGB(out_channels, w_dim)
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None,
                 w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -276,16 +354,21 @@ class SynthesisNetwork(nn.Module):
         Output size, a power of two >= 4.
     channels : dict of int to int
         Channel count per resolution (missing keys take the nearest lower resolution's).
+    static_from : int, optional
+        Render this resolution and the finer ones with static blocks; None: all modulated.
     """
 
-    def __init__(self, w_dim: int, resolution: int, channels: dict[int, int]):
+    def __init__(self, w_dim: int, resolution: int, channels: dict[int, int],
+                 static_from: int | None = None):
         super().__init__()
         check_resolution(resolution)
+        check_static_from(static_from, resolution)
         self.resolution = resolution
         resolutions = [2 ** i for i in range(2, int(math.log2(resolution)) + 1)]
         widths = [channels_at(channels, r) for r in resolutions]
         self.blocks = nn.ModuleList(
-            SynthesisBlock(widths[max(i - 1, 0)], widths[i], w_dim, r)
+            SynthesisBlock(widths[max(i - 1, 0)], widths[i], w_dim, r,
+                           static=static_from is not None and r >= static_from)
             for i, r in enumerate(resolutions)
         )
 
@@ -307,11 +390,11 @@ class SynthesisNetwork(nn.Module):
             if isinstance(conv, ModulatedConv2d):
                 conv.freeze()
         for block in self.blocks:
-            readers = [block.torgb.conv]
+            readers = [block.torgb]
             if block.conv0 is not None:  # the first block's conv1 reads the constant, no gain
-                readers += [block.conv0.conv, block.conv1.conv]
-            for conv in readers:
-                conv.absorb_input_gain(LRELU_GAIN)
+                readers += [block.conv0, block.conv1]
+            for reader in readers:
+                reader.absorb_input_gain(LRELU_GAIN)
             for layer in (block.conv0, block.conv1):
                 if layer is not None:
                     layer.output_gain = 1.0
@@ -329,11 +412,11 @@ class Generator(nn.Module):
     """Mapping + synthesis: (features [B, F], noise [B, Z]) -> image [B, 3, R, R] in [-1, 1]."""
 
     def __init__(self, n_features: int, noise_dim: int, resolution: int, channels: dict[int, int],
-                 w_dim: int = 256, mapping_layers: int = 4):
+                 w_dim: int = 256, mapping_layers: int = 4, static_from: int | None = None):
         super().__init__()
         self.n_features, self.noise_dim, self.resolution = n_features, noise_dim, resolution
         self.mapping = MappingNetwork(n_features, noise_dim, w_dim, mapping_layers)
-        self.synthesis = SynthesisNetwork(w_dim, resolution, channels)
+        self.synthesis = SynthesisNetwork(w_dim, resolution, channels, static_from)
 
     def forward(self, features: torch.Tensor, noise: torch.Tensor,
                 truncation_psi: float = 1.0) -> torch.Tensor:
@@ -398,6 +481,15 @@ def check_resolution(resolution: int) -> None:
     """Raise ValueError unless ``resolution`` is a power of two of at least 4."""
     if resolution < 4 or resolution & (resolution - 1):
         raise ValueError(f"resolution must be a power of two >= 4, not {resolution}")
+
+
+def check_static_from(static_from: int | None, resolution: int) -> None:
+    """Raise ValueError unless ``static_from`` is None or a power of two in (4, resolution]."""
+    if static_from is None:
+        return
+    if not 4 < static_from <= resolution or static_from & (static_from - 1):
+        raise ValueError(f"static_from must be a power of two above 4 and at most the resolution "
+                         f"{resolution}, not {static_from}")
 
 
 def channels_at(channels: dict[int, int], resolution: int) -> int:

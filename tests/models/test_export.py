@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +25,16 @@ def session(path):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+@pytest.fixture(scope="module", params=[None, 16], ids=["modulated", "static-from-16"])
+def exported(tmp_path_factory, request):
     torch.manual_seed(1)
-    g = Generator(25, 16, 32, CHANNELS, w_dim=32, mapping_layers=2)
-    with torch.no_grad():  # non-trivial noise strengths so the constant noise buffers matter
+    g = Generator(25, 16, 32, CHANNELS, w_dim=32, mapping_layers=2, static_from=request.param)
+    with torch.no_grad():  # non-trivial noise, biases and textures, so all of them must export
         for name, p in g.named_parameters():
             if name.endswith("noise_strength"):
                 p.fill_(0.3)
+            elif name.endswith(("bias", "texture")) and "affine" not in name:
+                p.normal_(0.0, 0.1)
     out = tmp_path_factory.mktemp("bundle")
     export_generator(g, FeatureSpec(), out, {"trained": False}, float_graph=True)
     return g, out
@@ -43,8 +47,10 @@ def test_float_graph_matches_torch(exported):
     noise = rng.standard_normal((8, 16)).astype(np.float32)
     onnx_img = session(out / "generator_float.onnx").run(
         None, {"features": features, "noise": noise})[0]
+    g = copy.deepcopy(g).eval()  # not frozen: freezing must not change the painting
+    g.synthesis.set_noise_mode("const")
     with torch.no_grad():
-        torch_img = frozen_copy(g)(torch.from_numpy(features), torch.from_numpy(noise)).numpy()
+        torch_img = g(torch.from_numpy(features), torch.from_numpy(noise)).numpy()
     assert onnx_img.shape == (8, 3, 32, 32)
     assert np.abs(onnx_img - torch_img).max() < 1e-3
 
