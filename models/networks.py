@@ -226,7 +226,7 @@ class SynthesisLayer(nn.Module):
         return x * self.output_gain if self.output_gain != 1.0 else x
 
     def absorb_input_gain(self, gain: float) -> None:
-        """Take over a constant factor of the input (see :meth:`ModulatedConv2d.absorb_input_gain`)."""
+        """Take over a constant input factor (see :meth:`ModulatedConv2d.absorb_input_gain`)."""
         self.conv.absorb_input_gain(gain)
 
     def _noise(self, x: torch.Tensor) -> torch.Tensor:
@@ -248,7 +248,7 @@ class ToRGB(nn.Module):
         return self.conv(x, w) + self.bias[None, :, None, None]
 
     def absorb_input_gain(self, gain: float) -> None:
-        """Take over a constant factor of the input (see :meth:`ModulatedConv2d.absorb_input_gain`)."""
+        """Take over a constant input factor (see :meth:`ModulatedConv2d.absorb_input_gain`)."""
         self.conv.absorb_input_gain(gain)
 
 
