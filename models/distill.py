@@ -225,12 +225,25 @@ def run_blocks(blocks, x, img, w):
 
 
 def image_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """L1 on pixels plus L1 on horizontal and vertical differences (keeps brush texture)."""
+    """L1 on pixels and on their gradients, plus L1 on the local amount of fine detail.
+
+    Pixel losses alone teach the mean of what the teacher's noise adds, a smooth wash; the
+    detail term asks for as much brush texture as the teacher has in each 8x8 patch, wherever
+    its strokes fall.
+    """
     def grads(img):
         return img[..., :, 1:] - img[..., :, :-1], img[..., 1:, :] - img[..., :-1, :]
 
     (px, py), (tx, ty) = grads(pred), grads(target)
-    return (F.l1_loss(pred, target) + F.l1_loss(px, tx) + F.l1_loss(py, ty))
+    return (F.l1_loss(pred, target) + F.l1_loss(px, tx) + F.l1_loss(py, ty)
+            + F.l1_loss(fine_detail(pred), fine_detail(target)))
+
+
+def fine_detail(img: torch.Tensor, patch: int = 8) -> torch.Tensor:
+    """Mean absolute high-pass (image minus its 2x-blurred self) over ``patch``-pixel squares."""
+    blurred = F.interpolate(F.avg_pool2d(img, 2), scale_factor=2.0, mode="bilinear",
+                            align_corners=False)
+    return F.avg_pool2d((img - blurred).abs(), patch)
 
 
 class Distiller:
@@ -305,6 +318,16 @@ def teacher_pool(ckpt: dict) -> FeaturePool:
                              profile)
 
 
+@torch.no_grad()
+def measure_against_crops(generator: Generator, config: dict, pool: FeaturePool) -> dict:
+    """SWD to the teacher's training crops and EEG sensitivity, as ``train.py`` measures them."""
+    from models.dataset import CropSettings, PaintingCrops
+    from models.training_loop import generator_metrics
+
+    dataset = PaintingCrops(config["images"], CropSettings(**config["crops"]))
+    return generator_metrics(generator.eval(), dataset, pool, config)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m models.distill``."""
     parser = argparse.ArgumentParser(
@@ -324,7 +347,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=0,
                         help="torch CPU threads (0: torch's default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--student", metavar="DISTILLED_PT",
+                        help="continue this student (a distilled.pt of the same options) "
+                             "instead of starting from the teacher")
     return parser
+
+
+def continued_student(path: str | Path, kwargs: dict) -> Generator:
+    """The student of an earlier ``distilled.pt``; ModelError if its architecture differs."""
+    ckpt = load_checkpoint(path)
+    if ckpt["G_kwargs"] != kwargs:
+        raise ModelError(f"{path} holds a student of other options than these; pass the same "
+                         "--static-from and --width as when it was distilled.")
+    student = generator_from_checkpoint(ckpt)
+    student.synthesis.set_noise_mode("const")
+    return student.eval().requires_grad_(False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -348,12 +385,15 @@ def distill(argv: list[str] | None = None) -> int:
     gen = torch.Generator().manual_seed(args.seed + 1)
     with torch.no_grad():
         w = teacher.mapping(*sample_inputs(pool, 1024, teacher.noise_dim, gen))
-    student = student_from_teacher(teacher, kwargs, w, seed=args.seed)
+    if args.student:
+        student = continued_student(args.student, kwargs)
+    else:
+        student = student_from_teacher(teacher, kwargs, w, seed=args.seed)
     held_out = sample_inputs(pool, 64, teacher.noise_dim, gen)
     steps = max(1, round(args.kimg * 1000 / args.batch))
     distiller = Distiller(teacher, student, args.static_from, pool, args.lr, args.seed, steps)
     start_rms = distiller.rms_to_teacher(*held_out)
-    print(f"student at the mean style: RMS {start_rms:.1f} from the teacher (0-255)")
+    print(f"student at the start: RMS {start_rms:.1f} from the teacher (0-255)")
     started = time.monotonic()
     losses = []
     for i in range(steps):
@@ -364,6 +404,10 @@ def distill(argv: list[str] | None = None) -> int:
     rms = distiller.rms_to_teacher(*held_out)
     print(f"student after {args.kimg:g} kimg: RMS {rms:.1f} from the teacher (0-255)")
 
+    metrics, teacher_metrics = (measure_against_crops(g, ckpt["config"], pool)
+                                for g in (student, teacher))
+    print(f"SWD to real crops (mean of 16-{teacher.resolution} px): student "
+          f"{metrics['swd_mean']:.1f}, teacher {teacher_metrics['swd_mean']:.1f}")
     command = shlex.join(["python", "-m", "models.distill",
                           *(argv if argv is not None else sys.argv[1:])])
     student.requires_grad_(False)
@@ -371,10 +415,9 @@ def distill(argv: list[str] | None = None) -> int:
         "teacher": str(args.teacher), "teacher_kimg": round(float(ckpt.get("kimg", 0.0)), 3),
         "static_from": args.static_from, "kimg": args.kimg, "batch": args.batch,
         "rms_to_teacher_start": round(start_rms, 2), "rms_to_teacher": round(rms, 2),
-        "command": command}}
+        "teacher_metrics": teacher_metrics, "command": command}}
     save_atomic({"G_ema": student.state_dict(), "G_kwargs": kwargs, "config": config,
-                 "kimg": ckpt.get("kimg", 0.0), "metrics": dict(ckpt.get("metrics", {}))},
-                out / CHECKPOINT_NAME)
+                 "kimg": ckpt.get("kimg", 0.0), "metrics": metrics}, out / CHECKPOINT_NAME)
     with torch.no_grad():
         features, noise = (t[:8] for t in held_out)
         save_grid(torch.cat([teacher(features, noise), student(features, noise)]), 8,

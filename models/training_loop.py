@@ -130,20 +130,30 @@ def sensitivity_windows(pool: FeaturePool, n: int) -> tuple[torch.Tensor, torch.
 @torch.no_grad()
 def evaluate(trainer: Trainer, dataset, pool, config: dict) -> dict:
     """SWD (and FID/KID with --inception) between G_ema's fakes and real crops; EEG sensitivity."""
+    return generator_metrics(trainer.G_ema, dataset, pool, config, trainer.device,
+                             trainer.detector)
+
+
+@torch.no_grad()
+def generator_metrics(g, dataset, pool, config: dict, device: torch.device | None = None,
+                      detector=None) -> dict:
+    """A generator's SWD (FID/KID with a detector) to real crops, and its EEG sensitivity.
+
+    The crops, windows and noise are drawn from the run's seed, so a snapshot and a generator
+    distilled from it are measured on the same ones.
+    """
     n = min(config["metric_images"], len(dataset))
     gen = torch.Generator().manual_seed(config["seed"] + 7)
     reals = to_float(dataset.batch(torch.randperm(len(dataset), generator=gen)[:n]))
     features = pool.sample(n, gen)
-    noise = torch.randn(n, config["G_kwargs"]["noise_dim"], generator=gen)
-    g = trainer.G_ema
-    fakes = torch.cat([g(f.to(trainer.device), z.to(trainer.device)).cpu()
+    noise = torch.randn(n, g.noise_dim, generator=gen)
+    fakes = torch.cat([g(f.to(device), z.to(device)).cpu()
                        for f, z in zip(features.split(16), noise.split(16), strict=True)])
     metrics = multiscale_swd(fakes, reals, seed=config["seed"])
-    if trainer.detector is not None:
-        metrics.update(fid_kid(trainer.detector, fakes, reals))
+    if detector is not None:
+        metrics.update(fid_kid(detector, fakes, reals))
     a, b, label = sensitivity_windows(pool, 8)
-    metrics.update(eeg_sensitivity(g, a.to(trainer.device), b.to(trainer.device),
-                                   noise[:8].to(trainer.device)))
+    metrics.update(eeg_sensitivity(g, a.to(device), b.to(device), noise[:8].to(device)))
     metrics["eeg_sensitivity_pair"] = label
     return metrics
 
