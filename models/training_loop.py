@@ -142,6 +142,7 @@ def generator_metrics(g, dataset, pool, config: dict, device: torch.device | Non
     The crops, windows and noise are drawn from the run's seed, so a snapshot and a generator
     distilled from it are measured on the same ones.
     """
+    device = device or torch.device("cpu")
     n = min(config["metric_images"], len(dataset))
     gen = torch.Generator().manual_seed(config["seed"] + 7)
     reals = to_float(dataset.batch(torch.randperm(len(dataset), generator=gen)[:n]))
