@@ -132,8 +132,18 @@ def test_distilled_run_exports_and_plays(few_paintings, tmp_path):
                                   "--threads", "1"]) == 0
     ckpt = load_checkpoint(out / "distilled.pt")
     assert ckpt["G_kwargs"]["static_from"] == 16 and ckpt["G_kwargs"]["channels"][32] == 32
-    assert ckpt["config"]["distillation"]["rms_to_teacher"] >= 0
+    distillation = ckpt["config"]["distillation"]
+    assert distillation["rms_to_teacher"] >= 0
+    assert np.isfinite(ckpt["metrics"]["swd_mean"])  # the student's own, not the teacher's
+    assert ckpt["metrics"]["swd_mean"] != distillation["teacher_metrics"]["swd_mean"]
     assert (out / "teacher-vs-student.png").is_file()
+
+    again = ["--static-from", "16", "--kimg", "0.008", "--batch", "8", "--threads", "1",
+             "--student", str(out / "distilled.pt")]
+    assert run_cli(distill_main, [str(run_dir), "--out", str(tmp_path / "more"),
+                                  "--width", "32=32", *again]) == 0
+    assert run_cli(distill_main, [str(run_dir), "--out", str(tmp_path / "other"), *again,
+                                  "--static-from", "32"]) == 2
 
     assert run_cli(export_main, [str(out / "distilled.pt"), "--out", str(tmp_path / "b")]) == 0
     spec = BundleSpec.load(tmp_path / "b" / "generator.json")
