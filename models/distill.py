@@ -7,7 +7,8 @@ like any other, and ``DIR/teacher-vs-student.png``.
 The student keeps the teacher's mapping network and its modulated blocks below
 ``static_from`` unchanged, so the EEG steers the composition and colours exactly as before.
 Its static blocks start as the teacher's layers with the styles and demodulation fixed at their
-means over the EEG recordings, widened where asked by duplicating channels; then they learn to
+means over the EEG recordings (and the noise maps of their upsampling layers), widened where
+asked by duplicating channels; then they learn to
 paint what the teacher paints (L1 on pixels and on their gradients) for EEG windows of the
 teacher's recordings and random noise.
 """
@@ -158,6 +159,8 @@ def init_static_block(student: SynthesisBlock, teacher: SynthesisBlock, w: torch
         weight, bias = widen(mean_modulation(t_layer, w), t_layer.bias,
                              in_index if name == "conv0" else out_index, out_index)
         set_effective(s_layer, weight, bias, jitter, gen)
+    student.conv0.noise_strength.copy_(teacher.conv0.noise_strength)
+    student.conv0.noise_const.copy_(teacher.conv0.noise_const)
     weight, _ = widen(mean_modulation(teacher.torgb, w), None, out_index, None)
     set_effective(student.torgb, weight, teacher.torgb.bias, 0.0, gen)
 

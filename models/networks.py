@@ -256,24 +256,37 @@ class StaticLayer(nn.Module):
     """3x3 convolution, bias and activation with static weights; optionally upsamples first.
 
     The style-free counterpart of :class:`SynthesisLayer` for the finest resolutions: its
-    bias and activation fuse into the convolution in ONNX Runtime. ``w`` is accepted and ignored,
-    so blocks call both kinds alike.
+    bias and activation fuse into the convolution in ONNX Runtime. Only the upsampling layer of
+    a block takes per-pixel noise (its brush texture): a noise pass on every layer would cost
+    as much as the styles saved. ``w`` is accepted and ignored, so blocks call both kinds alike.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, up: bool = False):
+    def __init__(self, in_channels: int, out_channels: int, resolution: int, up: bool = False):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 3, 3))
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.weight_gain = 1.0 / math.sqrt(in_channels * 9)
         self.up = up
+        if up:
+            self.noise_strength = nn.Parameter(torch.zeros([]))
+            self.register_buffer("noise_const", torch.randn(1, 1, resolution, resolution))
+        self.noise_mode = "random"
         self.output_gain = LRELU_GAIN  # 1 once the layers reading it absorbed it (export)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor | None = None) -> torch.Tensor:
-        """Upsample (optionally), convolve, add the bias, activate."""
+        """Upsample and add noise (optionally), convolve, add the bias, activate."""
         if self.up:
             x = upsample_2x(x)
-        x = F.leaky_relu(F.conv2d(x, self.weight * self.weight_gain, self.bias, padding=1), 0.2)
+        x = F.conv2d(x, self.weight * self.weight_gain, self.bias, padding=1)
+        if self.up:
+            x = x + self.noise_strength * self._noise(x)
+        x = F.leaky_relu(x, 0.2)
         return x * self.output_gain if self.output_gain != 1.0 else x
+
+    def _noise(self, x: torch.Tensor) -> torch.Tensor:
+        if self.noise_mode == "random":
+            return torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)
+        return self.noise_const
 
     @torch.no_grad()
     def absorb_input_gain(self, gain: float) -> None:
@@ -320,11 +333,11 @@ class SynthesisBlock(nn.Module):
             self.const = nn.Parameter(torch.randn(out_channels, 4, 4))
             self.conv0 = None
         elif static:
-            self.conv0 = StaticLayer(in_channels, out_channels, up=True)
+            self.conv0 = StaticLayer(in_channels, out_channels, resolution, up=True)
         else:
             self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=True)
         if static:
-            self.conv1 = StaticLayer(out_channels, out_channels)
+            self.conv1 = StaticLayer(out_channels, out_channels, resolution)
             self.torgb = StaticToRGB(out_channels, resolution)
         else:
             self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution)
@@ -404,7 +417,7 @@ class SynthesisNetwork(nn.Module):
         if mode not in ("random", "const"):
             raise ValueError(f"noise mode must be 'random' or 'const', not {mode!r}")
         for layer in self.modules():
-            if isinstance(layer, SynthesisLayer):
+            if isinstance(layer, SynthesisLayer | StaticLayer):
                 layer.noise_mode = mode
 
 

@@ -30,7 +30,7 @@ TEACHER = dict(n_features=6, noise_dim=8, resolution=32, channels={4: 32, 8: 16,
 
 
 def teacher_without_fine_styles(static_from: int) -> Generator:
-    """A teacher whose layers from ``static_from`` have constant styles and no noise."""
+    """A teacher whose layers from ``static_from`` have constant styles, noise only in conv0."""
     torch.manual_seed(3)
     g = Generator(**TEACHER).eval()
     with torch.no_grad():
@@ -42,7 +42,8 @@ def teacher_without_fine_styles(static_from: int) -> Generator:
                 layer.conv.affine.bias.uniform_(0.5, 1.5)
             for layer in (block.conv0, block.conv1):
                 layer.bias.normal_()
-                layer.noise_strength.zero_()
+            block.conv0.noise_strength.fill_(0.3)  # the student keeps the upsampling layer's
+            block.conv1.noise_strength.zero_()
     g.synthesis.set_noise_mode("const")
     return g
 
