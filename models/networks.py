@@ -46,6 +46,14 @@ def upsample_2x(x: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
 
 
+def per_channel(values: torch.Tensor) -> torch.Tensor:
+    """[B, C] -> [B, C, 1, 1], to scale the channels of an image batch.
+
+    One Reshape in ONNX, where indexing with None would cost two Unsqueeze nodes.
+    """
+    return values.reshape(-1, values.shape[1], 1, 1)
+
+
 class EqualLinear(nn.Module):
     """Fully connected layer with equalised learning rate (weights scaled at run time).
 
@@ -163,14 +171,21 @@ class ModulatedConv2d(nn.Module):
         self.demodulate = demodulate
         self.frozen_power: torch.Tensor | None = None
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        """Convolve ``x`` [B, C, H, W] modulated by the styles from ``w`` [B, w_dim]."""
+    def forward(self, x: torch.Tensor, w: torch.Tensor, up: bool = False) -> torch.Tensor:
+        """Convolve ``x`` [B, C, H, W] modulated by the styles from ``w`` [B, w_dim].
+
+        With ``up``, the input is upsampled 2x after the styles scale it: the same result as
+        before (both are linear per channel), with the multiply on a quarter of the pixels.
+        """
         styles = self.affine(w)
         weight = self.weight * self.weight_gain
-        x = F.conv2d(x * styles[:, :, None, None], weight, padding=self.padding)
+        x = x * per_channel(styles)
+        if up:
+            x = upsample_2x(x)
+        x = F.conv2d(x, weight, padding=self.padding)
         if self.demodulate:
             power = styles.square() @ self._weight_power(weight)
-            x = x * torch.rsqrt(power + 1e-8)[:, :, None, None]
+            x = x * per_channel(torch.rsqrt(power + 1e-8))
         return x
 
     def _weight_power(self, weight: torch.Tensor) -> torch.Tensor:
@@ -218,9 +233,7 @@ class SynthesisLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """One modulated layer of the synthesis network."""
-        if self.up:
-            x = upsample_2x(x)
-        x = self.conv(x, w)
+        x = self.conv(x, w, up=self.up)
         x = x + self.noise_strength * self._noise(x)
         x = F.leaky_relu(x + self.bias[None, :, None, None], 0.2)
         return x * self.output_gain if self.output_gain != 1.0 else x
