@@ -1,16 +1,16 @@
 """Distil a trained generator into one whose finest resolutions are static, for CPUs.
 
 ``python -m models.distill TEACHER --out DIR [--static-from 64] [--width 64=64 --width 128=32]
-[--kimg 40]`` writes ``DIR/distilled.pt``, a checkpoint that ``python -m models.export`` takes
+[--kimg 32]`` writes ``DIR/distilled.pt``, a checkpoint that ``python -m models.export`` takes
 like any other, and ``DIR/teacher-vs-student.png``.
 
 The student keeps the teacher's mapping network and its modulated blocks below
 ``static_from`` unchanged, so the EEG steers the composition and colours exactly as before.
 Its static blocks start as the teacher's layers with the styles and demodulation fixed at their
 means over the EEG recordings (and the noise maps of their upsampling layers), widened where
-asked by duplicating channels; then they learn to
-paint what the teacher paints (L1 on pixels and on their gradients) for EEG windows of the
-teacher's recordings and random noise.
+asked by duplicating channels; then they learn to paint what the teacher paints (L1 on pixels,
+on their gradients and on the local amount of fine detail) for EEG windows of the teacher's
+recordings and random noise.
 """
 
 from __future__ import annotations
@@ -342,8 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="first static resolution (default 64)")
     parser.add_argument("--width", action="append", default=[], metavar="RES=CHANNELS",
                         help="channels of a static resolution, at least the teacher's (repeat)")
-    parser.add_argument("--kimg", type=float, default=40.0,
-                        help="thousands of images to distil on (default 40)")
+    parser.add_argument("--kimg", type=float, default=32.0,
+                        help="thousands of images to distil on (default 32)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=0.005,
                         help="Adam learning rate, decayed to a tenth (default 0.005)")
@@ -365,6 +365,17 @@ def continued_student(path: str | Path, kwargs: dict) -> Generator:
     student = generator_from_checkpoint(ckpt)
     student.synthesis.set_noise_mode("const")
     return student.eval().requires_grad_(False)
+
+
+def train_student(distiller: Distiller, steps: int, batch: int) -> None:
+    """Run ``steps`` distillation steps, printing the loss and speed every hundred."""
+    started = time.monotonic()
+    losses = []
+    for i in range(steps):
+        losses.append(distiller.step(batch))
+        if (i + 1) % 100 == 0 or i + 1 == steps:
+            print(f"step {i + 1}/{steps}  loss {np.mean(losses[-100:]):.4f}  "
+                  f"{(i + 1) * batch / (time.monotonic() - started):.1f} img/s", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -392,19 +403,13 @@ def distill(argv: list[str] | None = None) -> int:
         student = continued_student(args.student, kwargs)
     else:
         student = student_from_teacher(teacher, kwargs, w, seed=args.seed)
-    held_out = sample_inputs(pool, 64, teacher.noise_dim, gen)
+    probe = sample_inputs(pool, 64, teacher.noise_dim, gen)
     steps = max(1, round(args.kimg * 1000 / args.batch))
     distiller = Distiller(teacher, student, args.static_from, pool, args.lr, args.seed, steps)
-    start_rms = distiller.rms_to_teacher(*held_out)
+    start_rms = distiller.rms_to_teacher(*probe)
     print(f"student at the start: RMS {start_rms:.1f} from the teacher (0-255)")
-    started = time.monotonic()
-    losses = []
-    for i in range(steps):
-        losses.append(distiller.step(args.batch))
-        if (i + 1) % 100 == 0 or i + 1 == steps:
-            print(f"step {i + 1}/{steps}  loss {np.mean(losses[-100:]):.4f}  "
-                  f"{(i + 1) * args.batch / (time.monotonic() - started):.1f} img/s", flush=True)
-    rms = distiller.rms_to_teacher(*held_out)
+    train_student(distiller, steps, args.batch)
+    rms = distiller.rms_to_teacher(*probe)
     print(f"student after {args.kimg:g} kimg: RMS {rms:.1f} from the teacher (0-255)")
 
     metrics, teacher_metrics = (measure_against_crops(g, ckpt["config"], pool)
@@ -413,16 +418,15 @@ def distill(argv: list[str] | None = None) -> int:
           f"{metrics['swd_mean']:.1f}, teacher {teacher_metrics['swd_mean']:.1f}")
     command = shlex.join(["python", "-m", "models.distill",
                           *(argv if argv is not None else sys.argv[1:])])
-    student.requires_grad_(False)
-    config = {**ckpt["config"], "distillation": {
-        "teacher": str(args.teacher), "teacher_kimg": round(float(ckpt.get("kimg", 0.0)), 3),
-        "static_from": args.static_from, "kimg": args.kimg, "batch": args.batch,
-        "rms_to_teacher_start": round(start_rms, 2), "rms_to_teacher": round(rms, 2),
-        "teacher_metrics": teacher_metrics, "command": command}}
-    save_atomic({"G_ema": student.state_dict(), "G_kwargs": kwargs, "config": config,
+    record = {"teacher": str(args.teacher), "teacher_kimg": round(float(ckpt.get("kimg", 0.0)), 3),
+              "static_from": args.static_from, "kimg": args.kimg, "batch": args.batch,
+              "rms_to_teacher_start": round(start_rms, 2), "rms_to_teacher": round(rms, 2),
+              "teacher_metrics": teacher_metrics, "command": command}
+    save_atomic({"G_ema": student.requires_grad_(False).state_dict(), "G_kwargs": kwargs,
+                 "config": {**ckpt["config"], "distillation": record},
                  "kimg": ckpt.get("kimg", 0.0), "metrics": metrics}, out / CHECKPOINT_NAME)
     with torch.no_grad():
-        features, noise = (t[:8] for t in held_out)
+        features, noise = (t[:8] for t in probe)
         save_grid(torch.cat([teacher(features, noise), student(features, noise)]), 8,
                   out / PANEL_NAME)
     print(f"wrote {out / CHECKPOINT_NAME} and {out / PANEL_NAME} (top: teacher, bottom: student)")
