@@ -8,11 +8,11 @@ convolution keeps static weights (TensorRT and ONNX friendly). Upsampling is bil
 interpolation, which equals StyleGAN2's [1, 3, 3, 1] FIR upsampling up to the border handling.
 
 A generator may also render its finest resolutions with *static* blocks (``static_from``):
-plain convolutions, bias and activation, no styles and no noise. On a CPU the per-pixel work
-around a modulated convolution (style and demodulation multiplies, noise, layout reorders)
-costs as much as the convolution itself at high resolution, while a static convolution fuses
-its bias and activation and keeps the blocked layout. Such generators are distilled from a
-trained one (``python -m models.distill``).
+plain convolutions, bias and activation, no styles, noise only where they upsample. On a CPU
+the per-pixel work around a modulated convolution (style and demodulation multiplies, noise,
+layout reorders) costs as much as the convolution itself at high resolution, while a static
+convolution fuses its bias and activation and keeps the blocked layout. Such generators are
+distilled from a trained one (``python -m models.distill``).
 """
 
 from __future__ import annotations
@@ -52,6 +52,13 @@ def per_channel(values: torch.Tensor) -> torch.Tensor:
     One Reshape in ONNX, where indexing with None would cost two Unsqueeze nodes.
     """
     return values.reshape(-1, values.shape[1], 1, 1)
+
+
+def pixel_noise(x: torch.Tensor, mode: str, const: torch.Tensor) -> torch.Tensor:
+    """One noise map per image [B, 1, H, W]: fresh (``"random"``) or the layer's constant."""
+    if mode == "random":
+        return torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)
+    return const
 
 
 class EqualLinear(nn.Module):
@@ -243,9 +250,7 @@ class SynthesisLayer(nn.Module):
         self.conv.absorb_input_gain(gain)
 
     def _noise(self, x: torch.Tensor) -> torch.Tensor:
-        if self.noise_mode == "random":
-            return torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)
-        return self.noise_const
+        return pixel_noise(x, self.noise_mode, self.noise_const)
 
 
 class ToRGB(nn.Module):
@@ -297,9 +302,7 @@ class StaticLayer(nn.Module):
         return x * self.output_gain if self.output_gain != 1.0 else x
 
     def _noise(self, x: torch.Tensor) -> torch.Tensor:
-        if self.noise_mode == "random":
-            return torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)
-        return self.noise_const
+        return pixel_noise(x, self.noise_mode, self.noise_const)
 
     @torch.no_grad()
     def absorb_input_gain(self, gain: float) -> None:
