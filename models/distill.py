@@ -27,8 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from installation.errors import ModelError, run_cli
-from installation.feature_spec import FeatureSpec
-from models.conditioning import FeaturePool, load_feature_pool
+from models.conditioning import FeaturePool
 from models.export import generator_from_checkpoint, load_checkpoint
 from models.networks import (
     Generator,
@@ -41,6 +40,7 @@ from models.networks import (
     check_static_from,
 )
 from models.snapshots import save_atomic, save_grid
+from models.training_loop import generator_metrics, load_data
 
 CHECKPOINT_NAME = "distilled.pt"
 PANEL_NAME = "teacher-vs-student.png"
@@ -102,14 +102,10 @@ def mean_modulation(layer: SynthesisLayer | ToRGB, w: torch.Tensor) -> torch.Ten
     styles = conv.affine(w)
     weight = weight * styles.mean(0)[None, :, None, None]
     if conv.demodulate:
-        demod = torch.rsqrt(styles.square() @ weight_power(conv) + 1e-8)
+        demod = torch.rsqrt(styles.square() @ conv.weight_power(conv.weight * conv.weight_gain)
+                            + 1e-8)
         weight = weight * demod.mean(0)[:, None, None, None]
     return weight
-
-
-def weight_power(conv) -> torch.Tensor:
-    """Squared sums of a modulated convolution's weights, [C_in, C_out]."""
-    return (conv.weight * conv.weight_gain).square().sum(dim=(2, 3)).t()
 
 
 def duplicate_indices(narrow: int, wide: int, gen: torch.Generator) -> torch.Tensor:
@@ -258,7 +254,7 @@ class Distiller:
 
     def __init__(self, teacher: Generator, student: Generator, static_from: int,
                  pool: FeaturePool, lr: float, seed: int, total_steps: int | None = None):
-        self.teacher, self.student, self.pool = teacher, student, pool
+        self.teacher, self.pool = teacher, pool
         self.shared, self.teacher_fine = split_at(teacher, static_from)
         self.student_fine = split_at(student, static_from)[1]
         params = [p for b in self.student_fine for p in b.parameters()]
@@ -309,26 +305,6 @@ def parse_widths(items: list[str]) -> dict[int, int]:
                 from None
         widths[res] = width
     return widths
-
-
-def teacher_pool(ckpt: dict) -> FeaturePool:
-    """The EEG feature pool the teacher trained on, z-scored as it was."""
-    from installation.profile import load_profile
-
-    config = ckpt["config"]
-    profile = load_profile(config["eeg_profile"]) if config.get("eeg_profile") else None
-    return load_feature_pool(config["eeg"], FeatureSpec.from_dict(config["feature_spec"]),
-                             profile)
-
-
-@torch.no_grad()
-def measure_against_crops(generator: Generator, config: dict, pool: FeaturePool) -> dict:
-    """SWD to the teacher's training crops and EEG sensitivity, as ``train.py`` measures them."""
-    from models.dataset import CropSettings, PaintingCrops
-    from models.training_loop import generator_metrics
-
-    dataset = PaintingCrops(config["images"], CropSettings(**config["crops"]))
-    return generator_metrics(generator.eval(), dataset, pool, config)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -392,7 +368,7 @@ def distill(argv: list[str] | None = None) -> int:
     teacher = generator_from_checkpoint(ckpt).eval().requires_grad_(False)
     teacher.synthesis.set_noise_mode("const")  # what the exported teacher paints
     kwargs = student_kwargs(ckpt["G_kwargs"], args.static_from, parse_widths(args.width))
-    pool = teacher_pool(ckpt)
+    dataset, pool = load_data(ckpt["config"])  # the teacher's crops and z-scored EEG windows
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -412,7 +388,8 @@ def distill(argv: list[str] | None = None) -> int:
     rms = distiller.rms_to_teacher(*probe)
     print(f"student after {args.kimg:g} kimg: RMS {rms:.1f} from the teacher (0-255)")
 
-    metrics, teacher_metrics = (measure_against_crops(g, ckpt["config"], pool)
+    # SWD and EEG sensitivity as train.py measures them, on the same crops, windows and noise
+    metrics, teacher_metrics = (generator_metrics(g.eval(), dataset, pool, ckpt["config"])
                                 for g in (student, teacher))
     print(f"SWD to real crops (mean of 16-{teacher.resolution} px): student "
           f"{metrics['swd_mean']:.1f}, teacher {teacher_metrics['swd_mean']:.1f}")

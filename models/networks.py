@@ -191,11 +191,12 @@ class ModulatedConv2d(nn.Module):
             x = upsample_2x(x)
         x = F.conv2d(x, weight, padding=self.padding)
         if self.demodulate:
-            power = styles.square() @ self._weight_power(weight)
+            power = styles.square() @ self.weight_power(weight)
             x = x * per_channel(torch.rsqrt(power + 1e-8))
         return x
 
-    def _weight_power(self, weight: torch.Tensor) -> torch.Tensor:
+    def weight_power(self, weight: torch.Tensor) -> torch.Tensor:
+        """Squared sums of the (gain-scaled) weights per input and output channel, [C_in, C_out]."""
         if self.frozen_power is not None:
             return self.frozen_power
         return weight.square().sum(dim=(2, 3)).t()
@@ -206,7 +207,7 @@ class ModulatedConv2d(nn.Module):
         ONNX constant folding would otherwise keep a second copy of the weights for ReduceSum.
         """
         with torch.no_grad():
-            self.frozen_power = self._weight_power(self.weight * self.weight_gain).clone()
+            self.frozen_power = self.weight_power(self.weight * self.weight_gain).clone()
 
     @torch.no_grad()
     def absorb_input_gain(self, gain: float) -> None:
