@@ -38,6 +38,7 @@ from models.networks import (
     ToRGB,
     channels_at,
     check_static_from,
+    synthesis_resolutions,
 )
 from models.snapshots import save_atomic, save_grid
 from models.training_loop import generator_metrics, load_data
@@ -58,7 +59,7 @@ def student_kwargs(teacher_kwargs: dict, static_from: int, widths: dict[int, int
     except ValueError as exc:
         raise ModelError(f"Cannot distil: {exc}.") from None
     channels = {int(k): int(v) for k, v in teacher_kwargs["channels"].items()}
-    full = {r: channels_at(channels, r) for r in resolutions_up_to(resolution)}
+    full = {r: channels_at(channels, r) for r in synthesis_resolutions(resolution)}
     for r, width in widths.items():
         if r not in full or r < static_from:
             raise ModelError(f"--width {r}={width} names no static resolution of this "
@@ -68,11 +69,6 @@ def student_kwargs(teacher_kwargs: dict, static_from: int, widths: dict[int, int
                              "channels; a student may only widen.")
         full[r] = width
     return {**teacher_kwargs, "channels": full, "static_from": static_from}
-
-
-def resolutions_up_to(resolution: int) -> list[int]:
-    """4, 8, ..., ``resolution``."""
-    return [2 ** i for i in range(2, int(math.log2(resolution)) + 1)]
 
 
 def sample_inputs(pool: FeaturePool, n: int, noise_dim: int,
@@ -98,12 +94,11 @@ def mean_modulation(layer: SynthesisLayer | ToRGB, w: torch.Tensor) -> torch.Ten
         [C_out, C_in, k, k]: ``conv(x, result)`` is the layer's convolution for the mean style.
     """
     conv = layer.conv
-    weight = conv.weight * conv.weight_gain
+    base = conv.weight * conv.weight_gain
     styles = conv.affine(w)
-    weight = weight * styles.mean(0)[None, :, None, None]
+    weight = base * styles.mean(0)[None, :, None, None]
     if conv.demodulate:
-        demod = torch.rsqrt(styles.square() @ conv.weight_power(conv.weight * conv.weight_gain)
-                            + 1e-8)
+        demod = torch.rsqrt(styles.square() @ conv.weight_power(base) + 1e-8)
         weight = weight * demod.mean(0)[:, None, None, None]
     return weight
 

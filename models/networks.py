@@ -394,7 +394,7 @@ class SynthesisNetwork(nn.Module):
         check_resolution(resolution)
         check_static_from(static_from, resolution)
         self.resolution = resolution
-        resolutions = [2 ** i for i in range(2, int(math.log2(resolution)) + 1)]
+        resolutions = synthesis_resolutions(resolution)
         widths = [channels_at(channels, r) for r in resolutions]
         self.blocks = nn.ModuleList(
             SynthesisBlock(widths[max(i - 1, 0)], widths[i], w_dim, r,
@@ -520,6 +520,11 @@ def check_static_from(static_from: int | None, resolution: int) -> None:
     if not 4 < static_from <= resolution or static_from & (static_from - 1):
         raise ValueError(f"static_from must be a power of two above 4 and at most the resolution "
                          f"{resolution}, not {static_from}")
+
+
+def synthesis_resolutions(resolution: int) -> list[int]:
+    """The resolutions of a generator's blocks: 4, 8, ..., ``resolution``."""
+    return [2 ** i for i in range(2, int(math.log2(resolution)) + 1)]
 
 
 def channels_at(channels: dict[int, int], resolution: int) -> int:
