@@ -16,13 +16,11 @@ import json
 import logging
 import math
 import os
-import re
 import sys
 from pathlib import Path
 
 from installation.errors import ConfigError, run_cli
 
-RUN_DIR_PATTERN = re.compile(r"^(\d{5})-")
 DEFAULT_KIMG = {"tiny": 5.0, "128": 500.0, "256": 2000.0, "512": 5000.0}
 DEFAULT_TICK_KIMG = {"tiny": 0.2, "128": 1.0, "256": 4.0, "512": 4.0}
 
@@ -120,12 +118,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def next_run_dir(outdir: Path, cfg: str, resolution: int) -> Path:
-    """``outdir/NNNNN-cfg-Rpx`` with the next free number."""
-    ids = [int(m.group(1)) for p in outdir.glob("*") if (m := RUN_DIR_PATTERN.match(p.name))]
-    return outdir / f"{max(ids, default=-1) + 1:05d}-{cfg}-{resolution}px"
-
-
 def check_new_run(args) -> None:
     """The options a new run needs, each checked where it enters."""
     if not args.images or not args.eeg or not args.outdir:
@@ -153,6 +145,7 @@ def resolve_config(args, world: int = 1) -> dict:
     from installation.feature_spec import FeatureSpec
     from models.configs import CONFIGS
     from models.dataset import CropSettings
+    from models.snapshots import next_run_dir
 
     cfg = CONFIGS[args.cfg]
     resolution = args.resolution or cfg.resolution

@@ -125,7 +125,8 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None) -> S
     ShowSummary
     """
     if runtime is None:
-        runtime = GeneratorRuntime.load(options.model, options.provider, options.threads)
+        runtime = GeneratorRuntime.load(options.model, options.provider, options.threads,
+                                        native=options.native)
     profile = load_profile(options.profile) if options.profile else None
     source = open_source(options.source, speed=options.speed)
     info = source.open()

@@ -17,6 +17,7 @@ from installation.feature_spec import FeatureSpec
 BUNDLE_FORMAT = "eeg-painting-bundle/1"
 ONNX_NAME = "generator.onnx"
 JSON_NAME = "generator.json"
+UPSCALER_NAME = "upscaler.onnx"
 
 # The ONNX graph's interface. Inputs: the steering vector (float32 [batch, n_features]) and a
 # latent noise vector (float32 [batch, noise_dim]); output: an image ready to show
@@ -24,6 +25,58 @@ JSON_NAME = "generator.json"
 INPUT_FEATURES = "features"
 INPUT_NOISE = "noise"
 OUTPUT_IMAGE = "image"
+# The upscaler's interface: the generator's painting in (uint8 [batch, r, r, 3]), the same
+# painting ``scale`` times larger out (uint8 [batch, scale*r, scale*r, 3]).
+INPUT_PAINTING = "painting"
+
+
+@dataclass
+class UpscalerSpec:
+    """The second stage of a bundle's chain, as ``generator.json`` describes it.
+
+    Attributes
+    ----------
+    scale : int
+        Output side over input side.
+    input_resolution : int
+        Side of the painting it takes (the generator's resolution).
+    provenance : dict
+        Training data, kimg, metrics and commands.
+    onnx : str
+        File name of its graph inside the bundle.
+    """
+
+    scale: int
+    input_resolution: int
+    provenance: dict = field(default_factory=dict)
+    onnx: str = UPSCALER_NAME
+
+    @property
+    def output_resolution(self) -> int:
+        """Side of the painting it makes."""
+        return self.scale * self.input_resolution
+
+    def to_json(self) -> dict:
+        """The ``upscaler`` entry of the JSON document."""
+        r, out = self.input_resolution, self.output_resolution
+        return {
+            "onnx": self.onnx,
+            "scale": self.scale,
+            "inputs": {INPUT_PAINTING: {"dtype": "uint8", "shape": ["batch", r, r, 3],
+                                        "layout": "NHWC"}},
+            "outputs": {OUTPUT_IMAGE: {"dtype": "uint8", "shape": ["batch", out, out, 3],
+                                       "layout": "NHWC"}},
+            "input_resolution": r,
+            "output_resolution": out,
+            "provenance": self.provenance,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict) -> UpscalerSpec:
+        """Inverse of :meth:`to_json`; KeyError, TypeError or ValueError when garbled."""
+        return cls(scale=int(doc["scale"]), input_resolution=int(doc["input_resolution"]),
+                   provenance=dict(doc.get("provenance", {})), onnx=str(doc.get("onnx",
+                                                                               UPSCALER_NAME)))
 
 
 @dataclass
@@ -40,17 +93,30 @@ class BundleSpec:
         Output image height and width in pixels.
     provenance : dict
         Training data, kimg, metric values, the command that made it, whether it is trained.
+    upscaler : UpscalerSpec or None
+        The second stage, when the bundle has one (``upscaler.onnx``).
     """
 
     feature_spec: FeatureSpec
     noise_dim: int
     resolution: int
     provenance: dict = field(default_factory=dict)
+    upscaler: UpscalerSpec | None = None
+
+    @property
+    def output_resolution(self) -> int:
+        """Side of the painting the whole chain makes."""
+        return self.resolution if self.upscaler is None else self.upscaler.output_resolution
+
+    @property
+    def chain(self) -> list[str]:
+        """The graphs a painting passes through, in order."""
+        return [ONNX_NAME] + ([self.upscaler.onnx] if self.upscaler is not None else [])
 
     def to_json(self) -> dict:
         """The JSON document."""
         n = self.feature_spec.n_features
-        return {
+        doc = {
             "format": BUNDLE_FORMAT,
             "onnx": ONNX_NAME,
             "feature_spec": self.feature_spec.to_dict(),
@@ -68,7 +134,12 @@ class BundleSpec:
             "resolution": self.resolution,
             "noise_dim": self.noise_dim,
             "provenance": self.provenance,
+            "chain": self.chain,
+            "output_resolution": self.output_resolution,
         }
+        if self.upscaler is not None:
+            doc["upscaler"] = self.upscaler.to_json()
+        return doc
 
     def save(self, directory: str | Path) -> Path:
         """Write ``generator.json`` into ``directory`` and return its path."""
@@ -97,6 +168,8 @@ class BundleSpec:
                 noise_dim=int(doc["noise_dim"]),
                 resolution=int(doc["resolution"]),
                 provenance=dict(doc.get("provenance", {})),
+                upscaler=(UpscalerSpec.from_json(doc["upscaler"]) if doc.get("upscaler")
+                          else None),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"The model description {path} lacks or garbles {exc}; export the "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from installation.config import PROVIDERS, SPEEDS, resolve_options
+from installation.config import MODES, PROVIDERS, SPEEDS, resolve_options
 from installation.errors import run_cli
 
 DESCRIPTION = "Live EEG-to-painting show: EEG steers a generator trained on paintings."
@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="ONNX Runtime threads (default: all cores)")
     p.add_argument("--snapshots", help="folder for S-key snapshots (default ./snapshots)")
     p.add_argument("--seed", type=int, help="seed of the latent drift (default 0)")
+    p.add_argument("--native", action="store_true", help="show the generator's own size, "
+                   "without the bundle's upscaler")
+    p.add_argument("--mode", choices=MODES, help="fit (default): the whole painting on a mat; "
+                   "fill: cropped to cover the screen")
+    p.add_argument("--mat", help="colour of the mat around a fitted painting (default #000000)")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return p
 

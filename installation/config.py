@@ -20,6 +20,7 @@ except ModuleNotFoundError:  # Python 3.10
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "assets" / "default"
 SPEEDS = ("realtime", "max")
 PROVIDERS = ("auto", "tensorrt", "cuda", "cpu")
+MODES = ("fit", "fill")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,12 @@ class ShowOptions:
         Latent key points passed per second.
     seed : int
         Seed of the latent drift.
+    native : bool
+        Show the generator's own size: skip the bundle's upscaler.
+    mode : {"fit", "fill"}
+        ``fit`` shows the whole painting on a mat; ``fill`` crops it to cover the screen.
+    mat : str
+        Colour of the mat around a fitted painting, ``#rrggbb``.
     """
 
     source: str = "synthetic"
@@ -81,6 +88,9 @@ class ShowOptions:
     snapshots: str = "snapshots"
     drift_speed: float = 0.1
     seed: int = 0
+    native: bool = False
+    mode: str = "fit"
+    mat: str = "#000000"
 
 
 # The type each option's value must have; float options accept integers too.
@@ -88,7 +98,7 @@ _KINDS = {
     "source": str, "model": str, "profile": str, "fullscreen": bool, "display": int,
     "headless": bool, "frames_out": str, "frame_every": int, "duration": float, "speed": str,
     "record": str, "fps": float, "provider": str, "threads": int, "snapshots": str,
-    "drift_speed": float, "seed": int,
+    "drift_speed": float, "seed": int, "native": bool, "mode": str, "mat": str,
 }
 _KIND_WORDS = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
 
@@ -141,6 +151,14 @@ def _checked_value(key: str, value, source: Path | str):
     return value
 
 
+def parse_colour(text: str) -> tuple[int, int, int]:
+    """``#rrggbb`` (or ``rrggbb``) as an RGB triple; a ConfigError sentence otherwise."""
+    digits = text.strip().removeprefix("#")
+    if len(digits) != 6 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        raise ConfigError(f"The mat colour {text!r} is not #rrggbb; pass e.g. --mat '#1e1e1e'.")
+    return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
+
+
 def resolve_options(command_line: dict, config_path: str | None = None) -> ShowOptions:
     """Defaults, then the config file, then the options given on the command line.
 
@@ -180,6 +198,10 @@ def validate(options: ShowOptions) -> ShowOptions:
         raise ConfigError(f"Unknown speed {options.speed!r}; use realtime or max.")
     if options.provider not in PROVIDERS:
         raise ConfigError(f"Unknown provider {options.provider!r}; use {', '.join(PROVIDERS)}.")
+    if options.mode not in MODES:
+        raise ConfigError(f"Unknown mode {options.mode!r}; use fit (the whole painting on a "
+                          "mat) or fill (cropped to the screen).")
+    parse_colour(options.mat)
     kind = parse_source_spec(options.source)[0]  # a mistyped --source is told before loading
     if options.speed == "max" and kind != "file":
         raise ConfigError("--speed max plays recording files only; use --source file:PATH or "

@@ -1,13 +1,14 @@
-"""The exported generator run by ONNX Runtime: steering vector and noise in, painting out.
+"""The exported model chain run by ONNX Runtime: steering vector and noise in, painting out.
 
-The live show never imports torch; it runs ``generator.onnx`` from a model bundle with the best
-execution provider present (TensorRT, then CUDA, then CPU) and says which it took.
+The live show never imports torch; it runs ``generator.onnx`` from a model bundle, and the
+bundle's ``upscaler.onnx`` after it where there is one (unless told to show the generator's own
+size), with the best execution provider present (TensorRT, then CUDA, then CPU), and says which
+it took.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import onnxruntime as ort
 from installation.bundle import (
     INPUT_FEATURES,
     INPUT_NOISE,
+    INPUT_PAINTING,
     OUTPUT_IMAGE,
     BundleSpec,
     resolve_bundle_paths,
@@ -33,6 +35,9 @@ PROVIDERS = {
     "cpu": "CPUExecutionProvider",
 }
 PREFERENCE = ("tensorrt", "cuda", "cpu")
+# One intra-op thread by default: on a CPU the display needs the other cores to hold the refresh
+# rate, and a second thread gains the generator little (benchmarks.display_bench measures both).
+DEFAULT_THREADS = 1
 
 
 def choose_providers(requested: str = "auto") -> list[str]:
@@ -75,18 +80,24 @@ class GeneratorRuntime:
         The bundle's description.
     path : Path
         The ONNX file (for messages).
+    upscaler : onnxruntime.InferenceSession, optional
+        A session on the bundle's ``upscaler.onnx``, run on every painting; None shows the
+        generator's own size.
     """
 
-    def __init__(self, session: ort.InferenceSession, spec: BundleSpec, path: Path) -> None:
+    def __init__(self, session: ort.InferenceSession, spec: BundleSpec, path: Path,
+                 upscaler: ort.InferenceSession | None = None) -> None:
         self.session = session
         self.spec = spec
         self.path = path
+        self.upscaler = upscaler
         self.takes_noise = INPUT_NOISE in {i.name for i in session.get_inputs()}
         self.provider = session.get_providers()[0]
 
     @classmethod
-    def load(cls, path: str | Path, provider: str = "auto", threads: int | None = None):
-        """Open a bundle folder (or its ``generator.onnx``) and check the graph fits its JSON.
+    def load(cls, path: str | Path, provider: str = "auto", threads: int | None = None,
+             native: bool = False):
+        """Open a bundle folder (or its ``generator.onnx``) and check the graphs fit its JSON.
 
         Parameters
         ----------
@@ -95,7 +106,9 @@ class GeneratorRuntime:
         provider : {"auto", "tensorrt", "cuda", "cpu"}
             Execution provider preference.
         threads : int, optional
-            Intra-op threads; all cores when None.
+            Intra-op threads of each graph; ``DEFAULT_THREADS`` when None.
+        native : bool
+            Leave the bundle's upscaler out: paintings at the generator's own size.
 
         Returns
         -------
@@ -109,11 +122,21 @@ class GeneratorRuntime:
             raise ModelError(f"The model file {onnx_path} is missing; pass --model with a folder "
                              "made by `python -m models.export` (e.g. assets/default).")
         spec = BundleSpec.load(json_path)
-        session = _open_session(onnx_path, choose_providers(provider), threads)
+        providers = choose_providers(provider)
+        session = _open_session(onnx_path, providers, threads)
         _check_interface(session, spec, onnx_path)
-        runtime = cls(session, spec, onnx_path)
-        log.info("generator %s runs on %s", onnx_path, runtime.provider)
+        upscaler = None
+        if spec.upscaler is not None and not native:
+            upscaler = _open_upscaler(onnx_path.parent, spec, providers, threads)
+        runtime = cls(session, spec, onnx_path, upscaler)
+        log.info("generator %s runs on %s%s", onnx_path, runtime.provider,
+                 f", upscaled to {runtime.resolution} px" if upscaler is not None else "")
         return runtime
+
+    @property
+    def resolution(self) -> int:
+        """Side of the paintings :meth:`generate` returns."""
+        return self.spec.output_resolution if self.upscaler is not None else self.spec.resolution
 
     @property
     def feature_spec(self) -> FeatureSpec:
@@ -151,6 +174,8 @@ class GeneratorRuntime:
                 noise = np.zeros(self.noise_dim, dtype=np.float32)
             feeds[INPUT_NOISE] = np.asarray(noise, dtype=np.float32).reshape(1, -1)
         (image,) = self.session.run([OUTPUT_IMAGE], feeds)
+        if self.upscaler is not None:
+            (image,) = self.upscaler.run([OUTPUT_IMAGE], {INPUT_PAINTING: image})
         return image[0]
 
     def warm_up(self, noise: np.ndarray | None = None) -> np.ndarray:
@@ -179,7 +204,7 @@ def _open_session(onnx_path: Path, providers: list[str], threads: int | None):
     """InferenceSession with all graph optimisations; a broken file becomes a ModelError."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = int(threads or os.cpu_count() or 1)
+    options.intra_op_num_threads = int(threads or DEFAULT_THREADS)
     options.log_severity_level = 3  # ONNX Runtime's own warnings would flood the show's log
     try:
         return ort.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
@@ -187,6 +212,30 @@ def _open_session(onnx_path: Path, providers: list[str], threads: int | None):
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"The model file {onnx_path} cannot be loaded ({first_line[:160]}); "
                          "export the model again with `python -m models.export`.") from None
+
+
+def _open_upscaler(folder: Path, spec: BundleSpec, providers: list[str],
+                   threads: int | None) -> ort.InferenceSession:
+    """A session on the bundle's upscaler, checked against generator.json."""
+    path = folder / spec.upscaler.onnx
+    if spec.upscaler.input_resolution != spec.resolution:
+        raise ModelError(f"The upscaler in {folder} takes {spec.upscaler.input_resolution} px "
+                         f"paintings but the generator paints {spec.resolution} px; export the "
+                         "upscaler again for this generator, or pass --native.")
+    if not path.is_file():
+        raise ModelError(f"The upscaler {path} named in generator.json is missing; export it "
+                         "again with `python -m models.export`, or pass --native.")
+    session = _open_session(path, providers, threads)
+    size, out = spec.upscaler.input_resolution, spec.upscaler.output_resolution
+    inputs = {i.name: i for i in session.get_inputs()}
+    outputs = {o.name: o for o in session.get_outputs()}
+    painting, image = inputs.get(INPUT_PAINTING), outputs.get(OUTPUT_IMAGE)
+    if (painting is None or painting.type != "tensor(uint8)"
+            or not _is_image_shape(painting.shape, size) or image is None
+            or image.type != "tensor(uint8)" or not _is_image_shape(image.shape, out)):
+        raise ModelError(f"The upscaler {path} does not take uint8 {size} px paintings to "
+                         f"{out} px as generator.json says; export it again, or pass --native.")
+    return session
 
 
 def _check_interface(session: ort.InferenceSession, spec: BundleSpec, path: Path) -> None:

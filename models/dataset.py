@@ -42,6 +42,9 @@ class CropSettings:
         Mirror half of the crops horizontally.
     seed : int
         Seed of the crop boxes.
+    min_side : int
+        Fewest source pixels a crop's side may span (0: no floor); a floor of ``resolution``
+        keeps every crop a reduction, never an enlargement, of the painting.
     """
 
     resolution: int
@@ -50,6 +53,7 @@ class CropSettings:
     max_fraction: float = 1.0
     mirror: bool = True
     seed: int = 0
+    min_side: int = 0
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -112,7 +116,7 @@ def draw_crop_boxes(sizes: list[tuple[int, int]], settings: CropSettings) -> np.
         short = min(width, height)
         for _ in range(settings.crops_per_image):
             fraction = rng.uniform(settings.min_fraction, settings.max_fraction)
-            side = max(1, min(short, round(fraction * short)))
+            side = max(1, min(short, max(round(fraction * short), settings.min_side)))
             left = int(rng.integers(0, width - side + 1))
             top = int(rng.integers(0, height - side + 1))
             mirrored = int(settings.mirror and rng.random() < 0.5)

@@ -150,8 +150,8 @@ def export_generator(generator: Generator, spec: FeatureSpec, out_dir: str | Pat
     return bundle
 
 
-def load_checkpoint(path: str | Path) -> dict:
-    """Read a training checkpoint (or a run folder's latest); raise ModelError if unusable."""
+def read_checkpoint(path: str | Path) -> dict:
+    """Read any checkpoint of this project (or a run folder's latest); ModelError if unreadable."""
     path = Path(path)
     if path.is_dir():
         from models.snapshots import latest_checkpoint
@@ -165,10 +165,28 @@ def load_checkpoint(path: str | Path) -> dict:
     except Exception as exc:  # torch raises many types for truncated or foreign files
         raise ModelError(f"The checkpoint {path} cannot be read ({type(exc).__name__}); it may "
                          "be truncated: use an earlier snapshot of the run.") from None
-    if not isinstance(ckpt, dict) or not {"G_ema", "G_kwargs", "config"} <= set(ckpt):
+    if not isinstance(ckpt, dict):
+        raise ModelError(f"{path} is not a checkpoint of this project; pass a "
+                         "network-snapshot-*.pt file from a run folder.")
+    return ckpt
+
+
+def is_upscaler_checkpoint(ckpt: dict) -> bool:
+    """True for a checkpoint of ``models.upscale`` (the second stage)."""
+    return {"U_ema", "U_kwargs"} <= set(ckpt)
+
+
+def require_generator(ckpt: dict, path: str | Path) -> dict:
+    """``ckpt`` if it is a train.py checkpoint; a ModelError sentence otherwise."""
+    if not {"G_ema", "G_kwargs", "config"} <= set(ckpt):
         raise ModelError(f"{path} is not a train.py checkpoint (it lacks the generator); pass a "
                          "network-snapshot-*.pt file from a run folder.")
     return ckpt
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a train.py checkpoint (or a run folder's latest); raise ModelError if unusable."""
+    return require_generator(read_checkpoint(path), path)
 
 
 def network_description(g_kwargs: dict) -> dict:
@@ -219,11 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m models.export``."""
     parser = argparse.ArgumentParser(
         prog="python -m models.export",
-        description="Export a training checkpoint's EMA generator as generator.onnx + .json.",
+        description="Export a training checkpoint's EMA generator as generator.onnx + .json, or "
+                    "an upscaler's as upscaler.onnx into an existing bundle.",
     )
-    parser.add_argument("checkpoint",
-                        help="network-snapshot-*.pt, or a train.py run folder (its latest)")
-    parser.add_argument("--out", required=True, help="bundle folder to write")
+    parser.add_argument("checkpoint", help="network-snapshot-*.pt, or a run folder of train.py "
+                        "or models.upscale (its latest)")
+    parser.add_argument("--out", required=True, help="bundle folder to write (for an upscaler: "
+                        "the bundle of its base generator)")
     parser.add_argument("--credit", action="append", default=[], metavar="TEXT",
                         help="a licence or citation the data asks for, kept in generator.json "
                              "(repeat for each)")
@@ -238,7 +258,12 @@ def main(argv: list[str] | None = None) -> int:
 def export_checkpoint(argv: list[str] | None = None) -> int:
     """Export a checkpoint; see ``--help``."""
     args = build_parser().parse_args(argv)
-    ckpt = load_checkpoint(args.checkpoint)
+    command = shlex.join(["python", "-m", "models.export",
+                          *(argv if argv is not None else sys.argv[1:])])
+    ckpt = read_checkpoint(args.checkpoint)
+    if is_upscaler_checkpoint(ckpt):
+        return export_upscaler_checkpoint(ckpt, args, command)
+    require_generator(ckpt, args.checkpoint)
     try:
         generator = generator_from_checkpoint(ckpt)
         spec = FeatureSpec.from_dict(ckpt["config"]["feature_spec"])
@@ -246,13 +271,27 @@ def export_checkpoint(argv: list[str] | None = None) -> int:
         raise ModelError(f"The checkpoint {args.checkpoint} holds a generator this version "
                          f"cannot rebuild ({type(exc).__name__}); export it with the version "
                          "that trained it.") from None
-    command = shlex.join(["python", "-m", "models.export",
-                          *(argv if argv is not None else sys.argv[1:])])
     provenance = checkpoint_provenance(ckpt, command)
     if args.credit:
         provenance["credits"] = list(args.credit)
     export_generator(generator, spec, args.out, provenance)
     print(f"wrote {Path(args.out) / ONNX_NAME} and {Path(args.out) / JSON_NAME}")
+    return 0
+
+
+def export_upscaler_checkpoint(ckpt: dict, args, command: str) -> int:
+    """Add an upscaler checkpoint to the bundle ``args.out``; see ``--help``."""
+    from models.upscaler_export import export_upscaler, upscaler_provenance
+
+    if not (Path(args.out) / JSON_NAME).is_file():
+        raise ModelError(f"{args.out} holds no generator.json; an upscaler goes into the bundle "
+                         "of its base generator, e.g. --out assets/default.")
+    provenance = upscaler_provenance(ckpt, command)
+    if args.credit:
+        provenance["credits"] = list(args.credit)
+    spec = export_upscaler(ckpt, args.out, provenance)
+    print(f"wrote {Path(args.out) / spec.upscaler.onnx}: {spec.resolution} px -> "
+          f"{spec.output_resolution} px, and updated {Path(args.out) / JSON_NAME}")
     return 0
 
 

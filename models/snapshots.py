@@ -16,6 +16,13 @@ from installation.errors import ConfigError
 CHECKPOINT_PATTERN = re.compile(r"^network-snapshot-(\d+)\.pt$")
 LATEST_NAME = "network-snapshot-latest.pt"
 GRID_PATTERN = re.compile(r"^fakes-(\d+)\.png$")
+RUN_DIR_PATTERN = re.compile(r"^(\d{5})-")
+
+
+def next_run_dir(outdir: Path, cfg: str, resolution: int) -> Path:
+    """``outdir/NNNNN-cfg-Rpx`` with the next free number."""
+    ids = [int(m.group(1)) for p in outdir.glob("*") if (m := RUN_DIR_PATTERN.match(p.name))]
+    return outdir / f"{max(ids, default=-1) + 1:05d}-{cfg}-{resolution}px"
 
 
 def checkpoint_name(tick: int) -> str:

@@ -217,9 +217,21 @@ def prepare_run_dir(run_dir: Path, config: dict, tick: int) -> None:
 
 
 class StatsLog:
-    """stats.jsonl + TensorBoard scalars + the tqdm line (rank 0 only)."""
+    """stats.jsonl + TensorBoard scalars + the tqdm line (rank 0 only).
 
-    def __init__(self, run_dir: Path, total_kimg: float, start_kimg: float):
+    Parameters
+    ----------
+    run_dir : Path
+        The run folder.
+    total_kimg, start_kimg : float
+        The progress bar's end and start.
+    postfix_keys : tuple of str
+        Figures of a record shown after the progress bar.
+    """
+
+    def __init__(self, run_dir: Path, total_kimg: float, start_kimg: float,
+                 postfix_keys=("sec_per_kimg", "loss_G", "loss_D", "augment_p")):
+        self.postfix_keys = tuple(postfix_keys)
         self.jsonl = open(run_dir / "stats.jsonl", "a")  # noqa: SIM115 - closed in close()
         self.tb = SummaryWriter(str(run_dir))
         self.bar = tqdm(total=round(total_kimg, 3), initial=round(start_kimg, 3), unit="kimg",
@@ -236,8 +248,7 @@ class StatsLog:
         self.tb.flush()
         self.bar.n = round(record["kimg"], 3)
         self.bar.set_postfix_str(" ".join(
-            f"{k}={record[k]:.3g}" for k in ("sec_per_kimg", "loss_G", "loss_D", "augment_p")
-            if k in record))
+            f"{k}={record[k]:.3g}" for k in self.postfix_keys if k in record))
 
     def close(self) -> None:
         """Flush and close."""

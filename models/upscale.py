@@ -1,0 +1,199 @@
+"""Train the second-stage painter: ``python -m models.upscale``.
+
+    python -m models.upscale --images PAINTINGS [--base assets/default] --outdir runs \
+        [--cfg default|tiny] [--kimg K] [--batch N] [--patch P] [--threads N]
+    python -m models.upscale --resume runs/00003-upscaler-512px [--kimg K]
+
+The upscaler learns the artist's brushwork from real crops at its output size (the base bundle's
+resolution times ``scale``) against their downscales, and, adversarially, from the base model's
+own paintings. Snapshots, grids, ``stats.jsonl`` and the timelapse go into a numbered run folder
+like train.py's; ``python -m models.export RUN --out BUNDLE`` puts the upscaler into a bundle.
+Every bad value ends in one sentence and exit code 2; ``--dry-run`` prints the configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from installation.errors import ConfigError, ModelError, run_cli
+
+DEFAULT_BASE = Path(__file__).resolve().parents[1] / "assets" / "default"
+
+
+@dataclass(frozen=True)
+class UpscalePreset:
+    """Sizes and training defaults of an upscaler configuration (``--cfg``)."""
+
+    channels: int
+    blocks: int
+    d_channels: tuple[int, ...]
+    batch: int
+    base_batch: int
+    patch: int
+    kimg: float
+    tick_kimg: float
+    lr: float = 2e-4
+    adv_weight: float = 0.05
+    consistency_weight: float = 1.0
+    warmup_kimg: float = 2.0
+    ema_kimg: float = 1.0
+
+
+PRESETS = {
+    # The shipped size: 10 convolutions of 32 channels at the input size (measured in
+    # benchmarks.upscaler_bench: ~10 ms for 128 -> 512 px on one CPU thread).
+    "default": UpscalePreset(channels=32, blocks=8, d_channels=(16, 32, 64, 64), batch=6,
+                             base_batch=4, patch=256, kimg=100.0, tick_kimg=0.5),
+    # Tests and smoke runs on two cores.
+    "tiny": UpscalePreset(channels=8, blocks=1, d_channels=(8, 16), batch=2, base_batch=2,
+                          patch=64, kimg=0.02, tick_kimg=0.01, warmup_kimg=0.0, ema_kimg=0.01),
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors become a ConfigError sentence (exit 2)."""
+
+    def error(self, message: str):
+        """Raise instead of printing the usage."""
+        raise ConfigError(f"{message}; see `python -m models.upscale --help`.")
+
+
+def positive(kind):
+    """An argparse type: a positive ``kind``."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text} must be positive")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    p = OneLineParser(prog="python -m models.upscale", description=__doc__.split("\n")[0])
+    p.add_argument("--images", help="folder of the artist's paintings")
+    p.add_argument("--base", default=str(DEFAULT_BASE),
+                   help="bundle of the base generator whose paintings it learns to upscale")
+    p.add_argument("--outdir", help="folder for numbered run folders")
+    p.add_argument("--cfg", choices=sorted(PRESETS), default="default")
+    p.add_argument("--scale", type=int, choices=(2, 4), default=4, help="output side / input")
+    p.add_argument("--kimg", type=positive(float), help="thousands of real crops to train on")
+    p.add_argument("--batch", type=positive(int), help="real crops per step")
+    p.add_argument("--patch", type=positive(int), help="side of the training windows at the "
+                   "output size (a multiple of the scale)")
+    p.add_argument("--crops-per-image", type=positive(int), default=100)
+    p.add_argument("--snap", type=positive(int), help="ticks between snapshots (default 4)")
+    p.add_argument("--metric-images", type=positive(int), default=48)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=positive(int), help="torch threads (default: all cores)")
+    p.add_argument("--resume", help="run folder (or snapshot) to continue")
+    p.add_argument("--dry-run", action="store_true", help="print the configuration and exit")
+    return p
+
+
+def resolve_config(args) -> dict:
+    """The full configuration of a new run."""
+    from models.snapshots import next_run_dir
+    from models.upscale_data import base_resolution
+
+    if not args.images or not args.outdir:
+        raise ConfigError("A new upscaler run needs --images DIR and --outdir DIR (or --resume "
+                          "RUN to continue one).")
+    if not Path(args.images).is_dir():
+        raise ConfigError(f"The image folder {args.images} does not exist; pass --images with a "
+                          "folder of paintings.")
+    preset = PRESETS[args.cfg]
+    input_resolution = base_resolution(args.base)
+    resolution = input_resolution * args.scale
+    patch = min(args.patch or preset.patch, resolution)
+    if patch % args.scale:
+        raise ConfigError(f"--patch {patch} is not a multiple of the scale {args.scale}.")
+    return {
+        "command": shlex.join(["python", "-m", "models.upscale", *sys.argv[1:]]),
+        "images": str(Path(args.images).resolve()), "base": str(Path(args.base).resolve()),
+        "run_dir": str(next_run_dir(Path(args.outdir).resolve(), f"upscaler-{args.cfg}",
+                                    resolution)),
+        "cfg": args.cfg, "scale": args.scale, "resolution": resolution,
+        "input_resolution": input_resolution, "patch": patch,
+        "batch": args.batch or preset.batch, "base_batch": preset.base_batch,
+        "kimg": args.kimg or preset.kimg, "tick_kimg": preset.tick_kimg, "snap": args.snap or 4,
+        "crops_per_image": args.crops_per_image, "metric_images": args.metric_images,
+        "base_count": 512, "seed": args.seed, "threads": args.threads or 1,
+        "U_kwargs": {"channels": preset.channels, "blocks": preset.blocks, "scale": args.scale},
+        "D_kwargs": {"channels": list(preset.d_channels)},
+        "train": {"lr": preset.lr, "adv_weight": preset.adv_weight,
+                  "consistency_weight": preset.consistency_weight,
+                  "warmup_kimg": preset.warmup_kimg, "ema_kimg": preset.ema_kimg},
+    }
+
+
+def load_upscaler_checkpoint(path: str | Path) -> dict:
+    """An upscaler snapshot (or a run folder's latest); one sentence when unusable."""
+    import torch
+
+    from models.snapshots import latest_checkpoint
+
+    path = latest_checkpoint(path) if Path(path).is_dir() else Path(path)
+    if not path.is_file():
+        raise ModelError(f"The upscaler checkpoint {path} does not exist; pass a run folder made "
+                         "by `python -m models.upscale` or one of its snapshots.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated or foreign files
+        raise ModelError(f"The upscaler checkpoint {path} cannot be read ({type(exc).__name__});"
+                         " use an earlier snapshot of the run.") from None
+    if not isinstance(state, dict) or not {"U_ema", "U_kwargs"} <= set(state):
+        raise ModelError(f"{path} is not an upscaler checkpoint; pass a run folder made by "
+                         "`python -m models.upscale`.")
+    return state
+
+
+def resume_config(args) -> tuple[dict, dict]:
+    """(config, state) of the run to continue; --kimg and --snap may change."""
+    from models.snapshots import latest_checkpoint
+
+    if not Path(args.resume).exists():
+        raise ConfigError(f"The run {args.resume} to resume does not exist; pass a run folder "
+                          "such as runs/00001-upscaler-default-512px.")
+    path = latest_checkpoint(args.resume)
+    state = load_upscaler_checkpoint(path)
+    config = dict(state["config"])
+    config["run_dir"] = str(path.parent.resolve())
+    if args.kimg is not None:
+        config["kimg"] = args.kimg
+    if args.snap is not None:
+        config["snap"] = args.snap
+    if args.threads is not None:
+        config["threads"] = args.threads
+    return config, state
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, resolve and train; see ``--help``."""
+    args = build_parser().parse_args(argv)
+    config, state = resume_config(args) if args.resume else (resolve_config(args), None)
+    if args.dry_run:
+        print(json.dumps(config, indent=2))
+        return 0
+    import torch
+
+    from models.upscale_loop import run
+
+    torch.set_num_threads(config["threads"])
+    run_dir = run(config, state)
+    print(f"upscaler run: {run_dir}\nput it into a bundle: python -m models.export {run_dir} "
+          f"--out {config['base']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

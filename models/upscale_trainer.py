@@ -1,0 +1,125 @@
+"""One training step of the upscaler: reconstruction on real crops, adversarial on everything.
+
+The generator-side loss has three parts:
+
+- reconstruction: L1 between the upscaled downscale of a real crop and the crop itself, which
+  keeps colours and shapes right;
+- adversarial: the patch discriminator must take the upscaled pictures, those of real crops and
+  those of the base model's own paintings, for real brushwork (this is what adds texture where
+  L1 alone would give a smooth wash);
+- consistency: an upscaled base painting, downscaled again, must be the base painting, so the
+  upscaler adds detail without repainting what the brain steered.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+
+from models.upscale_data import downscale
+from models.upscaler import PatchDiscriminator, Upscaler
+
+ADAM_BETAS = (0.5, 0.99)
+
+
+def ramp(kimg: float, warmup_kimg: float) -> float:
+    """0 → 1 over the first ``warmup_kimg`` thousand images (1 at once when it is 0)."""
+    return 1.0 if warmup_kimg <= 0 else min(1.0, kimg / warmup_kimg)
+
+
+class UpscaleTrainer:
+    """The upscaler, its EMA copy, the discriminator and their optimisers.
+
+    Parameters
+    ----------
+    u_kwargs, d_kwargs : dict
+        Arguments of :class:`Upscaler` and :class:`PatchDiscriminator`.
+    train : dict
+        ``lr``, ``adv_weight``, ``consistency_weight``, ``warmup_kimg``, ``ema_kimg``.
+    """
+
+    def __init__(self, u_kwargs: dict, d_kwargs: dict, train: dict) -> None:
+        self.U = Upscaler(**u_kwargs)
+        self.U_ema = copy.deepcopy(self.U).eval().requires_grad_(False)
+        self.D = PatchDiscriminator(tuple(d_kwargs["channels"]))
+        self.train = dict(train)
+        self.opt_U = torch.optim.Adam(self.U.parameters(), lr=train["lr"], betas=ADAM_BETAS)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=train["lr"], betas=ADAM_BETAS)
+        self.kimg = 0.0
+
+    @property
+    def scale(self) -> int:
+        """The upscaler's factor."""
+        return self.U.scale
+
+    def step(self, real_high: torch.Tensor, real_low: torch.Tensor,
+             base_low: torch.Tensor) -> dict[str, float]:
+        """One discriminator and one upscaler update; return the losses.
+
+        Parameters
+        ----------
+        real_high : Tensor (B, 3, P, P)
+            Real crops (windows) at the output size, floats in [-1, 1].
+        real_low : Tensor (B, 3, P/scale, P/scale)
+            Their downscales.
+        base_low : Tensor (Bb, 3, P/scale, P/scale)
+            The base model's paintings (windows), with no target.
+        """
+        weight = ramp(self.kimg, self.train["warmup_kimg"])
+        up_real, up_base = self.U(real_low), self.U(base_low)
+        loss_d = self.discriminator_step(real_high, torch.cat([up_real, up_base]).detach())
+        losses = self.upscaler_step(real_high, up_real, base_low, up_base, weight)
+        self.update_ema(len(real_high) + len(base_low))
+        self.kimg += (len(real_high) + len(base_low)) / 1000.0
+        return {"loss_D": loss_d, **losses, "adv_ramp": weight}
+
+    def discriminator_step(self, reals: torch.Tensor, fakes: torch.Tensor) -> float:
+        """Non-saturating logistic loss: real crops up, upscaled pictures down."""
+        self.D.requires_grad_(True)
+        loss = F.softplus(-self.D(reals)).mean() + F.softplus(self.D(fakes)).mean()
+        self.opt_D.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_D.step()
+        return loss.item()
+
+    def upscaler_step(self, real_high, up_real, base_low, up_base, weight: float) -> dict:
+        """Reconstruction + ramped adversarial + consistency; one Adam step of the upscaler."""
+        self.D.requires_grad_(False)
+        reconstruction = (up_real - real_high).abs().mean()
+        adversarial = F.softplus(-self.D(torch.cat([up_real, up_base]))).mean()
+        consistency = (downscale(up_base, self.scale) - base_low).abs().mean()
+        loss = (reconstruction + weight * self.train["adv_weight"] * adversarial
+                + self.train["consistency_weight"] * consistency)
+        self.opt_U.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_U.step()
+        return {"loss_U": loss.item(), "loss_rec": reconstruction.item(),
+                "loss_adv": adversarial.item(), "loss_consistency": consistency.item()}
+
+    @torch.no_grad()
+    def update_ema(self, batch: int) -> None:
+        """Move the EMA copy towards the upscaler (half-life ``ema_kimg`` thousand images)."""
+        beta = 0.5 ** (batch / max(self.train["ema_kimg"] * 1000.0, 1e-8))
+        for p_ema, p in zip(self.U_ema.parameters(), self.U.parameters(), strict=True):
+            p_ema.lerp_(p, 1.0 - beta)
+
+    def state_dict(self, optimisers: bool = True) -> dict:
+        """Weights (and optimiser states) as plain tensors, for ``torch.load(weights_only)``."""
+        state = {"U": self.U.state_dict(), "U_ema": self.U_ema.state_dict(),
+                 "D": self.D.state_dict(), "U_kwargs": self.U.kwargs(),
+                 "D_kwargs": self.D.kwargs(), "kimg": self.kimg}
+        if optimisers:
+            state.update(opt_U=self.opt_U.state_dict(), opt_D=self.opt_D.state_dict())
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore weights, kimg and, where the state has them, the optimisers."""
+        self.U.load_state_dict(state["U"])
+        self.U_ema.load_state_dict(state["U_ema"])
+        self.D.load_state_dict(state["D"])
+        self.kimg = float(state.get("kimg", 0.0))
+        if "opt_U" in state:
+            self.opt_U.load_state_dict(state["opt_U"])
+            self.opt_D.load_state_dict(state["opt_D"])
