@@ -1,8 +1,10 @@
 """The gallery window: the painting scaled to the screen, blended between keyframes, with keys.
 
 :class:`DisplayLoop` draws one frame per :meth:`~DisplayLoop.step`, paced to the refresh rate
-by a pygame clock; it never waits for the generator, it takes whatever keyframe is newest.
-Keys: F fullscreen, H HUD, S snapshot, Esc or Q quit.
+by a pygame clock; it never waits for the generator, it takes whatever keyframe is newest. It
+blends at the painting's own size and hands the picture to a screen (:mod:`installation.screens`)
+that scales it to the ``fit`` or ``fill`` rectangles of :mod:`installation.presentation`.
+Keys: F fullscreen, H HUD, S snapshot of the painting, Esc or Q quit.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns
     import pygame
 
 from installation.blending import KeyframeBlender  # noqa: E402
+from installation.config import parse_colour  # noqa: E402
 from installation.errors import ConfigError  # noqa: E402
 from installation.hud import Hud, RateMeter, ShowStatus, hud_lines  # noqa: E402
+from installation.presentation import MODES, fit_inside, placement  # noqa: E402
+from installation.screens import PATHS, image_surface, open_screen  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +36,7 @@ WINDOW_SIZE = (960, 720)
 BACKGROUND = (0, 0, 0)
 QUIT_KEYS = (pygame.K_ESCAPE, pygame.K_q)
 
-
-def fit_inside(image_size: tuple[int, int], screen_size: tuple[int, int]) -> pygame.Rect:
-    """The largest rectangle of the image's aspect ratio centred in the screen."""
-    iw, ih = image_size
-    sw, sh = screen_size
-    scale = min(sw / iw, sh / ih)
-    w, h = max(1, int(round(iw * scale))), max(1, int(round(ih * scale)))
-    return pygame.Rect((sw - w) // 2, (sh - h) // 2, w, h)
+__all__ = ["DisplayLoop", "fit_inside", "free_path", "snapshot_name"]
 
 
 def snapshot_name(eeg_time: float | None) -> str:
@@ -75,16 +73,29 @@ class DisplayLoop:
     window_size : (int, int)
         Size of the window when not fullscreen.
     snapshot_dir : str or Path
-        Where S saves PNGs.
+        Where S saves PNGs of the painting.
     clock : callable
         Seconds for blending and rates (a test may pass a virtual clock).
+    title : str
+        Window title.
+    mode : {"fit", "fill"}
+        ``fit``: the whole painting, centred on the mat; ``fill``: cropped to cover the screen.
+    mat : str or (int, int, int)
+        Colour around a fitted painting, ``#rrggbb`` or an RGB triple.
+    path : {"auto", "surface", "renderer"}
+        How frames reach the screen (see :func:`installation.screens.open_screen`).
     """
 
     def __init__(self, poll_keyframe: Callable, status: ShowStatus, fullscreen: bool = False,
                  display: int = 0, fps: float = 60.0, window_size=WINDOW_SIZE,
                  snapshot_dir: str | Path = "snapshots",
                  clock: Callable[[], float] = time.perf_counter,
-                 title: str = "EEG painting") -> None:
+                 title: str = "EEG painting", mode: str = "fit",
+                 mat: str | tuple[int, int, int] = BACKGROUND, path: str = "auto") -> None:
+        if mode not in MODES:
+            raise ConfigError(f"Unknown mode {mode!r}; use fit or fill.")
+        if path not in PATHS:
+            raise ConfigError(f"Unknown display path {path!r}; use {', '.join(PATHS)}.")
         self.poll_keyframe = poll_keyframe
         self.status = status
         self.fullscreen = fullscreen
@@ -94,20 +105,29 @@ class DisplayLoop:
         self.snapshot_dir = Path(snapshot_dir)
         self.clock = clock
         self.title = title
+        self.mode = mode
+        self.mat = parse_colour(mat) if isinstance(mat, str) else tuple(int(c) for c in mat)
+        self.path = path
         self.blender = KeyframeBlender()
         self.hud: Hud | None = None
-        self.screen: pygame.Surface | None = None
+        self.screen = None  # a SurfaceScreen or RendererScreen once open
         self.running = False
         self.frames = 0
         self.keyframes = 0
         self.keyframe = None  # the newest keyframe shown
+        self.painting: np.ndarray | None = None  # the blended picture last drawn, own size
         self.snapshots: list[Path] = []
         self.fps_meter = RateMeter()
         self.keyframe_meter = RateMeter()
         self._pacer = pygame.time.Clock()
         self._snapshot_requested = False
         self._latency_ms: float | None = None
-        self._scaled_cache: tuple[tuple, pygame.Rect] | None = None
+        self._placement_cache: tuple[tuple, tuple] | None = None
+
+    @property
+    def screen_size(self) -> tuple[int, int]:
+        """Width and height of the window's drawable area in pixels."""
+        return self.screen.size
 
     def open(self) -> None:
         """Initialise pygame and open the window on the chosen display."""
@@ -121,9 +141,10 @@ class DisplayLoop:
             pygame.display.quit()
             raise ConfigError(f"Display {self.display} does not exist (this machine has "
                               f"{n_displays}); pass --display 0 to {n_displays - 1}.")
-        pygame.display.set_caption(self.title)
         self.hud = Hud()
-        self._set_mode()
+        self.screen = open_screen(self.path, self.title, self.display, self.window_size,
+                                  self.fullscreen)
+        log.info("display: %s path, %dx%d, %s", self.screen.name, *self.screen_size, self.mode)
         pygame.mouse.set_visible(not self.fullscreen)
         self.running = True
 
@@ -147,10 +168,10 @@ class DisplayLoop:
         keyframe = self.poll_keyframe()
         if keyframe is not None:
             self._take(keyframe, now)
-        self._draw(self.blender.frame(now), now)
+        self.painting = self.blender.frame(now)
+        self._draw(self.painting, now)
         if self._snapshot_requested:
             self._save_snapshot()
-        pygame.display.flip()
         self.frames += 1
         self.fps_meter.tick(now)
         if self.fps > 0:
@@ -160,6 +181,8 @@ class DisplayLoop:
     def close(self) -> None:
         """Close the window; safe to call twice."""
         self.running = False
+        if self.screen is not None:
+            self.screen.close()
         if pygame.display.get_init():
             pygame.display.quit()
 
@@ -179,53 +202,50 @@ class DisplayLoop:
                 self.running = False
             elif event.key == pygame.K_f:
                 self.fullscreen = not self.fullscreen
-                self._set_mode()
+                self.screen.set_fullscreen(self.fullscreen)
+                pygame.mouse.set_visible(not self.fullscreen)
             elif event.key == pygame.K_h and self.hud is not None:
                 self.hud.toggle()
             elif event.key == pygame.K_s:
                 self._snapshot_requested = True
 
-    def _set_mode(self) -> None:
-        if self.fullscreen:
-            self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN, display=self.display)
-        else:
-            self.screen = pygame.display.set_mode(self.window_size, 0, display=self.display)
-            if self.screen.get_size() != self.window_size:
-                # SDL 2 leaves fullscreen at the desktop size first; asking again resizes.
-                self.screen = pygame.display.set_mode(self.window_size, 0, display=self.display)
-        pygame.mouse.set_visible(not self.fullscreen)
-        self._scaled_cache = None
-
     def _draw(self, image: np.ndarray | None, now: float) -> None:
-        screen = self.screen
-        screen.fill(BACKGROUND)
+        screen_size = self.screen_size
+        source = destination = None
         if image is not None:
-            h, w = image.shape[:2]
-            painting = pygame.image.frombuffer(image, (w, h), "RGB")
-            rect = self._target_rect((w, h), screen.get_size())
-            if rect.size != (w, h):
-                painting = pygame.transform.smoothscale(painting, rect.size)
-            screen.blit(painting, rect.topleft)
+            source, destination = self._placement(image.shape[1::-1], screen_size)
+        hud = None
         if self.hud is not None and self.hud.visible:
-            self.hud.draw(screen, hud_lines(self.fps_meter.rate(now),
+            self.hud.fit_screen(screen_size[1])
+            hud = self.hud.render(hud_lines(self.fps_meter.rate(now),
                                             self.keyframe_meter.rate(now),
-                                            self.latency_ms(), self.status))
+                                            self.latency_ms(), self.status), now)
+        margin = self.hud.margin if self.hud is not None else 0
+        self.screen.draw(image, source, destination, self.mat, hud, (margin, margin))
 
     def latency_ms(self) -> float | None:
         """Milliseconds from the newest keyframe's newest sample arriving to its first frame."""
         return self._latency_ms
 
-    def _target_rect(self, image_size, screen_size) -> pygame.Rect:
-        key = (image_size, screen_size)
-        if self._scaled_cache is None or self._scaled_cache[0] != key:
-            self._scaled_cache = (key, fit_inside(image_size, screen_size))
-        return self._scaled_cache[1]
+    def screen_pixels(self) -> np.ndarray:
+        """What the window shows, uint8 (H, W, 3) (the painting, the mat and the HUD)."""
+        return self.screen.pixels()
+
+    def _placement(self, image_size, screen_size) -> tuple[pygame.Rect, pygame.Rect]:
+        key = (image_size, screen_size, self.mode)
+        if self._placement_cache is None or self._placement_cache[0] != key:
+            self._placement_cache = (key, placement(self.mode, image_size, screen_size))
+        return self._placement_cache[1]
 
     def _save_snapshot(self) -> None:
+        """Save the painting as blended, at its own size: no mat, no HUD, no scaling."""
         self._snapshot_requested = False
+        if self.painting is None:
+            log.warning("snapshot skipped: no painting yet")
+            return
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
         eeg_time = None if self.keyframe is None else self.keyframe.eeg_time
         path = free_path(self.snapshot_dir / snapshot_name(eeg_time))
-        pygame.image.save(self.screen, str(path))
+        pygame.image.save(image_surface(self.painting), str(path))
         self.snapshots.append(path)
         log.info("snapshot saved to %s", path)

@@ -103,39 +103,107 @@ class ShowStatus:
             self.saw_signal()
 
 
+HUD_FONT_PX_AT_720 = 22  # the font's pixel height on a 720-line screen
+HUD_MIN_FONT_PX = 12
+HUD_REFRESH_S = 0.25  # the text is re-rendered at most this often (fps figures change every frame)
+HUD_TEXT = (255, 255, 255)
+HUD_BOX = (0, 0, 0, 160)
+
+
+def hud_font_px(screen_height: int) -> int:
+    """Pixel height of the HUD's font on a screen ``screen_height`` lines tall.
+
+    Proportional to the screen (22 px at 720 lines, 33 at 1080, 66 at 2160), so the HUD reads
+    the same from across the room on any screen, and never below a legible minimum.
+    """
+    return max(HUD_MIN_FONT_PX, int(round(HUD_FONT_PX_AT_720 * screen_height / 720)))
+
+
 class Hud:
-    """Draws lines of text in a translucent box in the top-left corner.
+    """Lines of text in a translucent box in the top-left corner, sized to the screen.
+
+    :meth:`render` gives the box as a small surface and re-renders it only when the text
+    changed, at most every ``refresh_s`` seconds, so the HUD costs little per frame whichever
+    path draws it (a blit, or a texture).
 
     Parameters
     ----------
     font_size : int
-        Pixel height of the default font.
+        Pixel height of the default font (see :meth:`fit_screen` to follow the screen).
+    refresh_s : float
+        Shortest time between two renderings of changed text.
     """
 
-    def __init__(self, font_size: int = 22) -> None:
+    def __init__(self, font_size: int = HUD_FONT_PX_AT_720,
+                 refresh_s: float = HUD_REFRESH_S) -> None:
         if not pygame.font.get_init():
             pygame.font.init()
-        self.font = pygame.font.Font(None, font_size)
+        self.refresh_s = float(refresh_s)
         self.visible = False
+        self.font_size = 0
+        self.font: pygame.font.Font | None = None
+        self._set_font_size(font_size)
+
+    def _set_font_size(self, font_size: int) -> None:
+        self.font_size = int(font_size)
+        self.font = pygame.font.Font(None, self.font_size)
+        self._lines: list[str] | None = None  # what the cached surface says
+        self._surface: pygame.Surface | None = None
+        self._rendered_at = float("-inf")
+
+    @property
+    def margin(self) -> int:
+        """Distance of the box from the screen's corner, in pixels (grows with the font)."""
+        return max(4, self.font_size * 8 // 22)
+
+    def fit_screen(self, screen_height: int) -> None:
+        """Size the font for a screen ``screen_height`` lines tall (see :func:`hud_font_px`)."""
+        font_size = hud_font_px(screen_height)
+        if font_size != self.font_size:
+            self._set_font_size(font_size)
 
     def toggle(self) -> None:
         """Show or hide."""
         self.visible = not self.visible
 
+    def render(self, lines: list[str], now: float) -> pygame.Surface | None:
+        """The box with ``lines`` as a surface with alpha, or None when hidden or empty.
+
+        Parameters
+        ----------
+        lines : list of str
+            The text, one entry a line.
+        now : float
+            Seconds (any clock): changed text is re-rendered only ``refresh_s`` after the last
+            rendering, so the surface returned is the same object in between.
+        """
+        if not self.visible or not lines:
+            return None
+        stale = self._lines != lines and now - self._rendered_at >= self.refresh_s
+        if self._surface is None or stale:
+            self._surface = self._box(lines)
+            self._lines = list(lines)
+            self._rendered_at = now
+        return self._surface
+
     def draw(self, surface: pygame.Surface, lines: list[str]) -> None:
-        """Draw ``lines`` onto ``surface`` when visible."""
+        """Draw ``lines`` onto ``surface`` at once when visible (no caching)."""
         if not self.visible or not lines:
             return
-        rendered = [self.font.render(line, True, (255, 255, 255)) for line in lines]
-        width = max(r.get_width() for r in rendered) + 16
-        height = sum(r.get_height() + 2 for r in rendered) + 12
+        surface.blit(self._box(lines), (self.margin, self.margin))
+
+    def _box(self, lines: list[str]) -> pygame.Surface:
+        rendered = [self.font.render(line, True, HUD_TEXT) for line in lines]
+        pad, gap = self.margin, max(1, self.font_size // 11)
+        width = max(r.get_width() for r in rendered) + 2 * pad
+        height = sum(r.get_height() + gap for r in rendered) + pad + pad // 2
         box = pygame.Surface((width, height), pygame.SRCALPHA)
-        box.fill((0, 0, 0, 160))
-        surface.blit(box, (8, 8))
-        y = 14
+        box.fill(HUD_BOX)
+        y = pad * 3 // 4
         for r in rendered:
-            surface.blit(r, (16, y))
-            y += r.get_height() + 2
+            box.blit(r, (pad, y))
+            y += r.get_height() + gap
+        return box
 
 
 def hud_lines(fps: float, keyframes_per_s: float, latency_ms: float | None,

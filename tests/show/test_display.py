@@ -57,6 +57,7 @@ def loop(runtime, tmp_path):
 
 
 def screen_pixels() -> np.ndarray:
+    """What the X or dummy window shows, (W, H, 3) as pygame's surfarray gives it."""
     return pygame.surfarray.array3d(pygame.display.get_surface()).copy()
 
 
@@ -82,7 +83,7 @@ def test_runs_120_frames_blending_between_keyframes(loop):
         clock.now += FRAME_S
     assert display.frames == 128
     assert display.keyframes == 128 // KEYFRAME_EVERY
-    painting = display.screen.get_rect().inflate(-40, -8)  # inside the letterbox
+    painting = pygame.Rect((0, 0), display.screen_size).inflate(-40, -8)  # inside the mat
     assert shots[0][painting.centerx, painting.centery].any()  # something is painted
     for k in range(KEYFRAME_EVERY, 120, KEYFRAME_EVERY):
         start, middle, end = shots[k], shots[k + KEYFRAME_EVERY // 2], shots[k + KEYFRAME_EVERY]
@@ -117,7 +118,7 @@ def test_s_saves_a_snapshot_named_with_the_eeg_time(loop):
     expected = snapshot_name(display.keyframe.eeg_time)
     assert names == sorted([expected, expected.replace(".png", "-2.png")])
     saved = pygame.image.load(str(display.snapshots[0]))
-    assert saved.get_size() == display.screen.get_size()
+    assert saved.get_size() == display.keyframe.image.shape[1::-1]  # the painting's own size
     assert pygame.surfarray.array3d(saved).std() > 5
 
 
@@ -131,7 +132,7 @@ def test_f_toggles_fullscreen(loop):
     press(pygame.K_f)
     display.step()
     assert not display.fullscreen
-    assert display.screen.get_size() == (96, 64)
+    assert display.screen_size == (96, 64)
 
 
 @pytest.mark.parametrize("key", [pygame.K_q, pygame.K_ESCAPE])
