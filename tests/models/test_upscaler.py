@@ -1,0 +1,200 @@
+"""The second-stage painter: network, export, a bundle with and without it, and training end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+import torch.nn.functional as F
+
+from installation.generator_runtime import GeneratorRuntime
+from models.dataset import CropSettings, draw_crop_boxes
+from models.upscale_data import aligned_windows, downscale
+from models.upscale_trainer import UpscaleTrainer
+from models.upscaler import Upscaler
+from models.upscaler_export import export_upscaler, export_upscaler_onnx
+from tests.helpers import assert_one_line_error, run_module
+from tests.show.tiny_bundle import write_tiny_bundle
+
+
+def checkerboard_energy(image: torch.Tensor, scale: int) -> float:
+    """Spread of the mean of each sub-pixel phase: 0 when no phase differs from the others."""
+    phases = torch.stack([image[..., i::scale, j::scale].mean()
+                          for i in range(scale) for j in range(scale)])
+    return float(phases.std())
+
+
+def test_untrained_upscaler_is_smooth_enlargement_without_checkerboard():
+    torch.manual_seed(0)
+    upscaler = Upscaler(channels=16, blocks=2, scale=4)
+    flat = torch.full((1, 3, 16, 16), 0.3)
+    with torch.no_grad():
+        out = upscaler(flat)[..., 8:-8, 8:-8]  # borders see the zero padding
+    assert checkerboard_energy(out, 4) < 1e-6
+    # Without ICNR the same layer paints each sub-pixel differently: the test can fail.
+    torch.nn.init.kaiming_normal_(upscaler.tail.weight)
+    with torch.no_grad():
+        assert checkerboard_energy(upscaler(flat)[..., 8:-8, 8:-8], 4) > 1e-3
+
+
+def test_upscaler_keeps_the_painting_it_enlarges():
+    torch.manual_seed(0)
+    low = F.interpolate(torch.rand(2, 3, 4, 4) * 2 - 1, size=16, mode="bicubic")
+    with torch.no_grad():
+        out = Upscaler(channels=16, blocks=2, scale=4)(low)
+    assert out.shape == (2, 3, 64, 64)
+    assert float((downscale(out, 4) - low).abs().mean()) < 0.05
+
+
+def test_upscaler_rejects_a_wrong_shape():
+    with pytest.raises(ValueError, match="painting batch"):
+        Upscaler(channels=4, blocks=0)(torch.zeros(1, 4, 8, 8))
+
+
+def test_real_crops_never_enlarge_the_painting():
+    settings = CropSettings(resolution=512, crops_per_image=200, min_fraction=0.5, seed=1,
+                            min_side=512)
+    boxes = draw_crop_boxes([(700, 600), (512, 900)], settings)
+    assert boxes[:, 3].min() >= 512
+    unfloored = draw_crop_boxes([(700, 600)], CropSettings(512, 200, 0.5, seed=1))
+    assert unfloored[:, 3].min() < 512
+
+
+def test_windows_stay_aligned():
+    gen = torch.Generator().manual_seed(0)
+    high = torch.rand(3, 3, 64, 64)
+    low = downscale(high, 4)
+    hi, lo = aligned_windows(high, low, 32, 4, gen)
+    assert hi.shape == (3, 3, 32, 32) and lo.shape == (3, 3, 8, 8)
+    again = F.interpolate(hi, size=(8, 8), mode="bicubic", antialias=True, align_corners=False)
+    interior = (again - lo)[..., 2:-2, 2:-2].abs().max()
+    assert float(interior) < 0.05
+
+
+def test_training_steps_lower_reconstruction_error():
+    torch.manual_seed(0)
+    trainer = UpscaleTrainer({"channels": 8, "blocks": 1, "scale": 4}, {"channels": [8, 16]},
+                             {"lr": 2e-3, "adv_weight": 0.05, "consistency_weight": 1.0,
+                              "warmup_kimg": 0.0, "ema_kimg": 0.01})
+    yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    high = torch.sin(xx / 1.5 + yy / 2.5).expand(4, 3, 64, 64).contiguous() * 0.8
+    low = downscale(high, 4)
+    first = trainer.step(high, low, low[:2])["loss_rec"]
+    for _ in range(60):
+        last = trainer.step(high, low, low[:2])["loss_rec"]
+    assert last < 0.8 * first
+    assert trainer.kimg == pytest.approx(61 * 6 / 1000)
+
+
+def _tiny_state(seed: int = 0) -> dict:
+    torch.manual_seed(seed)
+    trainer = UpscaleTrainer({"channels": 8, "blocks": 1, "scale": 4}, {"channels": [8]},
+                             {"lr": 1e-3, "adv_weight": 0.05, "consistency_weight": 1.0,
+                              "warmup_kimg": 0.0, "ema_kimg": 0.01})
+    with torch.no_grad():  # a trained-looking upscaler: its detail is no longer small
+        trainer.U_ema.tail.weight.normal_(0, 0.2)
+    return trainer.state_dict(optimisers=False)
+
+
+def test_exported_upscaler_equals_torch(tmp_path: Path):
+    state = _tiny_state()
+    upscaler = Upscaler(channels=8, blocks=1, scale=4)
+    upscaler.load_state_dict(state["U_ema"])
+    path = export_upscaler_onnx(upscaler, 16, tmp_path / "upscaler.onnx")
+    painting = np.random.default_rng(0).integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (onnx_out,) = session.run(["image"], {"painting": painting})
+    x = torch.from_numpy(painting).permute(0, 3, 1, 2).float() / 127.5 - 1
+    with torch.no_grad():
+        expected = ((upscaler(x).clamp(-1, 1) + 1) * 127.5).round().permute(0, 2, 3, 1)
+    assert onnx_out.shape == (2, 64, 64, 3) and onnx_out.dtype == np.uint8
+    assert np.abs(onnx_out.astype(int) - expected.numpy().astype(int)).max() <= 1
+    assert onnx_out.std() > 10  # not a blank picture
+
+
+def _bundle_with_upscaler(tmp_path: Path) -> Path:
+    bundle = write_tiny_bundle(tmp_path / "bundle", size=16)
+    export_upscaler(_tiny_state(), bundle, {"trained": False, "note": "test"})
+    return bundle
+
+
+def test_bundle_with_upscaler_paints_four_times_larger(tmp_path: Path):
+    bundle = _bundle_with_upscaler(tmp_path)
+    doc = json.loads((bundle / "generator.json").read_text())
+    assert doc["chain"] == ["generator.onnx", "upscaler.onnx"]
+    assert doc["output_resolution"] == 64 and doc["upscaler"]["input_resolution"] == 16
+    assert (bundle / "upscaler.pt").is_file()
+    kept = torch.load(bundle / "upscaler.pt", weights_only=True)
+    assert {"U", "U_ema", "D"} <= set(kept) and "opt_U" not in kept
+    chained = GeneratorRuntime.load(bundle, "cpu", 1)
+    native = GeneratorRuntime.load(bundle, "cpu", 1, native=True)
+    steering = np.linspace(-1, 1, chained.feature_spec.n_features, dtype=np.float32)
+    big, small = chained.generate(steering), native.generate(steering)
+    assert big.shape == (64, 64, 3) and chained.resolution == 64
+    assert small.shape == (16, 16, 3) and native.resolution == 16
+    assert np.abs(big[::4, ::4].astype(int) - small.astype(int)).mean() < 40
+
+
+def test_bundle_without_upscaler_still_plays(tmp_path: Path):
+    bundle = write_tiny_bundle(tmp_path / "plain", size=16)
+    runtime = GeneratorRuntime.load(bundle, "cpu", 1)
+    assert runtime.resolution == 16
+    assert runtime.generate(np.zeros(runtime.feature_spec.n_features)).shape == (16, 16, 3)
+
+
+def test_damaged_upscaler_is_one_sentence(tmp_path: Path):
+    bundle = _bundle_with_upscaler(tmp_path)
+    (bundle / "upscaler.onnx").write_bytes(b"not an onnx file")
+    result = run_module("installation", "--model", bundle, "--headless", "--frames-out",
+                        tmp_path / "frames", "--duration", "1")
+    assert_one_line_error(result, "upscaler.onnx", "cannot be loaded")
+    native = run_module("installation", "--model", bundle, "--headless", "--frames-out",
+                        tmp_path / "frames", "--duration", "1", "--native")
+    assert native.returncode == 0, native.stderr[-2000:]
+
+
+def test_missing_upscaler_is_one_sentence(tmp_path: Path):
+    bundle = _bundle_with_upscaler(tmp_path)
+    (bundle / "upscaler.onnx").unlink()
+    result = run_module("installation", "--model", bundle, "--headless", "--frames-out",
+                        tmp_path / "frames", "--duration", "1")
+    assert_one_line_error(result, "upscaler.onnx", "missing", "--native")
+
+
+def test_train_a_tiny_upscaler_end_to_end(tmp_path: Path, few_paintings: Path):
+    base = write_tiny_bundle(tmp_path / "bundle", size=32)
+    result = run_module("models.upscale", "--images", few_paintings, "--base", base,
+                        "--outdir", tmp_path / "runs", "--cfg", "tiny", "--kimg", "0.01",
+                        "--metric-images", "4", "--crops-per-image", "4", "--snap", "1",
+                        timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (run,) = (tmp_path / "runs").iterdir()
+    assert (run / "fakes-000001.png").is_file() and (run / "timelapse.gif").is_file()
+    stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert stats[-1]["upscaled_swd_fine"] > 0 and stats[-1]["lanczos_swd_fine"] > 0
+    resumed = run_module("models.upscale", "--resume", run, "--kimg", "0.02", timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert [s["tick"] for s in stats] == [1, 2] and stats[-1]["kimg"] >= 0.02
+    exported = run_module("models.export", run, "--out", base)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    runtime = GeneratorRuntime.load(base, "cpu", 1)
+    assert runtime.generate(np.zeros(runtime.feature_spec.n_features)).shape == (128, 128, 3)
+
+
+def test_upscale_command_bad_input_is_one_sentence(tmp_path: Path, few_paintings: Path):
+    assert_one_line_error(run_module("models.upscale", "--outdir", tmp_path), "--images")
+    assert_one_line_error(run_module("models.upscale", "--images", tmp_path / "nope",
+                                     "--outdir", tmp_path), "does not exist")
+    assert_one_line_error(run_module("models.upscale", "--resume", tmp_path / "nope"),
+                          "does not exist")
+    assert_one_line_error(run_module("models.upscale", "--images", few_paintings, "--outdir",
+                                     tmp_path, "--base", write_tiny_bundle(tmp_path / "b"),
+                                     "--patch", "30"), "multiple of the scale")
+    bundle = write_tiny_bundle(tmp_path / "plain")
+    assert_one_line_error(run_module("models.export", bundle / "generator.json", "--out",
+                                     bundle), "checkpoint")
