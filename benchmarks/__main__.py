@@ -23,6 +23,7 @@ from benchmarks.figures import (
     show_figures,
     steering_figures,
     training_figures,
+    upscaler_figures,
 )
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -37,6 +38,8 @@ TARGETS = {
     "keyframes_per_s_256px": (">=", 8.0),
     "latency_ms_p95": ("<", 150.0),
     "features_realtime_factor": (">=", 1000.0),
+    "upscaled_over_lanczos_swd_fine": ("<", 1.0),
+    "eyes_closed_open_ratio": (">=", 2.0),
 }
 
 
@@ -81,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                             os.cpu_count() or 1, 10 if args.quick else 40))
     figures.update(isolated(training_figures, 4 if args.quick else 12))
     figures.update(isolated(steering_figures))
+    figures.update(isolated(upscaler_figures, 48 if args.quick else 96))
     met = verdicts(figures)
     for key, value in figures.items():
         target = TARGETS.get(key)

@@ -80,6 +80,31 @@ def steering_figures() -> dict:
     return {key: figures[key] for key in keys}
 
 
+def upscaler_figures(count: int) -> dict:
+    """The second stage against Lanczos at the output size, and nearest training crops there."""
+    import torch
+
+    from benchmarks import PAINTINGS
+    from benchmarks.novelty import measure as novelty
+    from benchmarks.upscaler_quality import measure as quality
+    from installation.bundle import BundleSpec
+    from installation.config import DEFAULT_MODEL
+
+    if not PAINTINGS.is_dir():
+        print(f"skipped the upscaler's quality: {PAINTINGS} is absent", file=sys.stderr)
+        return {}
+    if BundleSpec.load(DEFAULT_MODEL / "generator.json").upscaler is None:
+        print("skipped the upscaler's quality: the default bundle has none", file=sys.stderr)
+        return {}
+    torch.set_num_threads(1)
+    q = quality(DEFAULT_MODEL, count)
+    n = novelty(DEFAULT_MODEL)
+    return {"upscaled_swd_fine": q["upscaled_swd_fine"], "lanczos_swd_fine": q["lanczos_swd_fine"],
+            "upscaled_over_lanczos_swd_fine": q["upscaled_swd_fine"] / q["lanczos_swd_fine"],
+            "fake_to_nearest_crop_512px": n["fake_to_nearest_crop"],
+            "real_to_other_painting_512px": n["real_to_other_painting"]}
+
+
 def features_figures() -> dict:
     """Filter and features in multiples of real time on the 64-channel recording."""
     from benchmarks.features_bench import DEFAULT_PATH, features_realtime_factor

@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python -m benchmarks.novelty [--model DIR] [--crops-per-painting N]``
 
-Compares, at 32 x 32 pixels (composition and colour, the level a copy would show at):
+Compares paintings at the bundle's output size (512 px where it has an upscaler) reduced to
+32 x 32 pixels (composition and colour, the level a copy would show at):
 
 - each of 64 generated paintings with its nearest crop among ``N`` random crops per painting
   (drawn as training draws them);
@@ -63,9 +64,13 @@ def measure(model: Path = DEFAULT_MODEL, crops_per_painting: int = 20) -> dict:
     from installation.bundle import BundleSpec
     from models.dataset import CropSettings, PaintingCrops
 
-    resolution = BundleSpec.load(model / "generator.json").resolution
-    crops = PaintingCrops(PAINTINGS, CropSettings(resolution, crops_per_painting, seed=1))
-    pool = small(crops.batch(range(len(crops))))
+    spec = BundleSpec.load(model / "generator.json")
+    resolution = spec.output_resolution  # the upscaler's paintings against crops at its size
+    settings = CropSettings(resolution, crops_per_painting, seed=1,
+                            min_side=resolution if spec.upscaler is not None else 0)
+    crops = PaintingCrops(PAINTINGS, settings, cache_limit_bytes=0)
+    pool = np.concatenate([small(crops.batch(chunk))
+                           for chunk in np.array_split(np.arange(len(crops)), 64)])
     painting = crops.boxes[:, 0].astype(int)
     fakes = torch.from_numpy(generated(model, SAMPLES)).permute(0, 3, 1, 2)
     fakes = nearest_distance(small(fakes), pool)
@@ -75,7 +80,7 @@ def measure(model: Path = DEFAULT_MODEL, crops_per_painting: int = 20) -> dict:
             "fake_to_nearest_crop_min": float(fakes.min()),
             "real_to_other_painting": float(np.median(reals)),
             "novelty_ratio": float(np.median(fakes) / np.median(reals)),
-            "crops_compared": len(crops)}
+            "crops_compared": len(crops), "resolution": resolution}
 
 
 def main() -> None:
@@ -89,7 +94,8 @@ def main() -> None:
           f"{figures['fake_to_nearest_crop']:.1f} "
           f"(closest {figures['fake_to_nearest_crop_min']:.1f}); "
           f"real crop to the nearest crop of another painting: median "
-          f"{figures['real_to_other_painting']:.1f} ({figures['crops_compared']} crops)")
+          f"{figures['real_to_other_painting']:.1f} ({figures['crops_compared']} crops at "
+          f"{figures['resolution']} px)")
     print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}))
 
 
