@@ -211,18 +211,12 @@ class RendererScreen:
         """Width and height of the drawable area in pixels."""
         return self.renderer.get_viewport().size
 
-    def open(self, fullscreen: bool, hidden: bool = False) -> None:
-        """Create the window and its renderer; raises pygame.error where SDL cannot.
-
-        With ``hidden``, the window stays hidden until :meth:`show` (so a renderer that is
-        then turned down never flashes on screen).
-        """
+    def open(self, fullscreen: bool) -> None:
+        """Create the window and its renderer; raises pygame.error where SDL cannot."""
         # Bilinear scaling of textures created from here on (SDL reads the hint per texture).
         if os.environ.get("SDL_RENDER_SCALE_QUALITY") not in ("1", "2", "linear", "best"):
             os.environ["SDL_RENDER_SCALE_QUALITY"] = "linear"
-        centred = WINDOWPOS_CENTERED_MASK | self.display
-        self.window = video.Window(self.title, self.window_size, position=(centred, centred),
-                                   hidden=True)
+        self.window = video.Window(self.title, self.window_size, position=self._centred)
         index = driver_index(self.driver) if self.driver else -1
         try:
             self.renderer = video.Renderer(self.window, index=index, accelerated=-1)
@@ -230,23 +224,28 @@ class RendererScreen:
             self.window.destroy()
             self.window = None
             raise
-        self.fullscreen = fullscreen
-        if not hidden:
-            self.show()
+        self.set_fullscreen(fullscreen)
 
-    def show(self) -> None:
-        """Show the window, fullscreen or not as opened."""
-        self.window.show()
-        self.set_fullscreen(self.fullscreen)
+    @property
+    def _centred(self) -> tuple[int, int]:
+        """SDL's position for "centred on the chosen display"."""
+        return (WINDOWPOS_CENTERED_MASK | self.display,) * 2
 
     def set_fullscreen(self, fullscreen: bool) -> None:
-        """Switch between fullscreen at the desktop's size and the window size."""
+        """Switch between fullscreen at the desktop's size and the window size.
+
+        The window is sized and placed first: on an X server without a window manager (Xvfb,
+        a kiosk) SDL's fullscreen flag alone leaves the window at its old size.
+        """
         self.fullscreen = fullscreen
         if fullscreen:
+            self.window.size = pygame.display.get_desktop_sizes()[self.display]
+            self.window.position = self._centred
             self.window.set_fullscreen(desktop=True)
         else:
             self.window.set_windowed()
             self.window.size = self.window_size
+            self.window.position = self._centred
 
     def draw(self, image: np.ndarray | None, source: pygame.Rect | None,
              destination: pygame.Rect | None, mat: Colour,
@@ -368,23 +367,36 @@ def open_screen(path: str, title: str, display: int, window_size: tuple[int, int
     return screen
 
 
+def probe_gl_renderer(driver: str) -> str | None:
+    """The OpenGL renderer string behind SDL's render driver ``driver``, from a hidden window.
+
+    Returns None for drivers that are not OpenGL; raises where SDL cannot make the renderer.
+    """
+    window = video.Window("probe", (16, 16), hidden=True)
+    try:
+        renderer = video.Renderer(window, index=driver_index(driver), accelerated=-1)
+        name = gl_renderer_name() if driver.startswith("opengl") else None
+        del renderer
+        return name
+    finally:
+        window.destroy()
+
+
 def _graphics_card_renderer(title, display, window_size, fullscreen) -> RendererScreen | None:
     """A renderer on the graphics card, or None where there is only a CPU to render."""
     if pygame.display.get_driver() in ("dummy", "offscreen"):
         return None
     for driver in hardware_driver_names():
-        screen = RendererScreen(title, display, window_size, driver)
         try:
-            screen.open(fullscreen, hidden=True)
+            gl_name = probe_gl_renderer(driver)
         except Exception as exc:  # noqa: BLE001 - SDL says why in many ways; try the next
             log.debug("render driver %s: %s", driver, exc)
             continue
-        gl_name = gl_renderer_name() if driver.startswith("opengl") else None
         if is_software_gl(gl_name):
             log.info("OpenGL renders on the CPU (%s): scaling with smoothscale instead", gl_name)
-            screen.close()
             return None
+        screen = RendererScreen(title, display, window_size, driver)
+        screen.open(fullscreen)
         log.info("display: SDL renderer %s%s", driver, f" ({gl_name})" if gl_name else "")
-        screen.show()
         return screen
     return None
