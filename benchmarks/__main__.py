@@ -16,6 +16,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from benchmarks.figures import (
+    display_xvfb_figures,
     features_figures,
     generator_figures,
     matmul_figures,
@@ -35,6 +36,10 @@ TARGETS = {
     "display_fps": (">=", 55.0),
     "keyframes_per_s": (">=", 8.0),
     "display_fps_256px": (">=", 55.0),
+    "display_fps_1080p_fit": (">=", 58.0),
+    "display_fps_1080p_fill": (">=", 58.0),
+    "display_fps_2160p_fit": (">=", 30.0),
+    "display_fps_2160p_fill": (">=", 30.0),
     "keyframes_per_s_256px": (">=", 8.0),
     "latency_ms_p95": ("<", 150.0),
     "features_realtime_factor": (">=", 1000.0),
@@ -82,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     figures.update(isolated(show_figures, 5.0 if args.quick else 15.0))
     figures.update(isolated(show_256px_figures, 5.0 if args.quick else 10.0,
                             os.cpu_count() or 1, 10 if args.quick else 40))
+    figures.update(isolated(display_xvfb_figures, 2.0 if args.quick else 5.0))
     figures.update(isolated(training_figures, 4 if args.quick else 12))
     figures.update(isolated(steering_figures))
     figures.update(isolated(upscaler_figures, 48 if args.quick else 96))
