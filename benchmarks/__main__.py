@@ -44,7 +44,7 @@ TARGETS = {
     "latency_ms_p95": ("<", 150.0),
     "features_realtime_factor": (">=", 1000.0),
     "upscaled_over_lanczos_swd_fine": ("<", 1.0),
-    "eyes_closed_open_ratio": (">=", 2.0),
+    "centroid_distance_ratio": (">=", 2.0),
 }
 
 

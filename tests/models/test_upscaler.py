@@ -1,4 +1,4 @@
-"""The second-stage painter: network, export, a bundle with and without it, and training end to end."""
+"""The second-stage painter: network, export, bundles with and without it, training end to end."""
 
 from __future__ import annotations
 
