@@ -57,6 +57,15 @@ def x_root_pixels(display: str | None = None) -> np.ndarray | None:
     return rows.reshape(height, width, bytes_per_pixel)[..., 2::-1]  # BGRX to RGB
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds process ``pid`` has used (Linux ``/proc``); 0 elsewhere."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def shown_on_screen(mode: str) -> bool | None:
     """Whether the X screen shows the painting in its centre, and the mat in a corner for fit.
 
@@ -190,11 +199,15 @@ def measure_here(seconds: float, mode: str, path: str, hud: bool, bundle: str | 
             display.step()
         frames, keyframes = display.frames, display.keyframes
         made, generate_s = feeder.made, getattr(feeder, "generate_s", 0.0)
-        cpu, wall = time.process_time(), time.perf_counter()
+        server = int(os.environ.get("XVFB_PID", "0"))
+        cpu, server_cpu = time.process_time(), cpu_seconds(server)
+        wall = time.perf_counter()
         while time.perf_counter() - wall < seconds:
             display.step()
         wall = time.perf_counter() - wall
         cpu = time.process_time() - cpu
+        server_cpu = cpu_seconds(server) - server_cpu
+        n_frames = max(1, display.frames - frames)
         figures = {
             "path_taken": display.screen.name,
             "screen": "x".join(map(str, display.screen_size)),
@@ -203,6 +216,9 @@ def measure_here(seconds: float, mode: str, path: str, hud: bool, bundle: str | 
             "keyframes_shown_per_s": (display.keyframes - keyframes) / wall,
             "keyframes_made_per_s": (feeder.made - made) / wall,
             "process_cpu_per_s": cpu / wall,  # all threads of the show, generator included
+            # CPU per frame, which the machine's other load does not change (fps it does)
+            "cpu_ms_per_frame": 1e3 * cpu / n_frames,
+            "xserver_ms_per_frame": 1e3 * server_cpu / n_frames,
             "on_screen": shown_on_screen(mode),
         }
         if bundle:
@@ -234,7 +250,8 @@ def start_xvfb(size: tuple[int, int]) -> tuple[subprocess.Popen, str]:
 def measure_in_xvfb(size: tuple[int, int], runs: list[dict]) -> list[dict]:
     """Each run's figures (see :func:`measure_here`) in a fresh process, in one Xvfb of ``size``."""
     server, display = start_xvfb(size)
-    env = dict(os.environ, DISPLAY=display, SDL_VIDEODRIVER="x11", SDL_AUDIODRIVER="dummy")
+    env = dict(os.environ, DISPLAY=display, SDL_VIDEODRIVER="x11", SDL_AUDIODRIVER="dummy",
+               XVFB_PID=str(server.pid))
     results = []
     try:
         for run in runs:
@@ -284,18 +301,28 @@ def display_figures(seconds: float = 5.0, sizes=SIZES, modes=MODES, paths=("auto
         for result in measure_in_xvfb(size, runs):
             suffix = "" if len(paths) == 1 else f"_{result['path']}"
             key = f"{size[1]}p_{result['mode']}{suffix}"
-            print(f"{size[0]}x{size[1]} {result['mode']:4s} {result['path']} -> "
-                  f"{result['path_taken']} ({result['screen']} screen, {result['painting']} "
-                  f"painting): {result['fps']:5.1f} fps, "
-                  f"{result['keyframes_shown_per_s']:4.1f} keyframes/s shown "
-                  f"({result['keyframes_made_per_s']:4.1f} made), "
-                  f"{result['process_cpu_per_s']:.2f} cores"
-                  + ("" if result["on_screen"] is not False else "  NOT ON SCREEN: not valid"))
+            print(describe(size, result))
             figures[f"display_fps_{key}"] = result["fps"]
             figures[f"keyframes_per_s_{key}"] = result["keyframes_shown_per_s"]
+            figures[f"display_cpu_ms_per_frame_{key}"] = result["cpu_ms_per_frame"]
             if "generate_ms" in result:
                 figures[f"generate_ms_{key}"] = result["generate_ms"]
     return figures
+
+
+def describe(size: tuple[int, int], result: dict) -> str:
+    """One line of figures for a run."""
+    r = result
+    line = (f"{size[0]}x{size[1]} {r['mode']:4s} {r['path']} -> {r['path_taken']} "
+            f"({r['painting']} painting): {r['fps']:5.1f} fps, "
+            f"{r['keyframes_shown_per_s']:4.1f} keyframes/s shown "
+            f"({r['keyframes_made_per_s']:4.1f} made); per frame "
+            f"{r['cpu_ms_per_frame']:.1f} ms CPU + {r['xserver_ms_per_frame']:.1f} ms X server")
+    if "generate_ms" in r:
+        line += f"; {r['generate_ms']:.1f} ms per painting"
+    if r["on_screen"] is False:
+        line += "  NOT ON SCREEN: not valid"
+    return line
 
 
 def _size(text: str) -> tuple[int, int]:
