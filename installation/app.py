@@ -258,7 +258,7 @@ def _run_live(options: ShowOptions, show: _Show) -> ShowSummary:
 def _live_window(options, status, slot, first_image, summary: ShowSummary) -> None:
     """The pygame window in the main thread until Esc/Q, the duration or the end of a file."""
     display = DisplayLoop(slot.take, status, options.fullscreen, options.display, options.fps,
-                          snapshot_dir=options.snapshots)
+                          snapshot_dir=options.snapshots, mode=options.mode, mat=options.mat)
     display.show_first(first_image)
     display.open()
     started = time.perf_counter()
