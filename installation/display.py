@@ -197,6 +197,8 @@ class DisplayLoop:
     def _handle(self, event) -> None:
         if event.type == pygame.QUIT:
             self.running = False
+        elif event.type in (pygame.VIDEOEXPOSE, pygame.WINDOWEXPOSED):
+            self.screen.invalidate()  # a frame identical to the last is skipped otherwise
         elif event.type == pygame.KEYDOWN:
             if event.key in QUIT_KEYS:
                 self.running = False

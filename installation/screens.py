@@ -147,6 +147,10 @@ class SurfaceScreen:
         pygame.display.update(dirty)
         self._last = (image, hud, geometry, hud_at)
 
+    def invalidate(self) -> None:
+        """Draw the whole next frame, even an unchanged one (the window was uncovered)."""
+        self._last = None
+
     def _scale_into(self, painting: pygame.Surface, source: pygame.Rect,
                     destination: pygame.Rect) -> None:
         screen = self.surface
@@ -254,6 +258,9 @@ class RendererScreen:
         self._last_args = (image, source, destination, mat, hud, hud_at)
         self._render(*self._last_args)
         self.renderer.present()
+
+    def invalidate(self) -> None:
+        """Nothing to do: every frame is drawn whole."""
 
     def _render(self, image, source, destination, mat, hud, hud_at) -> None:
         renderer = self.renderer

@@ -194,3 +194,23 @@ def test_hud_text_is_re_rendered_at_most_every_refresh():
         assert hud.render(["60.0 fps"], 5.0) is None
     finally:
         pygame.display.quit()
+
+
+def test_an_unchanged_frame_is_skipped_until_the_window_is_exposed(tmp_path):
+    display, feed, clock = open_loop(tmp_path, "surface", "fit")
+    try:
+        feed.queue.append(keyframe(painting(0)))
+        display.step()
+        clock.now = 5.0  # the fade long done: the same picture from here on
+        display.step()
+        surface = pygame.display.get_surface()
+        surface.fill((1, 2, 3))  # as if another window had been over it
+        clock.now = 6.0
+        display.step()
+        assert tuple(surface.get_at((80, 45)))[:3] == (1, 2, 3)  # not drawn again
+        pygame.event.post(pygame.event.Event(pygame.WINDOWEXPOSED))
+        display.step()
+        assert tuple(surface.get_at((2, 2)))[:3] == MAT
+        assert surface.get_at((80, 45)).r > 120
+    finally:
+        display.close()
