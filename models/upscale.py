@@ -31,6 +31,7 @@ class UpscalePreset:
 
     channels: int
     blocks: int
+    fine_channels: int
     d_channels: tuple[int, ...]
     batch: int
     base_batch: int
@@ -45,13 +46,14 @@ class UpscalePreset:
 
 
 PRESETS = {
-    # The shipped size: 10 convolutions of 32 channels at the input size (measured in
-    # benchmarks.upscaler_bench: ~10 ms for 128 -> 512 px on one CPU thread).
-    "default": UpscalePreset(channels=32, blocks=8, d_channels=(16, 32, 64, 64), batch=6,
-                             base_batch=4, patch=256, kimg=100.0, tick_kimg=0.5),
+    # The shipped size: 7 convolutions of 32 channels at the input size, 16 after each doubling.
+    "default": UpscalePreset(channels=32, blocks=6, fine_channels=16,
+                             d_channels=(16, 32, 64, 64), batch=6,
+                             base_batch=4, patch=192, kimg=100.0, tick_kimg=0.5),
     # Tests and smoke runs on two cores.
-    "tiny": UpscalePreset(channels=8, blocks=1, d_channels=(8, 16), batch=2, base_batch=2,
-                          patch=64, kimg=0.02, tick_kimg=0.01, warmup_kimg=0.0, ema_kimg=0.01),
+    "tiny": UpscalePreset(channels=8, blocks=1, fine_channels=4, d_channels=(8, 16), batch=2,
+                          base_batch=2, patch=64, kimg=0.02, tick_kimg=0.01, warmup_kimg=0.0,
+                          ema_kimg=0.01),
 }
 
 
@@ -85,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bundle of the base generator whose paintings it learns to upscale")
     p.add_argument("--outdir", help="folder for numbered run folders")
     p.add_argument("--cfg", choices=sorted(PRESETS), default="default")
-    p.add_argument("--scale", type=int, choices=(2, 4), default=4, help="output side / input")
+    p.add_argument("--scale", type=int, choices=(2, 4, 8), default=4, help="output side / input")
     p.add_argument("--kimg", type=positive(float), help="thousands of real crops to train on")
     p.add_argument("--batch", type=positive(int), help="real crops per step")
     p.add_argument("--patch", type=positive(int), help="side of the training windows at the "
@@ -128,7 +130,8 @@ def resolve_config(args) -> dict:
         "kimg": args.kimg or preset.kimg, "tick_kimg": preset.tick_kimg, "snap": args.snap or 4,
         "crops_per_image": args.crops_per_image, "metric_images": args.metric_images,
         "base_count": 512, "seed": args.seed, "threads": args.threads or 1,
-        "U_kwargs": {"channels": preset.channels, "blocks": preset.blocks, "scale": args.scale},
+        "U_kwargs": {"channels": preset.channels, "blocks": preset.blocks, "scale": args.scale,
+                     "fine_channels": preset.fine_channels},
         "D_kwargs": {"channels": list(preset.d_channels)},
         "train": {"lr": preset.lr, "adv_weight": preset.adv_weight,
                   "consistency_weight": preset.consistency_weight,

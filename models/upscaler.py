@@ -1,14 +1,18 @@
 """The second-stage painter: a fully convolutional upscaler and the discriminator that trains it.
 
 The base generator paints at a low resolution (128 px); :class:`Upscaler` paints the same picture
-``scale`` times larger with brushwork learnt from the artist's own paintings. Almost all of its
-work is 3×3 convolution at the input size (what ONNX Runtime runs fastest on a CPU); one pixel
-shuffle makes the output, and a bilinear copy of the input carries the colours, so the network
-only learns the detail. The last convolution starts ICNR-initialised (every sub-pixel the same
-kernel) and small, so an untrained upscaler is a smooth bilinear enlargement with no checkerboard.
+``scale`` times larger with brushwork learnt from the artist's own paintings. Most of its work is
+3×3 convolution at the input size (what ONNX Runtime runs fastest on a CPU). It enlarges by
+resize-convolutions (nearest-neighbour doubling, then a 3×3 convolution) rather than pixel
+shuffles: every output pixel is made by the same kernels, so it cannot paint the periodic
+lattice a sub-pixel convolution learns under an adversarial loss (seen in our first run). A
+bilinear copy of the input carries the colours, so the network only paints the detail; its last
+convolution starts small, so an untrained upscaler is a smooth bilinear enlargement.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -16,30 +20,12 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 NEGATIVE_SLOPE = 0.2
-TAIL_INIT_GAIN = 0.1  # the residual starts small: an untrained upscaler is nearly bilinear
+TAIL_INIT_GAIN = 0.1  # the detail starts small: an untrained upscaler is nearly bilinear
 
 
-def icnr_(weight: torch.Tensor, scale: int) -> torch.Tensor:
-    """Initialise a pixel-shuffle convolution's weight so all sub-pixels start equal (in place).
-
-    Parameters
-    ----------
-    weight : Tensor, shape (out_channels * scale**2, in_channels, k, k)
-        The convolution's weight, grouped as pixel shuffle reads it.
-    scale : int
-        The pixel shuffle's factor.
-
-    Returns
-    -------
-    Tensor
-        ``weight``, filled.
-    """
-    out_channels = weight.shape[0] // scale**2
-    base = torch.empty(out_channels, *weight.shape[1:])
-    nn.init.kaiming_normal_(base, a=NEGATIVE_SLOPE)
-    with torch.no_grad():
-        weight.copy_(base.repeat_interleave(scale**2, dim=0))
-    return weight
+def conv_act(width_in: int, width_out: int) -> list[nn.Module]:
+    """A 3×3 convolution and its leaky ReLU."""
+    return [nn.Conv2d(width_in, width_out, 3, padding=1), nn.LeakyReLU(NEGATIVE_SLOPE)]
 
 
 class Upscaler(nn.Module):
@@ -48,31 +34,40 @@ class Upscaler(nn.Module):
     Parameters
     ----------
     channels : int
-        Width of every convolution at the input resolution.
+        Width of the convolutions at the input resolution.
     blocks : int
-        Number of 3×3 convolutions after the first (the network's depth).
+        Number of 3×3 convolutions at the input resolution after the first.
     scale : int
-        Output side over input side (a pixel shuffle of this factor).
+        Output side over input side: a power of two, one resize-convolution per doubling.
+    fine_channels : int
+        Width of the convolutions after each doubling (they run on 4× the pixels each time).
     """
 
-    def __init__(self, channels: int = 32, blocks: int = 8, scale: int = 4) -> None:
+    def __init__(self, channels: int = 32, blocks: int = 6, scale: int = 4,
+                 fine_channels: int = 16) -> None:
         super().__init__()
-        if channels < 1 or blocks < 0 or scale < 2:
-            raise ValueError("channels >= 1, blocks >= 0 and scale >= 2 are required")
+        if channels < 1 or blocks < 0 or fine_channels < 1:
+            raise ValueError("channels >= 1, blocks >= 0 and fine_channels >= 1 are required")
+        if scale < 2 or scale & (scale - 1):
+            raise ValueError(f"scale must be a power of two from 2, got {scale}")
         self.channels, self.blocks, self.scale = channels, blocks, scale
-        layers = [nn.Conv2d(3, channels, 3, padding=1), nn.LeakyReLU(NEGATIVE_SLOPE)]
+        self.fine_channels = fine_channels
+        layers = conv_act(3, channels)
         for _ in range(blocks):
-            layers += [nn.Conv2d(channels, channels, 3, padding=1), nn.LeakyReLU(NEGATIVE_SLOPE)]
+            layers += conv_act(channels, channels)
         self.body = nn.Sequential(*layers)
-        self.tail = nn.Conv2d(channels, 3 * scale**2, 3, padding=1)
-        icnr_(self.tail.weight, scale)
+        widths = [channels] + [fine_channels] * int(math.log2(scale))
+        self.doublings = nn.ModuleList(nn.Sequential(*conv_act(a, b))
+                                       for a, b in zip(widths[:-1], widths[1:], strict=True))
+        self.tail = nn.Conv2d(fine_channels, 3, 3, padding=1)
         with torch.no_grad():
             self.tail.weight.mul_(TAIL_INIT_GAIN)
             self.tail.bias.zero_()
 
     def kwargs(self) -> dict:
         """The constructor's arguments, to rebuild this network from a checkpoint."""
-        return {"channels": self.channels, "blocks": self.blocks, "scale": self.scale}
+        return {"channels": self.channels, "blocks": self.blocks, "scale": self.scale,
+                "fine_channels": self.fine_channels}
 
     def forward(self, painting: torch.Tensor) -> torch.Tensor:
         """Upscale a float painting.
@@ -91,8 +86,10 @@ class Upscaler(nn.Module):
             raise ValueError(f"expected a painting batch (B, 3, r, r), got {tuple(painting.shape)}")
         smooth = F.interpolate(painting, scale_factor=self.scale, mode="bilinear",
                                align_corners=False)
-        detail = F.pixel_shuffle(self.tail(self.body(painting)), self.scale)
-        return smooth + detail
+        x = self.body(painting)
+        for doubling in self.doublings:
+            x = doubling(F.interpolate(x, scale_factor=2, mode="nearest"))
+        return smooth + self.tail(x)
 
 
 class PatchDiscriminator(nn.Module):
