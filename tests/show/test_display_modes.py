@@ -214,3 +214,15 @@ def test_an_unchanged_frame_is_skipped_until_the_window_is_exposed(tmp_path):
         assert surface.get_at((80, 45)).r > 120
     finally:
         display.close()
+
+
+@pytest.mark.parametrize("path_name", ["surface", "renderer"])
+def test_a_painting_the_size_of_the_window_is_shown_pixel_for_pixel(tmp_path, path_name):
+    display, feed, clock = open_loop(tmp_path, path_name, "fit", window=(64, 64))
+    try:
+        image = np.random.default_rng(3).integers(0, 256, (64, 64, 3)).astype(np.uint8)
+        feed.queue.append(keyframe(image))
+        display.step()
+        assert np.array_equal(display.screen_pixels(), image)  # channels in the right order
+    finally:
+        display.close()
