@@ -16,6 +16,11 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	$(PY) -m pip install --quiet --upgrade "pip>=23" "setuptools<81" wheel
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[train,dev]" "$(TORCH_SPEC)"
+	@# pygame-ce (its smoothscale is SIMD: 4K at 30+ fps without a graphics card) shares the
+	@# pygame folder with pygame, which an older .venv may hold: remove it, then restore ce.
+	@if $(PY) -m pip show pygame >/dev/null 2>&1; then \
+	  $(PY) -m pip uninstall --quiet -y pygame && \
+	  $(PY) -m pip install --quiet --force-reinstall --no-deps "pygame-ce>=2.5"; fi
 	@touch $(STAMP)
 
 demo: setup

@@ -106,7 +106,7 @@ class UpscaleTrainer:
             p_ema.lerp_(p, 1.0 - beta)
 
     def state_dict(self, optimisers: bool = True) -> dict:
-        """Weights (and optimiser states) as plain tensors, for ``torch.load(weights_only)``."""
+        """Weights (and optimiser states) as plain tensors: a checkpoint that needs no unpickling."""
         state = {"U": self.U.state_dict(), "U_ema": self.U_ema.state_dict(),
                  "D": self.D.state_dict(), "U_kwargs": self.U.kwargs(),
                  "D_kwargs": self.D.kwargs(), "kimg": self.kimg}
