@@ -78,8 +78,9 @@ def lanczos(images: torch.Tensor, scale: int) -> torch.Tensor:
 
 @torch.no_grad()
 def upscale_all(upscaler, images: torch.Tensor, chunk: int = 8) -> torch.Tensor:
-    """``upscaler`` over ``images`` in chunks, clamped to [-1, 1]."""
-    return torch.cat([upscaler(c).clamp(-1, 1) for c in images.split(chunk)])
+    """``upscaler`` over ``images`` in chunks on its own device, clamped to [-1, 1], on the CPU."""
+    device = next(upscaler.parameters()).device
+    return torch.cat([upscaler(c.to(device)).clamp(-1, 1).cpu() for c in images.split(chunk)])
 
 
 def fine_bands(swd: dict, resolution: int) -> float:
@@ -156,7 +157,8 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
     """Train the upscaler according to ``config``; return the run folder."""
     torch.manual_seed(config["seed"])
     data = UpscaleData(config)
-    trainer = UpscaleTrainer(config["U_kwargs"], config["D_kwargs"], config["train"])
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    trainer = UpscaleTrainer(config["U_kwargs"], config["D_kwargs"], config["train"], device)
     tick = 0
     if resume_state is not None:
         trainer.load_state_dict(resume_state)

@@ -38,12 +38,16 @@ class UpscaleTrainer:
         Arguments of :class:`Upscaler` and :class:`PatchDiscriminator`.
     train : dict
         ``lr``, ``adv_weight``, ``consistency_weight``, ``warmup_kimg``, ``ema_kimg``.
+    device : torch.device, optional
+        Where the networks live (the CPU when None); :meth:`step` moves its batches there.
     """
 
-    def __init__(self, u_kwargs: dict, d_kwargs: dict, train: dict) -> None:
-        self.U = Upscaler(**u_kwargs)
+    def __init__(self, u_kwargs: dict, d_kwargs: dict, train: dict,
+                 device: torch.device | None = None) -> None:
+        self.device = device or torch.device("cpu")
+        self.U = Upscaler(**u_kwargs).to(self.device)
         self.U_ema = copy.deepcopy(self.U).eval().requires_grad_(False)
-        self.D = PatchDiscriminator(tuple(d_kwargs["channels"]))
+        self.D = PatchDiscriminator(tuple(d_kwargs["channels"])).to(self.device)
         self.train = dict(train)
         self.opt_U = torch.optim.Adam(self.U.parameters(), lr=train["lr"], betas=ADAM_BETAS)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=train["lr"], betas=ADAM_BETAS)
@@ -67,6 +71,8 @@ class UpscaleTrainer:
         base_low : Tensor (Bb, 3, P/scale, P/scale)
             The base model's paintings (windows), with no target.
         """
+        real_high, real_low, base_low = (t.to(self.device) for t in (real_high, real_low,
+                                                                       base_low))
         weight = ramp(self.kimg, self.train["warmup_kimg"])
         up_real, up_base = self.U(real_low), self.U(base_low)
         loss_d = self.discriminator_step(real_high, torch.cat([up_real, up_base]).detach())
@@ -106,7 +112,7 @@ class UpscaleTrainer:
             p_ema.lerp_(p, 1.0 - beta)
 
     def state_dict(self, optimisers: bool = True) -> dict:
-        """Weights (and optimiser states) as plain tensors: a checkpoint that needs no unpickling."""
+        """Weights (and optimiser states) as plain tensors: a checkpoint with no pickled code."""
         state = {"U": self.U.state_dict(), "U_ema": self.U_ema.state_dict(),
                  "D": self.D.state_dict(), "U_kwargs": self.U.kwargs(),
                  "D_kwargs": self.D.kwargs(), "kimg": self.kimg}
