@@ -25,6 +25,7 @@ from benchmarks.figures import (
     steering_figures,
     training_figures,
     upscaler_figures,
+    upscaler_size_figures,
 )
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     figures.update(isolated(training_figures, 4 if args.quick else 12))
     figures.update(isolated(steering_figures))
     figures.update(isolated(upscaler_figures, 48 if args.quick else 96))
+    figures.update(isolated(upscaler_size_figures, 5 if args.quick else 20))
     met = verdicts(figures)
     for key, value in figures.items():
         target = TARGETS.get(key)

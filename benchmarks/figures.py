@@ -116,6 +116,13 @@ def upscaler_figures(count: int) -> dict:
             "real_to_other_painting_512px": n["real_to_other_painting"]}
 
 
+def upscaler_size_figures(frames: int) -> dict:
+    """Milliseconds per 128 -> 512 px painting of candidate upscaler sizes, one thread."""
+    from benchmarks.upscaler_sizes import measure
+
+    return {f"upscaler_ms_{name}": ms for name, ms in measure(1, frames).items()}
+
+
 def features_figures() -> dict:
     """Filter and features in multiples of real time on the 64-channel recording."""
     from benchmarks.features_bench import DEFAULT_PATH, features_realtime_factor
