@@ -41,6 +41,7 @@ class UpscalePreset:
     lr: float = 2e-4
     adv_weight: float = 0.05
     consistency_weight: float = 1.0
+    lattice_weight: float = 0.1
     warmup_kimg: float = 2.0
     ema_kimg: float = 1.0
 
@@ -135,6 +136,7 @@ def resolve_config(args) -> dict:
         "D_kwargs": {"channels": list(preset.d_channels)},
         "train": {"lr": preset.lr, "adv_weight": preset.adv_weight,
                   "consistency_weight": preset.consistency_weight,
+                  "lattice_weight": preset.lattice_weight,
                   "warmup_kimg": preset.warmup_kimg, "ema_kimg": preset.ema_kimg},
     }
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from models.lattice import lattice_figure
 from models.metrics import multiscale_swd
 from models.snapshots import Timelapse, checkpoint_name, link_latest, save_atomic, save_grid
 from models.training_loop import StatsLog, prepare_run_dir
@@ -28,7 +29,7 @@ from models.upscale_data import (
 from models.upscale_trainer import UpscaleTrainer
 
 GRID_ROWS = 3  # of base paintings, then as many of real crops
-POSTFIX_KEYS = ("sec_per_kimg", "loss_rec", "loss_adv", "loss_D")
+POSTFIX_KEYS = ("sec_per_kimg", "loss_rec", "loss_adv", "loss_lattice", "loss_D")
 
 
 class UpscaleData:
@@ -96,10 +97,12 @@ def upscaler_metrics(upscaler, reals: torch.Tensor, base: torch.Tensor, seed: in
     reconstruction error is the L1 (on 0-255) of upscaled real downscales to the real crops.
     """
     resolution, scale = reals.shape[-1], reals.shape[-1] // base.shape[-1]
-    swd = multiscale_swd(upscale_all(upscaler, base), reals, seed=seed)
+    upscaled = upscale_all(upscaler, base)
+    swd = multiscale_swd(upscaled, reals, seed=seed)
     rec = upscale_all(upscaler, downscale(reals, scale))
     return {**{f"upscaled_{k}": v for k, v in swd.items()},
             "upscaled_swd_fine": fine_bands(swd, resolution),
+            "upscaled_lattice": lattice_figure(upscaled, scale),
             "reconstruction_l1": float((rec - reals).abs().mean()) * 127.5}
 
 
@@ -107,7 +110,8 @@ def lanczos_metrics(reals: torch.Tensor, base: torch.Tensor, seed: int) -> dict:
     """The same SWD figures for Lanczos enlargements of the base paintings (the baseline)."""
     resolution, scale = reals.shape[-1], reals.shape[-1] // base.shape[-1]
     swd = multiscale_swd(lanczos(base, scale), reals, seed=seed)
-    return {"lanczos_swd_fine": fine_bands(swd, resolution), "lanczos_swd_mean": swd["swd_mean"]}
+    return {"lanczos_swd_fine": fine_bands(swd, resolution), "lanczos_swd_mean": swd["swd_mean"],
+            "real_lattice": lattice_figure(reals, scale)}
 
 
 def pixel_repeat(images: torch.Tensor, scale: int) -> torch.Tensor:

@@ -8,7 +8,13 @@ The generator-side loss has three parts:
   those of the base model's own paintings, for real brushwork (this is what adds texture where
   L1 alone would give a smooth wash);
 - consistency: an upscaled base painting, downscaled again, must be the base painting, so the
-  upscaler adds detail without repainting what the brain steered.
+  upscaler adds detail without repainting what the brain steered;
+- lattice: no power may stand out at the frequencies of the upscaling's pixel grid (see
+  :mod:`models.lattice`): our first adversarial runs painted a regular dot lattice there.
+
+The discriminator sees its pictures at a random phase of that grid (each cropped by 0 to
+``scale - 1`` pixels): at a fixed phase its strided convolutions alias a lattice into an
+innocent-looking brightness, and cannot learn to refuse it.
 """
 
 from __future__ import annotations
@@ -18,10 +24,18 @@ import copy
 import torch
 import torch.nn.functional as F
 
+from models.lattice import lattice_penalty
 from models.upscale_data import downscale
 from models.upscaler import PatchDiscriminator, Upscaler
 
 ADAM_BETAS = (0.5, 0.99)
+
+
+def random_phase(images: torch.Tensor, scale: int) -> torch.Tensor:
+    """``images`` cropped by a random 0 to ``scale - 1`` pixels on each side's start."""
+    dy, dx = (int(v) for v in torch.randint(0, scale, (2,)))
+    h, w = images.shape[-2] - scale, images.shape[-1] - scale
+    return images[..., dy:dy + h, dx:dx + w]
 
 
 def ramp(kimg: float, warmup_kimg: float) -> float:
@@ -37,7 +51,8 @@ class UpscaleTrainer:
     u_kwargs, d_kwargs : dict
         Arguments of :class:`Upscaler` and :class:`PatchDiscriminator`.
     train : dict
-        ``lr``, ``adv_weight``, ``consistency_weight``, ``warmup_kimg``, ``ema_kimg``.
+        ``lr``, ``adv_weight``, ``consistency_weight``, ``lattice_weight`` (0 when absent),
+        ``warmup_kimg``, ``ema_kimg``.
     device : torch.device, optional
         Where the networks live (the CPU when None); :meth:`step` moves its batches there.
     """
@@ -84,25 +99,30 @@ class UpscaleTrainer:
     def discriminator_step(self, reals: torch.Tensor, fakes: torch.Tensor) -> float:
         """Non-saturating logistic loss: real crops up, upscaled pictures down."""
         self.D.requires_grad_(True)
-        loss = F.softplus(-self.D(reals)).mean() + F.softplus(self.D(fakes)).mean()
+        loss = (F.softplus(-self.D(random_phase(reals, self.scale))).mean()
+                + F.softplus(self.D(random_phase(fakes, self.scale))).mean())
         self.opt_D.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_D.step()
         return loss.item()
 
     def upscaler_step(self, real_high, up_real, base_low, up_base, weight: float) -> dict:
-        """Reconstruction + ramped adversarial + consistency; one Adam step of the upscaler."""
+        """Reconstruction + ramped adversarial + consistency + lattice; one Adam step."""
         self.D.requires_grad_(False)
+        upscaled = torch.cat([up_real, up_base])
         reconstruction = (up_real - real_high).abs().mean()
-        adversarial = F.softplus(-self.D(torch.cat([up_real, up_base]))).mean()
+        adversarial = F.softplus(-self.D(random_phase(upscaled, self.scale))).mean()
         consistency = (downscale(up_base, self.scale) - base_low).abs().mean()
+        lattice = lattice_penalty(upscaled, self.scale)
         loss = (reconstruction + weight * self.train["adv_weight"] * adversarial
-                + self.train["consistency_weight"] * consistency)
+                + self.train["consistency_weight"] * consistency
+                + self.train.get("lattice_weight", 0.0) * lattice)
         self.opt_U.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_U.step()
         return {"loss_U": loss.item(), "loss_rec": reconstruction.item(),
-                "loss_adv": adversarial.item(), "loss_consistency": consistency.item()}
+                "loss_adv": adversarial.item(), "loss_consistency": consistency.item(),
+                "loss_lattice": lattice.item()}
 
     @torch.no_grad()
     def update_ema(self, batch: int) -> None:

@@ -207,3 +207,51 @@ def test_upscale_command_bad_input_is_one_sentence(tmp_path: Path, few_paintings
     bundle = write_tiny_bundle(tmp_path / "plain")
     assert_one_line_error(run_module("models.export", bundle / "generator.json", "--out",
                                      bundle), "checkpoint")
+
+
+def _smooth_picture(size: int = 128, seed: int = 0) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    coarse = torch.rand(2, 3, size // 8, size // 8, generator=gen) * 2 - 1
+    return F.interpolate(coarse, size=size, mode="bicubic", align_corners=False).clamp(-1, 1)
+
+
+def _planted_lattice(picture: torch.Tensor, amplitude: float = 0.05) -> torch.Tensor:
+    dots = torch.zeros(4, 4)
+    dots[1, 2] = 1.0
+    tiled = dots.repeat(picture.shape[-2] // 4, picture.shape[-1] // 4)
+    return picture + amplitude * tiled
+
+
+def test_lattice_figure_sees_a_planted_lattice(paintings_dir: Path):
+    from models.lattice import lattice_figure
+    from models.upscale_data import real_crops
+
+    crops = real_crops(paintings_dir, 128, crops_per_image=1, seed=0)
+    reals = crops.batch(range(8)).float() / 127.5 - 1
+    assert lattice_figure(reals, 4) < 5
+    assert lattice_figure(_planted_lattice(reals), 4) > 20
+
+
+def test_lattice_penalty_removes_a_lattice():
+    from models.lattice import lattice_figure, lattice_penalty
+
+    clean = _smooth_picture()
+    assert float(lattice_penalty(clean, 4)) < 0.5
+    picture = _planted_lattice(clean).requires_grad_(True)
+    before = lattice_figure(picture.detach(), 4)
+    optimiser = torch.optim.Adam([picture], lr=0.01)
+    for _ in range(30):
+        optimiser.zero_grad()
+        lattice_penalty(picture, 4).backward()
+        optimiser.step()
+    assert lattice_figure(picture.detach(), 4) < before / 5
+
+
+def test_discriminator_sees_a_random_phase():
+    from models.upscale_trainer import random_phase
+
+    torch.manual_seed(0)
+    picture = torch.arange(16.0).reshape(1, 1, 4, 4).repeat(1, 3, 4, 4)
+    starts = {float(random_phase(picture, 4)[0, 0, 0, 0]) for _ in range(40)}
+    assert random_phase(picture, 4).shape == (1, 3, 12, 12)
+    assert len(starts) > 4  # several phases of the 4-pixel grid
