@@ -114,6 +114,7 @@ def upscaler_figures(count: int) -> dict:
     n = novelty(DEFAULT_MODEL)
     return {"upscaled_swd_fine": q["upscaled_swd_fine"], "lanczos_swd_fine": q["lanczos_swd_fine"],
             "upscaled_over_lanczos_swd_fine": q["upscaled_swd_fine"] / q["lanczos_swd_fine"],
+            "upscaled_lattice": q["upscaled_lattice"], "real_lattice": q["real_lattice"],
             "fake_to_nearest_crop_512px": n["fake_to_nearest_crop"],
             "real_to_other_painting_512px": n["real_to_other_painting"]}
 
