@@ -159,7 +159,7 @@ def read_checkpoint(path: str | Path) -> dict:
         path = latest_checkpoint(path)
     if not path.is_file():
         raise ModelError(f"The checkpoint {path} does not exist; pass a .pt file from a run "
-                         "folder made by train.py.")
+                         "folder made by train.py or models.upscale.")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for truncated or foreign files

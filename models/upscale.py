@@ -143,20 +143,10 @@ def resolve_config(args) -> dict:
 
 def load_upscaler_checkpoint(path: str | Path) -> dict:
     """An upscaler snapshot (or a run folder's latest); one sentence when unusable."""
-    import torch
+    from models.export import is_upscaler_checkpoint, read_checkpoint
 
-    from models.snapshots import latest_checkpoint
-
-    path = latest_checkpoint(path) if Path(path).is_dir() else Path(path)
-    if not path.is_file():
-        raise ModelError(f"The upscaler checkpoint {path} does not exist; pass a run folder made "
-                         "by `python -m models.upscale` or one of its snapshots.")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for truncated or foreign files
-        raise ModelError(f"The upscaler checkpoint {path} cannot be read ({type(exc).__name__});"
-                         " use an earlier snapshot of the run.") from None
-    if not isinstance(state, dict) or not {"U_ema", "U_kwargs"} <= set(state):
+    state = read_checkpoint(path)
+    if not is_upscaler_checkpoint(state):
         raise ModelError(f"{path} is not an upscaler checkpoint; pass a run folder made by "
                          "`python -m models.upscale`.")
     return state
@@ -171,6 +161,9 @@ def resume_config(args) -> tuple[dict, dict]:
                           "such as runs/00001-upscaler-default-512px.")
     path = latest_checkpoint(args.resume)
     state = load_upscaler_checkpoint(path)
+    if "config" not in state:
+        raise ConfigError(f"{path} holds an upscaler's weights but no run (a bundle's compact "
+                          "checkpoint); --resume takes a run folder made by models.upscale.")
     config = dict(state["config"])
     config["run_dir"] = str(path.parent.resolve())
     if args.kimg is not None:

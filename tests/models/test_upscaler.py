@@ -207,6 +207,8 @@ def test_upscale_command_bad_input_is_one_sentence(tmp_path: Path, few_paintings
     bundle = write_tiny_bundle(tmp_path / "plain")
     assert_one_line_error(run_module("models.export", bundle / "generator.json", "--out",
                                      bundle), "checkpoint")
+    compact = _bundle_with_upscaler(tmp_path) / "upscaler.pt"
+    assert_one_line_error(run_module("models.upscale", "--resume", compact), "no run")
 
 
 def _smooth_picture(size: int = 128, seed: int = 0) -> torch.Tensor:
