@@ -99,12 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=positive(int), help="torch threads (default: all cores)")
     p.add_argument("--resume", help="run folder (or snapshot) to continue")
+    p.add_argument("--init", help="start a new run from these weights: an upscaler run folder, "
+                   "snapshot, or a bundle with upscaler.pt (fine-tuning)")
     p.add_argument("--dry-run", action="store_true", help="print the configuration and exit")
     return p
 
 
-def resolve_config(args) -> dict:
-    """The full configuration of a new run."""
+def resolve_config(args, init: dict | None = None) -> dict:
+    """The full configuration of a new run (``init``: the weights it starts from, if any)."""
     from models.snapshots import next_run_dir
     from models.upscale_data import base_resolution
 
@@ -131,9 +133,12 @@ def resolve_config(args) -> dict:
         "kimg": args.kimg or preset.kimg, "tick_kimg": preset.tick_kimg, "snap": args.snap or 4,
         "crops_per_image": args.crops_per_image, "metric_images": args.metric_images,
         "base_count": 512, "seed": args.seed, "threads": args.threads or 1,
-        "U_kwargs": {"channels": preset.channels, "blocks": preset.blocks, "scale": args.scale,
-                     "fine_channels": preset.fine_channels},
-        "D_kwargs": {"channels": list(preset.d_channels)},
+        "init": str(Path(args.init).resolve()) if args.init else None,
+        "init_kimg": float(init.get("kimg", 0.0)) if init else 0.0,
+        "U_kwargs": init["U_kwargs"] if init else {
+            "channels": preset.channels, "blocks": preset.blocks, "scale": args.scale,
+            "fine_channels": preset.fine_channels},
+        "D_kwargs": init["D_kwargs"] if init else {"channels": list(preset.d_channels)},
         "train": {"lr": preset.lr, "adv_weight": preset.adv_weight,
                   "consistency_weight": preset.consistency_weight,
                   "lattice_weight": preset.lattice_weight,
@@ -150,6 +155,24 @@ def load_upscaler_checkpoint(path: str | Path) -> dict:
         raise ModelError(f"{path} is not an upscaler checkpoint; pass a run folder made by "
                          "`python -m models.upscale`.")
     return state
+
+
+def init_state(path: str | Path) -> dict:
+    """The weights a new run starts from (a run, a snapshot, or a bundle's ``upscaler.pt``)."""
+    from models.upscaler_export import CHECKPOINT_NAME
+
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"The weights {path} to start from do not exist; pass an upscaler run "
+                          "folder, one of its snapshots, or a bundle holding upscaler.pt.")
+    if path.is_dir() and (path / CHECKPOINT_NAME).is_file():
+        path = path / CHECKPOINT_NAME
+    state = load_upscaler_checkpoint(path)
+    if "D" not in state:
+        raise ConfigError(f"{path} holds no discriminator to go on training with; pass a run "
+                          "folder of models.upscale.")
+    return {k: state[k] for k in ("U", "U_ema", "D", "U_kwargs", "D_kwargs", "kimg")
+            if k in state}
 
 
 def resume_config(args) -> tuple[dict, dict]:
@@ -178,7 +201,14 @@ def resume_config(args) -> tuple[dict, dict]:
 def main(argv: list[str] | None = None) -> int:
     """Parse, resolve and train; see ``--help``."""
     args = build_parser().parse_args(argv)
-    config, state = resume_config(args) if args.resume else (resolve_config(args), None)
+    if args.resume and args.init:
+        raise ConfigError("--resume continues a run and --init starts one: pass only one.")
+    if args.resume:
+        config, state = resume_config(args)
+    else:
+        init = init_state(args.init) if args.init else None
+        config = resolve_config(args, init)
+        state = {**init, "kimg": 0.0} if init else None  # the weights only: a new run
     if args.dry_run:
         print(json.dumps(config, indent=2))
         return 0

@@ -3,11 +3,12 @@
 The base generator paints at a low resolution (128 px); :class:`Upscaler` paints the same picture
 ``scale`` times larger with brushwork learnt from the artist's own paintings. Most of its work is
 3×3 convolution at the input size (what ONNX Runtime runs fastest on a CPU). It enlarges by
-resize-convolutions (nearest-neighbour doubling, then a 3×3 convolution) rather than pixel
-shuffles: every output pixel is made by the same kernels, so it cannot paint the periodic
-lattice a sub-pixel convolution learns under an adversarial loss (seen in our first run). A
-bilinear copy of the input carries the colours, so the network only paints the detail; its last
-convolution starts small, so an untrained upscaler is a smooth bilinear enlargement.
+resize-convolutions (bilinear doubling of the features, then a 3×3 convolution) rather than
+pixel shuffles, whose sub-pixel kernels learnt a periodic dot lattice under the adversarial loss
+in our first run; nearest-neighbour doubling, tried next, still let the adversarial loss paint a
+fine grid of lines, which bilinear doubling takes away. A bilinear copy of the input carries the
+colours, so the network only paints the detail; its last convolution starts small, so an
+untrained upscaler is a smooth bilinear enlargement.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class Upscaler(nn.Module):
     blocks : int
         Number of 3×3 convolutions at the input resolution after the first.
     scale : int
-        Output side over input side: a power of two, one resize-convolution per doubling.
+        Output side over input side: a power of two, one resize-convolution (bilinear doubling,
+        3×3 convolution) per doubling.
     fine_channels : int
         Width of the convolutions after each doubling (they run on 4× the pixels each time).
     """
@@ -88,7 +90,7 @@ class Upscaler(nn.Module):
                                align_corners=False)
         x = self.body(painting)
         for doubling in self.doublings:
-            x = doubling(F.interpolate(x, scale_factor=2, mode="nearest"))
+            x = doubling(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False))
         return smooth + self.tail(x)
 
 

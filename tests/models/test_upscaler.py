@@ -193,6 +193,15 @@ def test_train_a_tiny_upscaler_end_to_end(tmp_path: Path, few_paintings: Path):
     assert exported.returncode == 0, exported.stderr[-3000:]
     runtime = GeneratorRuntime.load(base, "cpu", 1)
     assert runtime.generate(np.zeros(runtime.feature_spec.n_features)).shape == (128, 128, 3)
+    # Fine-tuning starts a new run from the bundle's compact checkpoint.
+    tuned = run_module("models.upscale", "--images", few_paintings, "--base", base,
+                       "--outdir", tmp_path / "runs", "--cfg", "tiny", "--kimg", "0.01",
+                       "--metric-images", "4", "--crops-per-image", "4", "--init", base,
+                       timeout=300)
+    assert tuned.returncode == 0, tuned.stderr[-3000:]
+    options = json.loads(next((tmp_path / "runs").glob("00001-*/training_options.json"))
+                         .read_text())
+    assert options["init"] == str(base.resolve()) and options["init_kimg"] >= 0.02
 
 
 def test_upscale_command_bad_input_is_one_sentence(tmp_path: Path, few_paintings: Path):
