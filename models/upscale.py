@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=positive(int), help="real crops per step")
     p.add_argument("--patch", type=positive(int), help="side of the training windows at the "
                    "output size (a multiple of the scale)")
+    p.add_argument("--adv-weight", type=positive(float),
+                   help="weight of the adversarial term (default 0.05): more texture, and more "
+                        "risk of a painted pattern")
     p.add_argument("--crops-per-image", type=positive(int), default=100)
     p.add_argument("--snap", type=positive(int), help="ticks between snapshots (default 4)")
     p.add_argument("--metric-images", type=positive(int), default=48)
@@ -139,7 +142,7 @@ def resolve_config(args, init: dict | None = None) -> dict:
             "channels": preset.channels, "blocks": preset.blocks, "scale": args.scale,
             "fine_channels": preset.fine_channels},
         "D_kwargs": init["D_kwargs"] if init else {"channels": list(preset.d_channels)},
-        "train": {"lr": preset.lr, "adv_weight": preset.adv_weight,
+        "train": {"lr": preset.lr, "adv_weight": args.adv_weight or preset.adv_weight,
                   "consistency_weight": preset.consistency_weight,
                   "lattice_weight": preset.lattice_weight,
                   "warmup_kimg": preset.warmup_kimg, "ema_kimg": preset.ema_kimg},

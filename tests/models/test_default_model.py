@@ -36,6 +36,21 @@ def test_the_default_model_is_trained_and_says_on_what(spec):
     assert size < BUNDLE_LIMIT_BYTES
 
 
+def test_it_ships_a_trained_upscaler_and_the_checkpoints_to_go_on_from(spec):
+    import torch
+
+    assert spec.upscaler is not None and spec.output_resolution >= 512
+    prov = spec.upscaler.provenance
+    assert prov["trained"] is True and prov["kimg"] > 0
+    assert "john_constable" in prov["data"]["images"]
+    assert prov["training_command"].startswith("python -m models.upscale")
+    # its snapshot's own figures: closer to the paintings than Lanczos, and no grid lattice
+    assert prov["metrics"]["upscaled_swd_fine"] < prov["metrics"]["lanczos_swd_fine"]
+    upscaler = torch.load(DEFAULT_MODEL / "upscaler.pt", weights_only=True)
+    generator = torch.load(DEFAULT_MODEL / "generator.pt", weights_only=True)
+    assert {"U", "U_ema", "D"} <= set(upscaler) and {"G", "G_ema"} <= set(generator)
+
+
 def test_the_profile_it_was_trained_with_ships_beside_it(spec):
     profile = load_profile(DEFAULT_MODEL / "profile.json")
     assert profile["feature_spec"] == json.loads(
