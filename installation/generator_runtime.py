@@ -205,6 +205,8 @@ def _open_session(onnx_path: Path, providers: list[str], threads: int | None):
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = int(threads or DEFAULT_THREADS)
+    # Idle worker threads would spin between runs on the cores the display needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # ONNX Runtime's own warnings would flood the show's log
     try:
         return ort.InferenceSession(str(onnx_path), sess_options=options, providers=providers)

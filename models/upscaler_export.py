@@ -113,6 +113,9 @@ def upscaler_provenance(state: dict, command: str) -> dict:
                                f"{config.get('resolution')} px, their "
                                f"{config.get('input_resolution')} px downscales as inputs"},
         "kimg": round(float(state.get("kimg", 0.0)), 3),
+        "initialised_from": ({"weights": config["init"],
+                              "kimg": round(float(config.get("init_kimg", 0.0)), 3)}
+                             if config.get("init") else None),
         "metrics": dict(state.get("metrics", {})),
         "network": {**state["U_kwargs"], "discriminator": state.get("D_kwargs")},
         "losses": config.get("train"),
