@@ -81,6 +81,7 @@ def test_it_paints_in_the_paintings_palette(spec, paintings_dir, tmp_path):
     assert trained < 0.6 * untrained
 
 
+@pytest.mark.timeout(1200)  # two recordings through the show and the 512 px chain, twice
 def test_eyes_closed_and_eyes_open_paint_differently_and_smoothly():
     if not (SHARED_DATA / "eeg" / "physionet_eegmmidb").is_dir():
         pytest.skip(f"shared PhysioNet recordings are absent under {SHARED_DATA}")
