@@ -175,16 +175,25 @@ def write_pictures(trainer: Trainer, dataset, pool, config: dict, run_dir: Path,
 
 def snapshot(trainer: Trainer, dataset, pool, config: dict, run_dir: Path, tick: int,
              timelapse: Timelapse) -> dict:
-    """Metrics, pictures and the checkpoint of ``tick``; return the metrics."""
+    """Metrics and pictures of ``tick``; return the metrics (the checkpoint is saved apart)."""
     metrics = evaluate(trainer, dataset, pool, config)
     write_pictures(trainer, dataset, pool, config, run_dir, tick, timelapse)
+    return metrics
+
+
+def save_checkpoint(trainer: Trainer, config: dict, run_dir: Path, tick: int,
+                    metrics: dict) -> None:
+    """Save the checkpoint of ``tick``.
+
+    It is written after the tick's stats line: a kill between the two leaves a run that resumes
+    from the previous checkpoint and writes the line again, never a checkpoint without its line.
+    """
     state = trainer.state_dict()
     state.update(tick=tick, config=config, metrics=metrics,
                  G_kwargs=config["G_kwargs"], D_kwargs=config["D_kwargs"],
                  rng={"torch": torch.get_rng_state()})
     save_atomic(state, run_dir / checkpoint_name(tick))
     link_latest(run_dir / checkpoint_name(tick))
-    return metrics
 
 
 def load_data(config: dict) -> tuple[PaintingCrops, FeaturePool]:
@@ -285,10 +294,14 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
                       "sec_per_kimg": seconds / config["tick_kimg"], "rt": trainer.ada.rt,
                       "augment_p": trainer.ada.p, "timestamp": time.time()}
             done = trainer.kimg >= config["kimg"] - 1e-9
-            if rank == 0 and (tick % config["snap"] == 0 or done):
-                record.update(snapshot(trainer, dataset, pool, config, run_dir, tick, timelapse))
+            snapping = rank == 0 and (tick % config["snap"] == 0 or done)
+            metrics = snapshot(trainer, dataset, pool, config, run_dir, tick,
+                               timelapse) if snapping else {}
+            record.update(metrics)
             if log is not None:
                 log.write(record)
+            if snapping:
+                save_checkpoint(trainer, config, run_dir, tick, metrics)
     finally:
         if log is not None:
             log.close()
