@@ -14,33 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import sys
 from pathlib import Path
 
-from installation.errors import ConfigError, run_cli
+from installation.errors import ConfigError, OneLineParser, ranged, run_cli
 
 DEFAULT_KIMG = {"tiny": 5.0, "128": 500.0, "256": 2000.0, "512": 5000.0}
 DEFAULT_TICK_KIMG = {"tiny": 0.2, "128": 1.0, "256": 4.0, "512": 4.0}
-
-
-def ranged(kind, low=None, high=None, low_open=False):
-    """An argparse type: ``kind`` within [low, high] (``low`` excluded when ``low_open``)."""
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
-        too_low = low is not None and (value <= low if low_open else value < low)
-        if too_low or (high is not None and value > high) or not math.isfinite(value):
-            lo = f"> {low}" if low_open else f">= {low}"
-            bounds = " and ".join(b for b in (lo if low is not None else "",
-                                              f"<= {high}" if high is not None else "") if b)
-            raise argparse.ArgumentTypeError(f"{text} is out of range (must be {bounds})")
-        return value
-    parse.__name__ = kind.__name__
-    return parse
 
 
 def power_of_two(text: str) -> int:
@@ -58,14 +39,6 @@ class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
         if action.default in (None, []) or "%(default)" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse whose errors become ConfigError, printed by run_cli as one line (exit 2)."""
-
-    def error(self, message: str):
-        """Raise instead of printing the usage."""
-        raise ConfigError(f"{message}; see `python train.py --help`.")
 
 
 def build_parser() -> argparse.ArgumentParser:

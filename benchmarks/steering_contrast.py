@@ -120,13 +120,14 @@ def centroid_ratio(closed: np.ndarray, opened: np.ndarray) -> float:
     return rms(closed, opened) / max(float(np.mean(halves)), 1e-6)
 
 
-def measure(model: Path = DEFAULT_MODEL, profile: Path | None = None) -> dict:
+def measure(model: Path = DEFAULT_MODEL, profile: Path | None = None,
+            eyes_closed: Path = EYES_CLOSED, eyes_open: Path = EYES_OPEN) -> dict:
     """Render both recordings through the show and return :func:`contrast_figures`."""
     if profile is None and (model / "profile.json").is_file():
         profile = model / "profile.json"
     with tempfile.TemporaryDirectory() as tmp:
-        closed = render(model, *show_keyframes(model, profile, EYES_CLOSED, Path(tmp)))
-        opened = render(model, *show_keyframes(model, profile, EYES_OPEN, Path(tmp)))
+        closed = render(model, *show_keyframes(model, profile, eyes_closed, Path(tmp)))
+        opened = render(model, *show_keyframes(model, profile, eyes_open, Path(tmp)))
     return contrast_figures(closed, opened)
 
 
@@ -136,8 +137,12 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--profile", type=Path,
                         help="calibration profile (default: the model's profile.json, if any)")
+    parser.add_argument("--eyes-closed", type=Path, default=EYES_CLOSED,
+                        help="eyes-closed recording (default: PhysioNet S001R02)")
+    parser.add_argument("--eyes-open", type=Path, default=EYES_OPEN,
+                        help="eyes-open recording (default: PhysioNet S001R01)")
     args = parser.parse_args()
-    figures = measure(args.model, args.profile)
+    figures = measure(args.model, args.profile, args.eyes_closed, args.eyes_open)
     print(f"eyes closed vs open: {figures['eyes_closed_open_distance']:.1f}; first vs second "
           f"half: {figures['half_vs_half_distance']:.1f}; ratio "
           f"{figures['eyes_closed_open_ratio']:.2f} (target >= 2; mean images: "

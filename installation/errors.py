@@ -1,8 +1,15 @@
-"""One error type for everything a user can get wrong, and the CLI wrapper that reports it."""
+"""One error type for everything a user can get wrong, and the CLI pieces that report it.
+
+:func:`run_cli` turns the error into one line and exit code 2; :class:`OneLineParser` and
+:func:`ranged` make argparse's own complaints that error too, so every command reports bad
+options the same way.
+"""
 
 from __future__ import annotations
 
+import argparse
 import logging
+import math
 import sys
 from collections.abc import Callable
 
@@ -56,3 +63,29 @@ def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | No
         print("interrupted", file=sys.stderr)
         return 130
     return int(code or 0)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors become a ConfigError sentence (one line and exit 2 by run_cli)."""
+
+    def error(self, message: str):
+        """Raise instead of printing the usage."""
+        raise ConfigError(f"{message}; see `{self.prog} --help`.")
+
+
+def ranged(kind, low=None, high=None, low_open=False):
+    """An argparse type: ``kind`` within [low, high] (``low`` excluded when ``low_open``)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
+        too_low = low is not None and (value <= low if low_open else value < low)
+        if too_low or (high is not None and value > high) or not math.isfinite(value):
+            lo = f"> {low}" if low_open else f">= {low}"
+            bounds = " and ".join(b for b in (lo if low is not None else "",
+                                              f"<= {high}" if high is not None else "") if b)
+            raise argparse.ArgumentTypeError(f"{text} is out of range (must be {bounds})")
+        return value
+    parse.__name__ = kind.__name__
+    return parse

@@ -229,12 +229,9 @@ def _open_upscaler(folder: Path, spec: BundleSpec, providers: list[str],
                          "again with `python -m models.export`, or pass --native.")
     session = _open_session(path, providers, threads)
     size, out = spec.upscaler.input_resolution, spec.upscaler.output_resolution
-    inputs = {i.name: i for i in session.get_inputs()}
-    outputs = {o.name: o for o in session.get_outputs()}
-    painting, image = inputs.get(INPUT_PAINTING), outputs.get(OUTPUT_IMAGE)
-    if (painting is None or painting.type != "tensor(uint8)"
-            or not _is_image_shape(painting.shape, size) or image is None
-            or image.type != "tensor(uint8)" or not _is_image_shape(image.shape, out)):
+    painting = {i.name: i for i in session.get_inputs()}.get(INPUT_PAINTING)
+    image = {o.name: o for o in session.get_outputs()}.get(OUTPUT_IMAGE)
+    if not (_is_uint8_image(painting, size) and _is_uint8_image(image, out)):
         raise ModelError(f"The upscaler {path} does not take uint8 {size} px paintings to "
                          f"{out} px as generator.json says; export it again, or pass --native.")
     return session
@@ -252,11 +249,15 @@ def _check_interface(session: ort.InferenceSession, spec: BundleSpec, path: Path
         if node is None or node.type != "tensor(float)" or not _last_dim_is(node.shape, width):
             raise ModelError(f"The model {path} lacks a float32 input {name!r} of width {width} "
                              "as generator.json says; export the model again.")
-    image = outputs.get(OUTPUT_IMAGE)
     size = spec.resolution
-    if image is None or image.type != "tensor(uint8)" or not _is_image_shape(image.shape, size):
+    if not _is_uint8_image(outputs.get(OUTPUT_IMAGE), size):
         raise ModelError(f"The model {path} lacks a uint8 output {OUTPUT_IMAGE!r} of shape "
                          f"[batch, {size}, {size}, 3]; export the model again.")
+
+
+def _is_uint8_image(node, size: int) -> bool:
+    """True when a graph input or output is a uint8 [batch, size, size, 3] image."""
+    return node is not None and node.type == "tensor(uint8)" and _is_image_shape(node.shape, size)
 
 
 def _last_dim_is(shape, width: int) -> bool:

@@ -186,12 +186,6 @@ class Hud:
             self._rendered_at = now
         return self._surface
 
-    def draw(self, surface: pygame.Surface, lines: list[str]) -> None:
-        """Draw ``lines`` onto ``surface`` at once when visible (no caching)."""
-        if not self.visible or not lines:
-            return
-        surface.blit(self._box(lines), (self.margin, self.margin))
-
     def _box(self, lines: list[str]) -> pygame.Surface:
         rendered = [self.font.render(line, True, HUD_TEXT) for line in lines]
         pad, gap = self.margin, max(1, self.font_size // 11)

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from installation.errors import ConfigError, ModelError, run_cli
+from installation.errors import ConfigError, ModelError, OneLineParser, ranged, run_cli
 
 DEFAULT_BASE = Path(__file__).resolve().parents[1] / "assets" / "default"
 
@@ -58,28 +58,6 @@ PRESETS = {
 }
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse whose errors become a ConfigError sentence (exit 2)."""
-
-    def error(self, message: str):
-        """Raise instead of printing the usage."""
-        raise ConfigError(f"{message}; see `python -m models.upscale --help`.")
-
-
-def positive(kind):
-    """An argparse type: a positive ``kind``."""
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{text} must be positive")
-        return value
-    parse.__name__ = kind.__name__
-    return parse
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     p = OneLineParser(prog="python -m models.upscale", description=__doc__.split("\n")[0])
@@ -89,18 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outdir", help="folder for numbered run folders")
     p.add_argument("--cfg", choices=sorted(PRESETS), default="default")
     p.add_argument("--scale", type=int, choices=(2, 4, 8), default=4, help="output side / input")
-    p.add_argument("--kimg", type=positive(float), help="thousands of real crops to train on")
-    p.add_argument("--batch", type=positive(int), help="real crops per step")
-    p.add_argument("--patch", type=positive(int), help="side of the training windows at the "
+    p.add_argument("--kimg", type=ranged(float, 0, low_open=True),
+                   help="thousands of real crops to train on")
+    p.add_argument("--batch", type=ranged(int, 1), help="real crops per step")
+    p.add_argument("--patch", type=ranged(int, 1), help="side of the training windows at the "
                    "output size (a multiple of the scale)")
-    p.add_argument("--adv-weight", type=positive(float),
+    p.add_argument("--adv-weight", type=ranged(float, 0, low_open=True),
                    help="weight of the adversarial term (default 0.05): more texture, and more "
                         "risk of a painted pattern")
-    p.add_argument("--crops-per-image", type=positive(int), default=100)
-    p.add_argument("--snap", type=positive(int), help="ticks between snapshots (default 4)")
-    p.add_argument("--metric-images", type=positive(int), default=48)
+    p.add_argument("--crops-per-image", type=ranged(int, 1), default=100)
+    p.add_argument("--snap", type=ranged(int, 1), help="ticks between snapshots (default 4)")
+    p.add_argument("--metric-images", type=ranged(int, 1), default=48)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=positive(int), help="torch threads (default: all cores)")
+    p.add_argument("--threads", type=ranged(int, 1), help="torch threads (default: all cores)")
     p.add_argument("--resume", help="run folder (or snapshot) to continue")
     p.add_argument("--init", help="start a new run from these weights: an upscaler run folder, "
                    "snapshot, or a bundle with upscaler.pt (fine-tuning)")

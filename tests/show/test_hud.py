@@ -45,10 +45,10 @@ def test_hud_draws_only_when_visible():
     try:
         surface = pygame.Surface((320, 120))
         hud = Hud()
-        hud.draw(surface, ["hello"])
+        assert hud.render(["hello"], 0.0) is None
         assert not pygame.surfarray.array3d(surface).any()
         hud.toggle()
-        hud.draw(surface, ["hello"])
+        surface.blit(hud.render(["hello"], 0.0), (hud.margin, hud.margin))
         assert pygame.surfarray.array3d(surface).any()
     finally:
         pygame.display.quit()
