@@ -2,7 +2,10 @@
 
     python train.py --images PAINTINGS --eeg rest.edf [--eeg more.xdf ...] --outdir runs \
         [--cfg tiny|256|512] [--resolution R] [--kimg K] [--batch N] [--snap N] [--seed N]
+    python train.py --images PAINTINGS --person a1.edf a2.edf [a/profile.json] \
+        --person b1.edf ... --outdir runs
     python train.py --resume runs/00000-tiny-64px [--kimg K]
+    python train.py --resume BUNDLE --adapt mapping --eeg SESSION [...] --outdir runs
     torchrun --nproc_per_node N train.py ...
 
 Every bad value ends in one sentence and exit code 2; ``--dry-run`` prints the resolved
@@ -50,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", metavar="DIR", help="folder of paintings (JPEG, PNG, WebP)")
     p.add_argument("--eeg", action="append", default=[], metavar="FILE",
                    help="EEG recording (EDF, BDF, FIF, XDF, OpenBCI text, BrainFlow CSV); repeat")
+    p.add_argument("--person", action="append", nargs="+", default=[], metavar="FILE",
+                   help="one person's recordings (files or --record session folders), with their "
+                        "calibration profile.json among them if they have one; repeat per "
+                        "person: each is z-scored by their own statistics")
     p.add_argument("--profile", metavar="FILE",
                    help="calibration profile.json whose statistics z-score the EEG (the one the "
                         "show will use); default: statistics of all --eeg recordings pooled")
@@ -84,7 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fakes and reals compared by SWD at each snapshot")
     p.add_argument("--threads", type=ranged(int, 0, 256), default=0,
                    help="torch CPU threads per process (0: torch's default)")
-    p.add_argument("--resume", metavar="RUN", help="run folder (or checkpoint) to continue")
+    p.add_argument("--resume", metavar="RUN",
+                   help="run folder (or checkpoint) to continue, or a model bundle with --adapt")
+    p.add_argument("--adapt", choices=["mapping"],
+                   help="with --resume BUNDLE: re-fit only the mapping network to the given EEG "
+                        "(minutes on a CPU; the paintings stay as they are)")
+    p.add_argument("--features", choices=["bundle", "current"], default="bundle",
+                   help="with --adapt: keep the bundle's feature definition, or move it to this "
+                        "version's")
+    p.add_argument("--adapt-steps", type=ranged(int, 1, 10**6), default=1500, metavar="N",
+                   help="with --adapt: optimiser steps")
     p.add_argument("--inception", metavar="PATH",
                    help="TorchScript Inception (inception-2015-12-05.pt) for FID/KID")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
@@ -93,24 +109,70 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_new_run(args) -> None:
     """The options a new run needs, each checked where it enters."""
-    if not args.images or not args.eeg or not args.outdir:
-        raise ConfigError("A new run needs --images DIR, --eeg FILE and --outdir DIR (or "
-                          "--resume RUN to continue one).")
+    if not args.images or not (args.eeg or args.person) or not args.outdir:
+        raise ConfigError("A new run needs --images DIR, --eeg FILE (or --person FILE ...) and "
+                          "--outdir DIR (or --resume RUN to continue one).")
     if not Path(args.images).is_dir():
         raise ConfigError(f"The image folder {args.images} does not exist; pass --images with a "
                           "folder of paintings.")
+    check_eeg_and_outdir(args)
+    if args.crop_min > args.crop_max:
+        raise ConfigError(f"--crop-min {args.crop_min} is larger than --crop-max "
+                          f"{args.crop_max}; swap them.")
+
+
+def check_eeg_and_outdir(args) -> None:
+    """The recordings, profile and output folder of a new run or an adaptation."""
+    if args.eeg and args.person:
+        raise ConfigError("Give the recordings either with --eeg (one person) or with --person "
+                          "(one per person), not both.")
     if Path(args.outdir).exists() and not Path(args.outdir).is_dir():
         raise ConfigError(f"--outdir {args.outdir} is a file; pass a folder for the run folders.")
-    for eeg in args.eeg:
-        if not Path(eeg).is_file():
-            raise ConfigError(f"The EEG recording {eeg} does not exist; check the --eeg path.")
+    for eeg in [*args.eeg, *(f for person in args.person for f in person
+                             if not f.lower().endswith(".json"))]:
+        check_recording_path(eeg)
     if args.profile:
         from installation.profile import load_profile
 
         load_profile(args.profile)  # refuse a missing or garbled profile before training
-    if args.crop_min > args.crop_max:
-        raise ConfigError(f"--crop-min {args.crop_min} is larger than --crop-max "
-                          f"{args.crop_max}; swap them.")
+
+
+def check_recording_path(path: str) -> None:
+    """Refuse a path that is neither a recording file nor a session folder of the show."""
+    from installation.sources.session_folder import is_session_folder
+
+    if not Path(path).exists():
+        raise ConfigError(f"The EEG recording {path} does not exist; check the --eeg path.")
+    if Path(path).is_dir() and not is_session_folder(Path(path)):
+        raise ConfigError(f"{path} is a folder but not a session recorded by the show (it has "
+                          "no session.json); pass a recording file or a --record folder.")
+
+
+def people_config(person_args: list[list[str]]) -> list[dict]:
+    """``--person`` groups as ``{"name", "eeg", "profile"}``.
+
+    A .json among a person's files is their calibration profile (checked now); the rest are
+    their recordings.
+    """
+    from installation.profile import load_profile
+
+    people, names = [], set()
+    for files in person_args:
+        profiles = [f for f in files if f.lower().endswith(".json")]
+        recordings = [str(Path(f).resolve()) for f in files if f not in profiles]
+        if len(profiles) > 1 or not recordings:
+            raise ConfigError(f"--person {' '.join(files)} must list recordings and at most "
+                              "one profile.json.")
+        for profile in profiles:
+            load_profile(profile)
+        name, n = Path(recordings[0]).stem, 1
+        while name in names:
+            n += 1
+            name = f"{Path(recordings[0]).stem}#{n}"
+        names.add(name)
+        people.append({"name": name, "eeg": recordings,
+                       "profile": str(Path(profiles[0]).resolve()) if profiles else None})
+    return people
 
 
 def resolve_config(args, world: int = 1) -> dict:
@@ -137,6 +199,7 @@ def resolve_config(args, world: int = 1) -> dict:
         "command": " ".join(["python train.py", *sys.argv[1:]]),
         "images": str(Path(args.images).resolve()),
         "eeg": [str(Path(e).resolve()) for e in args.eeg],
+        "people": people_config(args.person),
         "eeg_profile": str(Path(args.profile).resolve()) if args.profile else None,
         "outdir": str(Path(args.outdir).resolve()),
         "run_dir": str(next_run_dir(Path(args.outdir).resolve(), args.cfg, resolution)),
@@ -177,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse, resolve and train; see ``--help``."""
     args = build_parser().parse_args(argv)
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    if args.adapt or (args.resume and is_bundle_dir(args.resume)):
+        return adapt(args)
     if args.resume:
         config, state = resume_config(args)
     else:
@@ -190,6 +255,58 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(config, indent=2))
         return 0
     return train(config, state, args.threads)
+
+
+def is_bundle_dir(path: str) -> bool:
+    """Whether ``path`` is a model bundle (``generator.json``) rather than a run folder."""
+    return (Path(path) / "generator.json").is_file()
+
+
+def adapt(args) -> int:
+    """``--resume BUNDLE --adapt mapping``: re-fit the mapping, write a run, say how to export."""
+    if not args.resume or not is_bundle_dir(args.resume) or not args.adapt:
+        raise ConfigError("--adapt mapping continues a model bundle: pass --resume BUNDLE (a "
+                          "folder with generator.json) with --adapt mapping.")
+    if not (args.eeg or args.person) or not args.outdir:
+        raise ConfigError("Adapting needs the new EEG (--eeg FILE_OR_SESSION or --person ...) "
+                          "and --outdir DIR.")
+    check_eeg_and_outdir(args)
+    import torch
+
+    from models.adapt import adapt_bundle, adapted_spec, bundle_checkpoint
+    from models.mapping_fit import MappingFitSettings
+    from models.snapshots import next_run_dir
+
+    bundle_checkpoint(args.resume)  # refuse a bundle without a checkpoint before loading EEG
+    spec = adapted_spec(args.resume, args.features == "current")
+    eeg = {"eeg": [str(Path(e).resolve()) for e in args.eeg],
+           "people": people_config(args.person),
+           "eeg_profile": str(Path(args.profile).resolve()) if args.profile else None}
+    pool = load_pool(eeg, spec)
+    settings = MappingFitSettings(steps=args.adapt_steps, seed=args.seed)
+    if args.dry_run:
+        print(json.dumps({**eeg, "bundle": args.resume, "feature_spec": spec.to_dict(),
+                          "hops": len(pool.all), "fit": settings.to_dict()}, indent=2))
+        return 0
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    run_dir = next_run_dir(Path(args.outdir).resolve(), "adapt-mapping", spec.n_features)
+    checkpoint = adapt_bundle(args.resume, pool, spec, eeg, run_dir, settings)
+    print(f"wrote {checkpoint}\nnext: python -m models.export {run_dir} --out NEW_BUNDLE, then "
+          f"python -m installation --model NEW_BUNDLE ...")
+    return 0
+
+
+def load_pool(eeg: dict, spec):
+    """The EEG of ``eeg`` (the config entries) through the feature pipeline."""
+    from installation.profile import load_profile
+    from models.conditioning import load_feature_pool, load_people_pool
+    from models.training_loop import person_of
+
+    if eeg["people"]:
+        return load_people_pool([person_of(entry) for entry in eeg["people"]], spec)
+    profile = load_profile(eeg["eeg_profile"]) if eeg.get("eeg_profile") else None
+    return load_feature_pool(eeg["eeg"], spec, profile)
 
 
 def train(config: dict, state: dict | None, threads: int) -> int:

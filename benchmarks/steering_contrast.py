@@ -36,14 +36,20 @@ METRIC_SIZE = 128
 
 
 def show_keyframes(model: Path, profile: Path | None, recording: Path,
-                   folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Run the show over ``recording`` at full speed; return its (steering, noise) per keyframe."""
+                   folder: Path, native: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Run the show over ``recording`` at full speed; return its (steering, noise) per keyframe.
+
+    ``native`` leaves the upscaler out (``--native``): the figures pool to 128 px anyway, so
+    it changes them little and saves most of the time.
+    """
     record = folder / recording.stem
     command = [sys.executable, "-m", "installation", "--source", f"file:{recording}",
                "--model", str(model), "--headless", "--speed", "max", "--record", str(record),
                "--frames-out", str(folder / f"{recording.stem}-frames"), "--frame-every", "100000"]
     if profile is not None:
         command += ["--profile", str(profile)]
+    if native:
+        command.append("--native")
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the show failed on {recording.name}: {done.stderr.strip()}")
@@ -53,11 +59,12 @@ def show_keyframes(model: Path, profile: Path | None, recording: Path,
     return steering, noise
 
 
-def render(model: Path, steering: np.ndarray, noise: np.ndarray) -> np.ndarray:
+def render(model: Path, steering: np.ndarray, noise: np.ndarray,
+           native: bool = False) -> np.ndarray:
     """The keyframes again, through the show's runtime, as float32 [N, D] (pooled pixels)."""
     from installation.generator_runtime import GeneratorRuntime
 
-    runtime = GeneratorRuntime.load(model, provider="cpu")
+    runtime = GeneratorRuntime.load(model, provider="cpu", native=native)
     return np.stack([pooled(runtime.generate(s, z)) for s, z in zip(steering, noise,
                                                                        strict=True)])
 
@@ -121,13 +128,16 @@ def centroid_ratio(closed: np.ndarray, opened: np.ndarray) -> float:
 
 
 def measure(model: Path = DEFAULT_MODEL, profile: Path | None = None,
-            eyes_closed: Path = EYES_CLOSED, eyes_open: Path = EYES_OPEN) -> dict:
+            eyes_closed: Path = EYES_CLOSED, eyes_open: Path = EYES_OPEN,
+            native: bool = False) -> dict:
     """Render both recordings through the show and return :func:`contrast_figures`."""
     if profile is None and (model / "profile.json").is_file():
         profile = model / "profile.json"
     with tempfile.TemporaryDirectory() as tmp:
-        closed = render(model, *show_keyframes(model, profile, eyes_closed, Path(tmp)))
-        opened = render(model, *show_keyframes(model, profile, eyes_open, Path(tmp)))
+        closed = render(model, *show_keyframes(model, profile, eyes_closed, Path(tmp), native),
+                        native=native)
+        opened = render(model, *show_keyframes(model, profile, eyes_open, Path(tmp), native),
+                        native=native)
     return contrast_figures(closed, opened)
 
 
@@ -141,8 +151,10 @@ def main() -> None:
                         help="eyes-closed recording (default: PhysioNet S001R02)")
     parser.add_argument("--eyes-open", type=Path, default=EYES_OPEN,
                         help="eyes-open recording (default: PhysioNet S001R01)")
+    parser.add_argument("--native", action="store_true",
+                        help="leave the upscaler out (the figures pool to 128 px anyway)")
     args = parser.parse_args()
-    figures = measure(args.model, args.profile, args.eyes_closed, args.eyes_open)
+    figures = measure(args.model, args.profile, args.eyes_closed, args.eyes_open, args.native)
     print(f"eyes closed vs open: {figures['eyes_closed_open_distance']:.1f}; first vs second "
           f"half: {figures['half_vs_half_distance']:.1f}; ratio "
           f"{figures['eyes_closed_open_ratio']:.2f} (target >= 2; mean images: "

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from calibration.montage_outliers import ABNORMAL
 from calibration.quality import FLAT, LINE_NOISE, NOISY, RAILED
 from installation.feature_spec import FeatureSpec
 from installation.features import FeatureNormaliser
@@ -21,11 +22,11 @@ from installation.profile import PROFILE_FORMAT
 # States that corrupt band powers; the show leaves such channels out. Mains hum is not among
 # them: the show's filter notches the line frequency, so a humming channel's features are fine
 # (OpenBCI's own v6 sample has hum 20-75x its EEG power on every channel).
-EXCLUDED_STATES = (RAILED, FLAT, NOISY)
+EXCLUDED_STATES = (RAILED, FLAT, NOISY, ABNORMAL)
 
 
 def channels_to_leave_out(quality) -> list[str]:
-    """The channels the show should leave out: railed, flat or noisy ones.
+    """The channels the show should leave out: railed, flat, noisy or abnormal ones.
 
     None when that would leave no channel at all: the show needs something to paint from, and
     the operator is told instead.

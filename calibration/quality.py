@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import signal
 
+from calibration.montage_outliers import ABNORMAL, flag_abnormal
 from installation.errors import ConfigError
 from installation.filtering import StreamingFilter, line_frequency_or_default
 
@@ -23,7 +24,7 @@ RAILED = "railed"
 FLAT = "flat"
 NOISY = "noisy"
 LINE_NOISE = "line_noise"
-STATES = (GOOD, RAILED, FLAT, NOISY, LINE_NOISE)
+STATES = (GOOD, RAILED, FLAT, NOISY, LINE_NOISE, ABNORMAL)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,13 @@ class QualityThresholds:
         overall: a blink or one movement lasts a window or two, a loose electrode lasts.
     min_good_share : float
         Share of channels that must be good for the overall verdict to be good.
+    abnormal_loud_ratio, abnormal_quiet_ratio : float
+        A good channel whose RMS is more than ``abnormal_loud_ratio`` times, or less than
+        ``abnormal_quiet_ratio`` times, the median of the good ones is abnormal
+        (``calibration.montage_outliers``). Measured here: PhysioNet eegmmidb rest, every
+        channel of S001, S005, S026 and S070 within 0.32-2.9 times the median (the largest,
+        S026's frontal row, eye movement); BrainFlow's synthetic board 0.18-1.3. A loose
+        electrode at 5x is flagged.
     """
 
     rail_uv: float = 187_500.0
@@ -84,6 +92,8 @@ class QualityThresholds:
     step_s: float = 0.5
     bad_window_share: float = 0.10
     min_good_share: float = 0.75
+    abnormal_loud_ratio: float = 4.0
+    abnormal_quiet_ratio: float = 0.1
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -101,7 +111,7 @@ class ChannelQuality:
     name : str
         Channel name.
     state : str
-        One of ``good``, ``railed``, ``flat``, ``noisy``, ``line_noise``.
+        One of ``good``, ``railed``, ``flat``, ``noisy``, ``line_noise``, ``abnormal``.
     rms_uv : float
         RMS of the 1-40 Hz filtered signal (median over windows in a summary).
     railed_share, near_railed_share : float
@@ -423,6 +433,8 @@ class QualityMonitor:
             _summarise_channel([w.channels[i] for w in windows], self.thresholds)
             for i in range(len(self.channel_names))
         )
+        channels = flag_abnormal(channels, GOOD, self.thresholds.abnormal_loud_ratio,
+                                 self.thresholds.abnormal_quiet_ratio)
         n_good = sum(c.state == GOOD for c in channels)
         verdict = GOOD if n_good >= self.thresholds.min_good_share * len(channels) else "bad"
         return QualityReport(

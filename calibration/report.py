@@ -22,6 +22,7 @@ STATE_COLOURS = {
     "flat": "#7f7f7f",
     "noisy": "#ff7f0e",
     "line_noise": "#9467bd",
+    "abnormal": "#e377c2",
 }
 
 

@@ -33,6 +33,7 @@ STATE_RGB = {
     "flat": (127, 127, 127),
     "noisy": (255, 127, 14),
     "line_noise": (148, 103, 189),
+    "abnormal": (227, 119, 194),
 }
 START_KEYS = (pygame.K_SPACE, pygame.K_RETURN, pygame.K_KP_ENTER)
 

@@ -28,9 +28,11 @@ class BandPowerFeatures:
     """Log10 band power (µV²) per (region, band), region-major, from one window of EEG.
 
     Uses a Hann-windowed periodogram: one ``rfft`` over all channels per window and precomputed
-    band weights, then the mean power over the usable channels of each region. A region without
-    a usable channel takes the mean over all usable channels, so every headset gives the same
-    vector shape.
+    band weights, then the mean over the usable channels of each region: of their log powers
+    (``spec.region_mean == "log"``, a geometric mean: every electrode weighs the same, so one
+    with a higher gain cannot dominate) or of their powers (``"power"``, older bundles). A
+    region without a usable channel takes the mean over all usable channels, so every headset
+    gives the same vector shape.
 
     Parameters
     ----------
@@ -65,6 +67,7 @@ class BandPowerFeatures:
         self._masked_names_cache: dict[bytes, tuple[str, ...]] = {}
         self._previous = np.zeros(spec.n_features)
         self._masked = self.bad_mask.copy()
+        self._log_mean = spec.region_mean == "log"
 
     @property
     def masked_channels(self) -> tuple[str, ...]:
@@ -123,10 +126,17 @@ class BandPowerFeatures:
         self._masked = masked
         if masked.all():
             return self._previous.copy()
-        region_band = self._region_weights(masked) @ channel_band[:, :-1]  # (n_regions, n_bands)
-        self._previous = np.log10(
-            np.maximum(region_band, POWER_FLOOR_UV2), dtype=np.float64
-        ).ravel()
+        # Each electrode counts equally, whatever its gain: the region's figure is the mean of
+        # its channels' log powers, so one loud channel (a loose electrode, 5x the others'
+        # amplitude) shifts it by a constant the profile absorbs instead of drowning the rest.
+        weights = self._region_weights(masked)
+        if self._log_mean:
+            log_power = np.log10(np.maximum(channel_band[:, :-1], POWER_FLOOR_UV2))
+            region_band = (weights @ log_power).astype(np.float64)  # (n_regions, n_bands)
+        else:
+            region_band = np.log10(np.maximum(weights @ channel_band[:, :-1], POWER_FLOOR_UV2),
+                                   dtype=np.float64)
+        self._previous = region_band.ravel()
         return self._previous
 
     def _unusable(self, peak, variance, also_masked) -> np.ndarray:

@@ -9,11 +9,16 @@ would centre each recording on itself and erase the difference between, say, an 
 an eyes-open session, which is the very contrast the paintings should show. The statistics are
 the artist's calibration profile when one is given (the show then uses the same profile), else
 those of all training recordings pooled.
+
+Several people (:func:`load_people_pool`) are each z-scored by statistics of their own (their
+calibration profile, else their own recordings pooled), as the show z-scores whoever wears the
+headset by their own calibration: the mapping network then sees states, and cannot tell people
+apart by the offsets of their scalps and amplifiers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -24,6 +29,7 @@ from installation.errors import ConfigError
 from installation.feature_pipeline import extract_feature_sequence, feature_frames
 from installation.feature_spec import FeatureSpec
 from installation.features import FeatureNormaliser
+from installation.profile import check_profile_fits
 from installation.sources.recordings import load_recording
 
 
@@ -89,7 +95,8 @@ def load_feature_pool(paths: list[str | Path], spec: FeatureSpec,
         When a file cannot be read (from ``load_recording``).
     ConfigError
         When no file is given, a recording is shorter than one feature window, or the profile
-        was made with another feature spec.
+        was made with another feature spec, or with other channels or another sample rate
+        than a recording (the show's rule, :func:`~installation.profile.check_profile_fits`).
     """
     if not paths:
         raise ConfigError("No EEG recording given; pass --eeg FILE (EDF, BDF, FIF, XDF, OpenBCI "
@@ -102,14 +109,60 @@ def load_feature_pool(paths: list[str | Path], spec: FeatureSpec,
                   else pooled_normaliser([rec for _, rec in recordings.values()], spec))
     per_file = {}
     for key, (path, recording) in recordings.items():
-        steering, _ = extract_feature_sequence(recording, spec, normaliser.fresh(),
-                                               normaliser.bad_channels_in(recording.info))
+        bad = (check_profile_fits(profile, recording.info) if profile_describes_stream(profile)
+               else normaliser.bad_channels_in(recording.info))
+        steering, _ = extract_feature_sequence(recording, spec, normaliser.fresh(), bad)
         steering = np.asarray(steering, dtype=np.float32)
         if len(steering) == 0 or not np.isfinite(steering).all():
             raise ConfigError(f"The recording {path} yields no usable feature window (shorter "
                               f"than {spec.window_s:g} s or not finite); pass a longer recording.")
         per_file[key] = steering
     return FeaturePool(per_file, normaliser.profile)
+
+
+@dataclass(frozen=True)
+class Person:
+    """One wearer's recordings and, optionally, their calibration profile.
+
+    Attributes
+    ----------
+    name : str
+        How the pool's keys and the provenance name them.
+    recordings : tuple of path
+        Their EEG recordings (files or session folders).
+    profile : dict, optional
+        Their calibration profile; their recordings pooled z-score them when None.
+    """
+
+    name: str
+    recordings: tuple[Path, ...]
+    profile: dict | None = field(default=None, compare=False)
+
+
+def load_people_pool(people: list[Person], spec: FeatureSpec) -> FeaturePool:
+    """Each person's recordings, z-scored by that person's own statistics, pooled.
+
+    Parameters
+    ----------
+    people : list of Person
+        At least one; names must differ.
+    spec : FeatureSpec
+        The feature spec of the run.
+
+    Returns
+    -------
+    FeaturePool
+        Keys ``person/file``; ``normalisation`` holds ``{"source": "per person", "people":
+        {name: statistics}}``.
+    """
+    if len({person.name for person in people}) != len(people):
+        raise ConfigError("Two people have the same name; name each --person differently.")
+    per_file, statistics = {}, {}
+    for person in people:
+        pool = load_feature_pool(list(person.recordings), spec, person.profile)
+        per_file.update({f"{person.name}/{key}": hops for key, hops in pool.per_file.items()})
+        statistics[person.name] = pool.normalisation
+    return FeaturePool(per_file, {"source": "per person", "people": statistics})
 
 
 @dataclass
@@ -156,6 +209,15 @@ def pooled_normaliser(recordings: list, spec: FeatureSpec) -> FixedNormalisation
     profile = FeatureNormaliser.profile_from(spec, np.asarray(band_powers))
     return FixedNormalisation({"feature_spec": profile["feature_spec"], "mean": profile["mean"],
                                "std": profile["std"], "source": "training recordings pooled"})
+
+
+def profile_describes_stream(profile: dict | None) -> bool:
+    """Whether a profile names its channels and rate, as a calibration's does.
+
+    Such a profile is held to the show's own rule of what fits a stream
+    (:func:`~installation.profile.check_profile_fits`).
+    """
+    return profile is not None and "channel_names" in profile and "sample_rate" in profile
 
 
 def unique_key(path: Path, taken: dict) -> str:

@@ -1,7 +1,9 @@
-"""Export a generator to a model bundle: ``generator.onnx`` + ``generator.json``.
+"""Export a generator to a model bundle: ``generator.onnx`` + ``generator.json`` + ``generator.pt``.
 
 ``python -m models.export CHECKPOINT --out DIR`` exports the EMA generator of a training
-checkpoint; :func:`export_generator` is also what builds the untrained default bundle.
+checkpoint, with the compact checkpoint (:mod:`models.bundle_checkpoint`) that lets training
+continue from the bundle; :func:`export_generator` is also what builds the untrained default
+bundle.
 The graph takes ``features`` [B, F] and ``noise`` [B, Z] (float32) and returns ``image``
 uint8 [B, H, W, 3]: the [-1, 1] -> uint8 conversion happens inside the graph, so the show only
 blits. Noise buffers are constants and everything is fp32, opset 17, plain ONNX ops.
@@ -31,6 +33,7 @@ from installation.bundle import (
 )
 from installation.errors import ModelError, run_cli
 from installation.feature_spec import FeatureSpec
+from models.bundle_checkpoint import inherit_upscaler, save_generator_checkpoint
 from models.networks import Generator
 
 OPSET = 17
@@ -189,6 +192,20 @@ def load_checkpoint(path: str | Path) -> dict:
     return require_generator(read_checkpoint(path), path)
 
 
+def people_provenance(config: dict) -> dict:
+    """``{"people": [...]}`` for a run trained on several people, else nothing."""
+    return {"people": config["people"]} if config.get("people") else {}
+
+
+def eeg_normalisation(config: dict) -> str:
+    """How the run z-scored its EEG, in words."""
+    if config.get("people"):
+        return "per person: each by their own calibration profile, else their own recordings"
+    if config.get("eeg_profile"):
+        return "calibration profile " + config["eeg_profile"]
+    return "training recordings pooled"
+
+
 def network_description(g_kwargs: dict) -> dict:
     """A generator's keyword arguments as JSON keeps them (string channel keys)."""
     return {**g_kwargs, "channels": {str(k): v for k, v in g_kwargs["channels"].items()}}
@@ -220,14 +237,14 @@ def checkpoint_provenance(ckpt: dict, command: str) -> dict:
     return {
         "trained": True,
         "data": {"images": config.get("images"), "image_count": config.get("image_count"),
-                 "eeg": config.get("eeg", [])},
-        "eeg_normalisation": ("calibration profile " + config["eeg_profile"]
-                              if config.get("eeg_profile") else "training recordings pooled"),
+                 "eeg": config.get("eeg", []), **people_provenance(config)},
+        "eeg_normalisation": eeg_normalisation(config),
         "kimg": round(float(ckpt.get("kimg", 0.0)), 3),
         "metrics": dict(ckpt.get("metrics", {})),
         "training_config": {k: config.get(k) for k in ("cfg", "resolution", "batch", "seed")},
         "training_command": config.get("command"),
         "network": network_description(ckpt["G_kwargs"]),
+        "lineage": config.get("lineage", []),
         "command": command,
         **distillation,
     }
@@ -275,7 +292,10 @@ def export_checkpoint(argv: list[str] | None = None) -> int:
     if args.credit:
         provenance["credits"] = list(args.credit)
     export_generator(generator, spec, args.out, provenance)
-    print(f"wrote {Path(args.out) / ONNX_NAME} and {Path(args.out) / JSON_NAME}")
+    checkpoint = save_generator_checkpoint(ckpt, args.out)
+    print(f"wrote {Path(args.out) / ONNX_NAME}, {Path(args.out) / JSON_NAME} and {checkpoint}")
+    if inherit_upscaler(ckpt["config"].get("base_bundle"), args.out):
+        print(f"kept the upscaler of {ckpt['config']['base_bundle']}")
     return 0
 
 

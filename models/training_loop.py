@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from installation.feature_spec import FeatureSpec
 from installation.profile import load_profile
-from models.conditioning import FeaturePool, load_feature_pool
+from models.conditioning import FeaturePool, Person, load_feature_pool, load_people_pool
 from models.dataset import CropSettings, PaintingCrops, to_float
 from models.inception import fid_kid, load_detector
 from models.metrics import eeg_sensitivity, multiscale_swd, nearest_reals
@@ -199,10 +199,17 @@ def save_checkpoint(trainer: Trainer, config: dict, run_dir: Path, tick: int,
 def load_data(config: dict) -> tuple[PaintingCrops, FeaturePool]:
     """The crops and the EEG feature pool of a configuration."""
     dataset = PaintingCrops(config["images"], CropSettings(**config["crops"]))
+    spec = FeatureSpec.from_dict(config["feature_spec"])
+    if config.get("people"):
+        return dataset, load_people_pool([person_of(entry) for entry in config["people"]], spec)
     profile = load_profile(config["eeg_profile"]) if config.get("eeg_profile") else None
-    pool = load_feature_pool(config["eeg"], FeatureSpec.from_dict(config["feature_spec"]),
-                             profile)
-    return dataset, pool
+    return dataset, load_feature_pool(config["eeg"], spec, profile)
+
+
+def person_of(entry: dict) -> Person:
+    """A :class:`Person` from its configuration entry (``name``, ``eeg``, ``profile``)."""
+    profile = load_profile(entry["profile"]) if entry.get("profile") else None
+    return Person(entry["name"], tuple(Path(p) for p in entry["eeg"]), profile)
 
 
 def line_tick(line: str) -> int | None:

@@ -1,0 +1,143 @@
+"""Continuing from a model bundle: its mapping network re-fitted to new EEG (the fast mode).
+
+``python train.py --resume BUNDLE --adapt mapping --eeg SESSION ...`` reads the bundle's compact
+checkpoint (``generator.pt``), re-fits only the mapping network (:mod:`models.mapping_fit`) to
+the new recordings, and writes a run folder with one checkpoint, a grid of paintings and the
+lineage, which ``python -m models.export RUN --out NEW_BUNDLE`` turns into a bundle. The
+synthesis network, and so how the model paints, is not touched.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from installation.bundle import BundleSpec, resolve_bundle_paths
+from installation.errors import ConfigError, ModelError
+from installation.feature_spec import FeatureSpec
+from models.conditioning import FeaturePool
+from models.export import generator_from_checkpoint, read_checkpoint
+from models.mapping_fit import MappingFitSettings, fit_mapping
+from models.snapshots import checkpoint_name, link_latest, save_atomic, save_grid
+
+CHECKPOINT_NAME = "generator.pt"
+
+
+def is_bundle(path: str | Path) -> bool:
+    """Whether ``path`` is a model bundle folder (it holds ``generator.json``)."""
+    return (Path(path) / "generator.json").is_file()
+
+
+def bundle_checkpoint(bundle_dir: str | Path) -> dict:
+    """The compact checkpoint a bundle carries; one sentence when it has none.
+
+    Raises
+    ------
+    ModelError
+        When the bundle holds no ``generator.pt`` or an unreadable one.
+    """
+    path = Path(bundle_dir) / CHECKPOINT_NAME
+    if not path.is_file():
+        raise ModelError(f"The bundle {bundle_dir} carries no {CHECKPOINT_NAME} (its compact "
+                         "checkpoint), so it cannot be continued; export it again with "
+                         "`python -m models.export RUN --out BUNDLE`, or continue its run folder.")
+    ckpt = read_checkpoint(path)
+    if not {"G_ema", "G_kwargs"} <= set(ckpt):
+        raise ModelError(f"{path} holds no generator; export the bundle again.")
+    return ckpt
+
+
+def adapted_spec(bundle_dir: str | Path, current_features: bool) -> FeatureSpec:
+    """The bundle's feature spec, or this version's default with the bundle's shape.
+
+    ``current_features`` moves an older bundle onto this version's features (e.g. the robust
+    region mean); the vector must keep its length, since the mapping's input layer stays.
+    """
+    bundle_spec = BundleSpec.load(resolve_bundle_paths(bundle_dir)[1]).feature_spec
+    if not current_features:
+        return bundle_spec
+    spec = replace(FeatureSpec(), line_freq=bundle_spec.line_freq)
+    if spec.n_features != bundle_spec.n_features:
+        raise ConfigError(f"This version's features have {spec.n_features} values but the "
+                          f"bundle's mapping takes {bundle_spec.n_features}; adapt without "
+                          "--features current.")
+    return spec
+
+
+def adapt_run_config(bundle_dir: str | Path, ckpt: dict, spec: FeatureSpec, eeg: dict,
+                     settings: MappingFitSettings, run_dir: Path) -> dict:
+    """The run's configuration: where it came from (lineage) and what it was fitted to."""
+    base = ckpt.get("config", {})
+    lineage = [*base.get("lineage", []),
+               {"bundle": str(Path(bundle_dir).resolve()), "kimg": float(ckpt.get("kimg", 0)),
+                "adapted": "mapping", "eeg": eeg, "fit": settings.to_dict()}]
+    return {**{k: v for k, v in base.items() if k not in ("note",)},
+            "command": " ".join(["python train.py", *sys.argv[1:]]),
+            "feature_spec": spec.to_dict(), "run_dir": str(run_dir),
+            "eeg": eeg.get("eeg", []), "people": eeg.get("people", []),
+            "eeg_profile": eeg.get("eeg_profile"), "lineage": lineage,
+            "base_bundle": str(Path(bundle_dir).resolve())}
+
+
+def adapt_bundle(bundle_dir: str | Path, pool: FeaturePool, spec: FeatureSpec, eeg: dict,
+                 run_dir: Path, settings: MappingFitSettings | None = None) -> Path:
+    """Re-fit the bundle's mapping to ``pool`` and write the run folder; returns its checkpoint.
+
+    Parameters
+    ----------
+    bundle_dir : path
+        A bundle with ``generator.pt``.
+    pool : FeaturePool
+        The new EEG, z-scored as the show will z-score it.
+    spec : FeatureSpec
+        The feature spec ``pool`` was made with (the adapted bundle's).
+    eeg : dict
+        ``eeg``, ``people`` and ``eeg_profile`` entries for the provenance.
+    run_dir : Path
+        New run folder.
+    settings : MappingFitSettings, optional
+        Steps, rates and weights (the defaults when None).
+    """
+    settings = settings or MappingFitSettings()
+    ckpt = bundle_checkpoint(bundle_dir)
+    generator = generator_from_checkpoint(ckpt).eval()
+    print(f"re-fitting the mapping network of {bundle_dir} to {len(pool.all)} hops of EEG "
+          f"({settings.steps} steps)", flush=True)
+    mapping, figures = fit_mapping(generator.mapping, pool, settings, progress_printer())
+    generator.mapping = mapping
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = adapt_run_config(bundle_dir, ckpt, spec, eeg, settings, run_dir)
+    state = {"G": generator.state_dict(), "G_ema": generator.state_dict(),
+             "G_kwargs": ckpt["G_kwargs"], "config": config, "kimg": float(ckpt.get("kimg", 0)),
+             "metrics": {**ckpt.get("metrics", {}), **{f"mapping_fit_{k}": v
+                                                       for k, v in figures.items()}}}
+    for key in ("D", "D_kwargs"):
+        if key in ckpt:
+            state[key] = ckpt[key]
+    (run_dir / "training_options.json").write_text(json.dumps(config, indent=2) + "\n")
+    (run_dir / "stats.jsonl").write_text(json.dumps({"tick": 0, **figures}) + "\n")
+    save_grid(paintings_of(generator, pool), 8, run_dir / "fakes-000000.png")
+    path = run_dir / checkpoint_name(0)
+    save_atomic(state, path)
+    link_latest(path)
+    return path
+
+
+def paintings_of(generator, pool: FeaturePool, count: int = 32) -> torch.Tensor:
+    """``count`` paintings for hops spread over the pool, in [-1, 1]."""
+    noise = torch.randn(count, generator.noise_dim, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        return generator(pool.fixed_windows(count), noise)
+
+
+def progress_printer(every: int = 250):
+    """A ``progress(step, terms)`` that prints a line every ``every`` steps."""
+    def progress(step: int, terms: dict) -> None:
+        if step % every == 0:
+            print(f"step {step}: distribution {terms['distribution']:.4f}, isometry "
+                  f"{terms['isometry']:.4f}", flush=True)
+    return progress

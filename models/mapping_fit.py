@@ -1,0 +1,197 @@
+"""Re-fitting the mapping network to new EEG while the synthesis network stays as it is.
+
+The paintings a generator can make are fixed by its synthesis network; which painting a moment
+of EEG gets is decided by the small mapping network in front of it. Re-fitting only the mapping
+(minutes on a CPU, no discriminator, no paintings needed) lets a model learn new people or a new
+feature definition without touching how it paints. Two terms hold it:
+
+- **Stay among the learned paintings**: the sliced Wasserstein distance between the new
+  mapping's ``w`` and reference ``w`` that the old mapping gives for inputs like its training
+  ones (its own stored feature statistics, Gaussian noise). The synthesis network only ever
+  learned to paint from that region of ``w``, so the painting's quality is kept.
+- **Move as the brain moves**: for two moments of EEG with the same noise, the distance between
+  their ``w`` is held proportional to the distance between their feature vectors (an isometry,
+  up to a learnt scale); for one moment with two noise vectors, to ``drift_share`` times the
+  noise's typical distance. A change of state (eyes closed: alpha up over the back of the head)
+  is then a large move for everyone, and the drift a smaller one. A GAN-trained mapping has no
+  reason to do either: it may spend its range on features that differ between people.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+
+from models.conditioning import FeaturePool
+from models.networks import MappingNetwork
+
+
+@dataclass(frozen=True)
+class MappingFitSettings:
+    """How long and how hard the mapping is re-fitted.
+
+    Attributes
+    ----------
+    steps : int
+        Optimiser steps (1500 take about a minute on one CPU core).
+    batch : int
+        Pairs per step.
+    lr : float
+        Adam's step on the layers' effective weights (divided by each layer's ``lr_mul``, which
+        the GAN used to slow the mapping down).
+    isometry_weight : float
+        Weight of the "move as the brain moves" term against the distribution term.
+    drift_share : float
+        How far the drift noise moves ``w`` against a typical change of EEG (0.3: a third).
+    reference_size : int
+        Reference ``w`` drawn from the old mapping.
+    seed : int
+        Seed of the pairs, the noise and the projections.
+    """
+
+    steps: int = 1500
+    batch: int = 256
+    lr: float = 1e-3
+    isometry_weight: float = 1.0
+    drift_share: float = 0.3
+    reference_size: int = 8192
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def reference_w(mapping: MappingNetwork, count: int, generator: torch.Generator) -> torch.Tensor:
+    """``w`` of the old mapping for inputs drawn like its training ones, [count, w_dim].
+
+    Features are drawn from the mapping's stored training statistics (independent Gaussians of
+    that mean and spread), noise from a standard Gaussian.
+    """
+    features = torch.randn(count, mapping.n_features, generator=generator)
+    features = mapping.feature_mean + features * mapping.feature_std
+    noise = torch.randn(count, mapping.noise_dim, generator=generator)
+    with torch.no_grad():
+        return mapping(features, noise)
+
+
+def sliced_distance(a: torch.Tensor, b: torch.Tensor, generator: torch.Generator,
+                    directions: int = 128) -> torch.Tensor:
+    """Squared sliced Wasserstein distance between two equally large point sets."""
+    projection = torch.randn(a.shape[1], directions, generator=generator)
+    projection = projection / projection.norm(dim=0, keepdim=True)
+    return ((torch.sort(a @ projection, 0)[0] - torch.sort(b @ projection, 0)[0]) ** 2).mean()
+
+
+def median_pair_distance(x: torch.Tensor, generator: torch.Generator,
+                         pairs: int = 4096) -> torch.Tensor:
+    """Median distance between random pairs of rows of ``x``."""
+    i = torch.randint(len(x), (pairs,), generator=generator)
+    j = torch.randint(len(x), (pairs,), generator=generator)
+    return (x[i] - x[j]).norm(dim=1).median().clamp_min(1e-6)
+
+
+def optimiser(mapping: MappingNetwork, scale: torch.Tensor, lr: float) -> torch.optim.Adam:
+    """Adam with each layer's rate undoing its ``lr_mul`` (a GAN's slow-mapping trick)."""
+    groups = [{"params": list(layer.parameters()), "lr": lr / getattr(layer, "lr_mul", 1.0)}
+              for layer in (mapping.embed, *mapping.layers)]
+    return torch.optim.Adam([*groups, {"params": [scale], "lr": lr}], lr=lr)
+
+
+class MappingFit:
+    """One re-fit of a mapping network to a pool of steering vectors.
+
+    Parameters
+    ----------
+    mapping : MappingNetwork
+        The trained mapping; it is copied, not changed.
+    pool : FeaturePool
+        Steering vectors of the EEG to fit to (each person z-scored by their own statistics).
+    settings : MappingFitSettings
+        Steps, rates and weights.
+    """
+
+    def __init__(self, mapping: MappingNetwork, pool: FeaturePool,
+                 settings: MappingFitSettings = MappingFitSettings()) -> None:
+        self.settings = settings
+        self.rng = torch.Generator().manual_seed(settings.seed)
+        self.old = mapping
+        self.features = torch.from_numpy(pool.all)
+        self.reference = reference_w(mapping, settings.reference_size, self.rng)
+        noise = torch.randn(4096, mapping.noise_dim, generator=self.rng)
+        self.feature_scale = median_pair_distance(self.features, self.rng)
+        self.noise_scale = median_pair_distance(noise, self.rng)
+        self.w_scale = median_pair_distance(self.reference, self.rng)
+        self.mapping = copy.deepcopy(mapping).train(False).requires_grad_(True)
+        self.log_scale = torch.zeros((), requires_grad=True)
+        self.optimiser = optimiser(self.mapping, self.log_scale, settings.lr)
+
+    def losses(self) -> dict[str, torch.Tensor]:
+        """The two terms on one batch of random pairs."""
+        n, m = self.settings.batch, self.mapping
+        pick = torch.randint(len(self.features), (2, n), generator=self.rng)
+        f1, f2 = self.features[pick[0]], self.features[pick[1]]
+        z1 = torch.randn(n, m.noise_dim, generator=self.rng)
+        z2 = torch.randn(n, m.noise_dim, generator=self.rng)
+        w11, w21, w12 = m(f1, z1), m(f2, z1), m(f1, z2)
+        scale = self.w_scale * self.log_scale.exp()
+        reference = self.reference[torch.randint(len(self.reference), (n,),
+                                                  generator=self.rng)]
+        by_eeg = (w11 - w21).norm(dim=1) / scale - (f1 - f2).norm(dim=1) / self.feature_scale
+        by_noise = ((w11 - w12).norm(dim=1) / scale
+                    - self.settings.drift_share * (z1 - z2).norm(dim=1) / self.noise_scale)
+        return {"distribution": sliced_distance(w11, reference, self.rng),
+                "isometry": (by_eeg ** 2).mean() + (by_noise ** 2).mean()}
+
+    def step(self) -> dict[str, float]:
+        """One optimiser step; the terms' values before it."""
+        terms = self.losses()
+        loss = terms["distribution"] + self.settings.isometry_weight * terms["isometry"]
+        self.optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimiser.step()
+        return {name: float(value.detach()) for name, value in terms.items()}
+
+    def distribution_of(self, mapping: MappingNetwork) -> float:
+        """The distribution term of ``mapping`` on one batch (before and after figures)."""
+        n = self.settings.batch
+        features = self.features[torch.randint(len(self.features), (n,), generator=self.rng)]
+        noise = torch.randn(n, mapping.noise_dim, generator=self.rng)
+        with torch.no_grad():
+            return float(sliced_distance(mapping(features, noise), self.reference[:n], self.rng))
+
+    def run(self, progress=None) -> dict[str, float]:
+        """All steps; the last terms, the distribution term before and after, and seconds."""
+        before = self.distribution_of(self.old)
+        began, terms = time.perf_counter(), {}
+        for index in range(self.settings.steps):
+            terms = self.step()
+            if progress is not None:
+                progress(index + 1, terms)
+        return {**terms, "distribution_before": before,
+                "distribution_after": self.distribution_of(self.mapping),
+                "seconds": round(time.perf_counter() - began, 1)}
+
+
+def fit_mapping(mapping: MappingNetwork, pool: FeaturePool,
+                settings: MappingFitSettings = MappingFitSettings(),
+                progress=None) -> tuple[MappingNetwork, dict]:
+    """Re-fit ``mapping`` to ``pool``; returns the new mapping (in eval mode) and its figures.
+
+    Parameters
+    ----------
+    mapping : MappingNetwork
+        The trained mapping (not changed).
+    pool : FeaturePool
+        The EEG to fit to.
+    settings : MappingFitSettings
+        Steps, rates and weights.
+    progress : callable, optional
+        Called as ``progress(step, terms)`` after every step.
+    """
+    fit = MappingFit(mapping, pool, settings)
+    figures = fit.run(progress)
+    return fit.mapping.requires_grad_(False).eval(), figures
