@@ -1,0 +1,123 @@
+"""A kiosk starts before the headset: the show paints on its own, then connects when it appears.
+
+A real pylsl outlet on loopback appears two seconds after the show started (headless, and in a
+real X window under Xvfb); the show must not exit, must paint meanwhile and must then listen.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import numpy as np
+import pylsl
+import pytest
+
+from tests.conftest import REPO
+from tests.helpers import assert_one_line_error, read_frames, show_env
+from tests.show.test_screenshot import xvfb_display  # noqa: F401 - a fixture
+from tests.show.tiny_bundle import write_tiny_bundle
+
+LABELS = ["Fp1", "Fp2", "C3", "C4", "P3", "P4", "O1", "O2"]
+RATE = 250.0
+OUTLET_AFTER_S = 1.5  # after the show said it waits
+
+
+def stream_eeg(name: str, stop: threading.Event) -> None:
+    """Open an EEG outlet and stream a 10 Hz sine in real time until stopped."""
+    info = pylsl.StreamInfo(name, "EEG", len(LABELS), RATE, pylsl.cf_float32, name)
+    info.set_channel_labels(LABELS)
+    outlet = pylsl.StreamOutlet(info)
+    sent, started = 0, time.perf_counter()
+    while not stop.is_set():
+        due = int((time.perf_counter() - started) * RATE)
+        t = np.arange(sent, due) / RATE
+        if len(t):
+            chunk = 20 * np.sin(2 * np.pi * 10 * t)[:, None] * np.ones(len(LABELS))
+            outlet.push_chunk(np.ascontiguousarray(chunk, np.float32))
+        sent = due
+        stop.wait(0.02)
+
+
+def run_with_late_outlet(args: list, env: dict) -> tuple[int, str, str]:
+    """Start the show on lsl:NAME; once it says it waits, wait a while more, then stream.
+
+    Returns the exit code, stdout and stderr of the show.
+    """
+    name = f"late-{uuid.uuid4().hex[:8]}"
+    show = subprocess.Popen([sys.executable, "-m", "installation", "--source", f"lsl:{name}",
+                             *map(str, args)], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    stop, waiting, errors = threading.Event(), threading.Event(), []
+
+    def read_errors() -> None:
+        for line in show.stderr:
+            errors.append(line)
+            if "waiting for the EEG source" in line:
+                waiting.set()
+
+    reader = threading.Thread(target=read_errors, daemon=True)
+    reader.start()
+    outlet = threading.Thread(target=stream_eeg, args=(name, stop), daemon=True)
+    try:
+        if waiting.wait(60) and not stop.wait(OUTLET_AFTER_S):
+            outlet.start()
+        out = show.stdout.read()
+        code = show.wait(120)
+    finally:
+        stop.set()
+        show.kill()
+        reader.join(5)
+        if outlet.is_alive():
+            outlet.join(5)
+    return code, out, "".join(errors)
+
+
+def test_headless_show_waits_paints_and_connects(tmp_path):
+    bundle = write_tiny_bundle(tmp_path / "tiny")
+    out = tmp_path / "frames"
+    code, stdout, stderr = run_with_late_outlet(
+        ["--model", bundle, "--headless", "--duration", "6", "--frames-out", out,
+         "--frame-every", "0"], show_env())
+    assert code == 0, stderr
+    rows = read_frames(out)
+    states = [r["signal"] for r in rows]
+    assert states[0] == "waiting" and states[-1] == "ok"
+    first_ok = states.index("ok")
+    assert set(states[:first_ok]) == {"waiting"}  # waiting, then listening: no flicker
+    waited_s = float(rows[first_ok]["time_s"])
+    assert waited_s > 1.0  # painted on its own while the outlet was not there
+    assert sum(int(r["keyframe"]) for r in rows[:first_ok]) >= 5  # the drift kept painting
+    assert "Connected to LSL stream" in stderr
+    assert "source: LSL stream" in stdout
+
+
+def test_window_show_waits_then_connects_in_a_real_x_server(xvfb_display, tmp_path):  # noqa: F811
+    bundle = write_tiny_bundle(tmp_path / "tiny")
+    env = dict(show_env(), SDL_VIDEODRIVER="x11", DISPLAY=xvfb_display)
+    env.pop("SDL_AUDIODRIVER", None)
+    code, stdout, stderr = run_with_late_outlet(
+        ["--model", bundle, "--windowed", "--duration", "6", "--fps", "30"], env)
+    assert code == 0, stderr
+    assert "Connected to LSL stream" in stderr
+    frames = int(stdout.split(" frames in ")[0].split()[-1])
+    assert frames > 30 * 3  # the window kept its pace before and after the connection
+    assert "source: LSL stream" in stdout
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("brainflow:NO_SUCH_BOARD", "NO_SUCH_BOARD"),
+    ("brainflow:SYNTHETIC_BOARD,colour=blue", "colour"),
+])
+def test_a_bad_spec_still_exits_at_once(spec, words, tmp_path):
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "installation", "--source", spec,
+                             "--headless", "--frames-out", str(tmp_path)], cwd=REPO,
+                            env=show_env(), capture_output=True, text=True, timeout=60)
+    assert_one_line_error(result, words)
+    assert time.perf_counter() - started < 30  # no waiting for a spec no headset can fix
+    assert os.listdir(tmp_path) == []
