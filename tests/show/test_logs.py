@@ -1,4 +1,4 @@
-"""The show's log: a timestamp on every line, and ``--log FILE`` rotated so days can be read back."""
+"""The show's log: a timestamp on every line; ``--log FILE`` rotated so days can be read back."""
 
 from __future__ import annotations
 
