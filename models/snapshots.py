@@ -13,9 +13,11 @@ import torch
 
 from installation.errors import ConfigError
 
-CHECKPOINT_PATTERN = re.compile(r"^network-snapshot-(\d+)\.pt$")
+# NNNNNN is the tick; the kimg follows it (older runs' names have no kimg; both are read)
+CHECKPOINT_PATTERN = re.compile(r"^network-snapshot-(\d+)(?:-[\d.]+kimg)?\.pt$")
 LATEST_NAME = "network-snapshot-latest.pt"
-GRID_PATTERN = re.compile(r"^fakes-(\d+)\.png$")
+GRID_PATTERN = re.compile(r"^fakes-(\d+)(?:-[\d.]+kimg)?\.png$")
+LABEL_COLUMN_PX = 128  # a labelled panel's columns are enlarged to at least this width
 RUN_DIR_PATTERN = re.compile(r"^(\d{5})-")
 
 
@@ -25,9 +27,20 @@ def next_run_dir(outdir: Path, cfg: str, resolution: int) -> Path:
     return outdir / f"{max(ids, default=-1) + 1:05d}-{cfg}-{resolution}px"
 
 
-def checkpoint_name(tick: int) -> str:
-    """File name of the checkpoint written at ``tick``."""
-    return f"network-snapshot-{tick:06d}.pt"
+def snapshot_stem(tick: int, kimg: float | None = None) -> str:
+    """``000012-0.192kimg``: the tick, then the thousands of images trained (when given)."""
+    return f"{tick:06d}" if kimg is None else f"{tick:06d}-{kimg:.3f}kimg"
+
+
+def checkpoint_name(tick: int, kimg: float | None = None) -> str:
+    """File name of the checkpoint written at ``tick``, after ``kimg`` thousand images."""
+    return f"network-snapshot-{snapshot_stem(tick, kimg)}.pt"
+
+
+def checkpoint_tick(path: Path) -> int | None:
+    """The tick in a checkpoint's file name; None for other files."""
+    match = CHECKPOINT_PATTERN.match(Path(path).name)
+    return int(match.group(1)) if match else None
 
 
 def save_atomic(obj: dict, path: Path) -> None:
@@ -56,7 +69,7 @@ def link_latest(checkpoint: Path) -> Path:
 def checkpoints(run_dir: Path) -> list[Path]:
     """The run's complete checkpoints, oldest first."""
     found = [p for p in Path(run_dir).iterdir() if CHECKPOINT_PATTERN.match(p.name)]
-    return sorted(found, key=lambda p: int(CHECKPOINT_PATTERN.match(p.name).group(1)))
+    return sorted(found, key=checkpoint_tick)
 
 
 def latest_checkpoint(run: str | Path) -> Path:
@@ -98,32 +111,66 @@ def save_grid(images: torch.Tensor, columns: int, path: Path) -> np.ndarray:
     return grid
 
 
-def save_nearest_panel(fakes: torch.Tensor, reals: torch.Tensor, path: Path) -> None:
-    """Write pairs (fake, its nearest real crop) side by side, one pair per row."""
+def save_nearest_panel(fakes: torch.Tensor, reals: torch.Tensor, path: Path) -> np.ndarray:
+    """Write pairs (fake, its nearest real crop) side by side under labels; return the panel."""
     pairs = torch.stack([fakes.float().cpu(), reals.float().cpu()], dim=1).flatten(0, 1)
-    save_grid(pairs, 2, path)
+    panel = label_columns(tile(to_uint8_hwc(pairs), 2), ("generated", "nearest real crop"))
+    iio.imwrite(path, panel)
+    return panel
+
+
+def label_columns(image: np.ndarray, labels) -> np.ndarray:
+    """``image`` with a caption above each of its equal columns (enlarged to be readable).
+
+    Columns narrower than ``LABEL_COLUMN_PX`` are enlarged by pixel repetition first, so the
+    captions fit over 32 px paintings too.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    column = image.shape[1] // len(labels)
+    factor = -(-LABEL_COLUMN_PX // column)
+    image = image.repeat(factor, axis=0).repeat(factor, axis=1)
+    column *= factor
+    font = ImageFont.load_default(size=max(10, column // 9))
+    band = int(font.size * 1.6)
+    canvas = Image.new("RGB", (image.shape[1], image.shape[0] + band), (255, 255, 255))
+    canvas.paste(Image.fromarray(image), (0, band))
+    draw = ImageDraw.Draw(canvas)
+    for i, label in enumerate(labels):
+        draw.text((i * column + column // 2, band // 2), label, fill=(0, 0, 0), font=font,
+                  anchor="mm")
+    return np.asarray(canvas)
 
 
 class Timelapse:
-    """A GIF of the run's fakes grids in snapshot order, grown by one frame per snapshot.
+    """A GIF of the run's fakes grids in order, grown by one frame at a time (every tick).
 
-    Grids already in the run folder (a resumed run) are read once here; later grids are added
-    from memory, so a snapshot never decodes the earlier PNGs again.
+    A resumed run starts from the frames of its GIF (or, for runs older than the per-tick GIF,
+    of its ``fakes-*.png`` grids), cut to ``keep``; later grids are added from memory, so a tick
+    never decodes the earlier frames again.
 
     Parameters
     ----------
     run_dir : Path
-        The run folder holding ``fakes-NNNNNN.png``.
+        The run folder.
     max_side : int
         Frames are subsampled until their longer side fits.
+    keep : int, optional
+        Frames to keep of a resumed run (those of the ticks before its checkpoint); all when
+        None.
     """
 
-    def __init__(self, run_dir: Path, max_side: int = 512) -> None:
+    def __init__(self, run_dir: Path, max_side: int = 512, keep: int | None = None) -> None:
         self.path = run_dir / "timelapse.gif"
         self.max_side = max_side
+        self.frames = self._earlier_frames(run_dir)[:keep]
+
+    def _earlier_frames(self, run_dir: Path) -> list[np.ndarray]:
+        if self.path.is_file():
+            return [frame[..., :3] for frame in iio.imread(self.path, index=None)]
         grids = sorted((p for p in run_dir.iterdir() if GRID_PATTERN.match(p.name)),
                        key=lambda p: int(GRID_PATTERN.match(p.name).group(1)))
-        self.frames = [shrink(iio.imread(p), max_side) for p in grids]
+        return [shrink(iio.imread(p), self.max_side) for p in grids]
 
     def add(self, grid: np.ndarray) -> None:
         """Append a new grid and rewrite the GIF atomically."""
