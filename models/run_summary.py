@@ -52,7 +52,7 @@ def run_summary(run_dir: Path) -> list[str]:
     run_dir = Path(run_dir)
     saved = {checkpoint_tick(p): p for p in checkpoints(run_dir)}
     records = read_stats(run_dir)
-    lines = [f"run folder: {run_dir}"]
+    lines = [f"training done; run folder: {run_dir}"]
     if not saved:
         return lines + ["no snapshot was written; train for at least one snapshot tick"]
     last_tick = max(saved)
