@@ -24,7 +24,7 @@ from tests.show.tiny_bundle import write_tiny_bundle
 
 LABELS = ["Fp1", "Fp2", "C3", "C4", "P3", "P4", "O1", "O2"]
 RATE = 250.0
-OUTLET_AFTER_S = 1.5  # after the show said it waits
+OUTLET_AFTER_S = 1.0  # after the show said it waits (its next try comes 0.5 s later, then 1 s)
 
 
 def stream_eeg(name: str, stop: threading.Event) -> None:
@@ -43,13 +43,13 @@ def stream_eeg(name: str, stop: threading.Event) -> None:
         stop.wait(0.02)
 
 
-def run_with_late_outlet(args: list, env: dict) -> tuple[int, str, str]:
-    """Start the show on lsl:NAME; once it says it waits, wait a while more, then stream.
+def run_until_it_appears(spec: str, args: list, env: dict, appear) -> tuple[int, str, str]:
+    """Start the show on ``spec``; once it says it waits, wait a while more, then ``appear()``.
 
-    Returns the exit code, stdout and stderr of the show.
+    ``appear`` is called with a stop event set when the show has ended. Returns the exit
+    code, stdout and stderr of the show.
     """
-    name = f"late-{uuid.uuid4().hex[:8]}"
-    show = subprocess.Popen([sys.executable, "-m", "installation", "--source", f"lsl:{name}",
+    show = subprocess.Popen([sys.executable, "-m", "installation", "--source", spec,
                              *map(str, args)], cwd=REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     stop, waiting, errors = threading.Event(), threading.Event(), []
@@ -62,19 +62,25 @@ def run_with_late_outlet(args: list, env: dict) -> tuple[int, str, str]:
 
     reader = threading.Thread(target=read_errors, daemon=True)
     reader.start()
-    outlet = threading.Thread(target=stream_eeg, args=(name, stop), daemon=True)
+    source = threading.Thread(target=appear, args=(stop,), daemon=True)
     try:
         if waiting.wait(60) and not stop.wait(OUTLET_AFTER_S):
-            outlet.start()
+            source.start()
         out = show.stdout.read()
         code = show.wait(120)
     finally:
         stop.set()
         show.kill()
         reader.join(5)
-        if outlet.is_alive():
-            outlet.join(5)
+        if source.is_alive():
+            source.join(5)
     return code, out, "".join(errors)
+
+
+def run_with_late_outlet(args: list, env: dict) -> tuple[int, str, str]:
+    """The show on an LSL stream whose outlet starts after the show said it waits."""
+    name = f"late-{uuid.uuid4().hex[:8]}"
+    return run_until_it_appears(f"lsl:{name}", args, env, lambda stop: stream_eeg(name, stop))
 
 
 def test_headless_show_waits_paints_and_connects(tmp_path):
@@ -107,6 +113,25 @@ def test_window_show_waits_then_connects_in_a_real_x_server(xvfb_display, tmp_pa
     frames = int(stdout.split(" frames in ")[0].split()[-1])
     assert frames > 30 * 3  # the window kept its pace before and after the connection
     assert "source: LSL stream" in stdout
+
+
+def test_a_recording_that_appears_later_is_played(eyes_open_edf, tmp_path):
+    bundle = write_tiny_bundle(tmp_path / "tiny")
+    late = tmp_path / "usb-stick" / "S001R01.edf"  # a drive mounted after the show started
+    out = tmp_path / "frames"
+
+    def mount(stop) -> None:
+        late.parent.mkdir()
+        os.symlink(eyes_open_edf, late)
+
+    code, stdout, stderr = run_until_it_appears(
+        f"file:{late}", ["--model", bundle, "--headless", "--duration", "6", "--frames-out", out,
+                         "--frame-every", "0"], show_env(), mount)
+    assert code == 0, stderr
+    states = [r["signal"] for r in read_frames(out)]
+    assert states[0] == "waiting" and states[-1] == "ok"
+    assert f"Recording {late} does not exist" in stderr  # what the HUD said it waited for
+    assert "Connected to" in stderr
 
 
 @pytest.mark.parametrize("spec, words", [
