@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.helpers import assert_one_line_error, read_frames, show_env
-from tests.show.test_screenshot import xvfb_display  # noqa: F401 - a fixture
+from tests.show.test_screenshot import xvfb_display, xwd_pixels  # noqa: F401 - a fixture
 from tests.show.tiny_bundle import write_tiny_bundle
 
 LABELS = ["Fp1", "Fp2", "C3", "C4", "P3", "P4", "O1", "O2"]
@@ -43,29 +43,37 @@ def stream_eeg(name: str, stop: threading.Event) -> None:
         stop.wait(0.02)
 
 
-def run_until_it_appears(spec: str, args: list, env: dict, appear) -> tuple[int, str, str]:
+def run_until_it_appears(spec: str, args: list, env: dict, appear,
+                         look=lambda moment: None) -> tuple[int, str, str]:
     """Start the show on ``spec``; once it says it waits, wait a while more, then ``appear()``.
 
-    ``appear`` is called with a stop event set when the show has ended. Returns the exit
-    code, stdout and stderr of the show.
+    ``appear`` is called with a stop event set when the show has ended; ``look`` is called
+    with ``"waiting"`` just before the source appears and ``"connected"`` a second after the
+    show said it connected. Returns the exit code, stdout and stderr of the show.
     """
     show = subprocess.Popen([sys.executable, "-m", "installation", "--source", spec,
                              *map(str, args)], cwd=REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    stop, waiting, errors = threading.Event(), threading.Event(), []
+    stop, waiting, connected, errors = (threading.Event(), threading.Event(), threading.Event(),
+                                        [])
 
     def read_errors() -> None:
         for line in show.stderr:
             errors.append(line)
             if "waiting for the EEG source" in line:
                 waiting.set()
+            if "Connected to" in line:
+                connected.set()
 
     reader = threading.Thread(target=read_errors, daemon=True)
     reader.start()
     source = threading.Thread(target=appear, args=(stop,), daemon=True)
     try:
         if waiting.wait(60) and not stop.wait(OUTLET_AFTER_S):
+            look("waiting")
             source.start()
+            if connected.wait(10) and not stop.wait(1.0):
+                look("connected")
         out = show.stdout.read()
         code = show.wait(120)
     finally:
@@ -77,10 +85,11 @@ def run_until_it_appears(spec: str, args: list, env: dict, appear) -> tuple[int,
     return code, out, "".join(errors)
 
 
-def run_with_late_outlet(args: list, env: dict) -> tuple[int, str, str]:
+def run_with_late_outlet(args: list, env: dict, look=lambda moment: None):
     """The show on an LSL stream whose outlet starts after the show said it waits."""
     name = f"late-{uuid.uuid4().hex[:8]}"
-    return run_until_it_appears(f"lsl:{name}", args, env, lambda stop: stream_eeg(name, stop))
+    return run_until_it_appears(f"lsl:{name}", args, env, lambda stop: stream_eeg(name, stop),
+                                look)
 
 
 def test_headless_show_waits_paints_and_connects(tmp_path):
@@ -106,13 +115,26 @@ def test_window_show_waits_then_connects_in_a_real_x_server(xvfb_display, tmp_pa
     bundle = write_tiny_bundle(tmp_path / "tiny")
     env = dict(show_env(), SDL_VIDEODRIVER="x11", DISPLAY=xvfb_display)
     env.pop("SDL_AUDIODRIVER", None)
+    screens = {}
+
+    def look(moment: str) -> None:
+        screens[moment] = xwd_pixels(xvfb_display)
+
     code, stdout, stderr = run_with_late_outlet(
-        ["--model", bundle, "--windowed", "--duration", "6", "--fps", "30"], env)
+        ["--model", bundle, "--windowed", "--duration", "6", "--fps", "30"], env, look)
     assert code == 0, stderr
     assert "Connected to LSL stream" in stderr
     frames = int(stdout.split(" frames in ")[0].split()[-1])
     assert frames > 30 * 3  # the window kept its pace before and after the connection
     assert "source: LSL stream" in stdout
+    if screens.get("waiting") is None:
+        pytest.skip("xwd is not on PATH (apt-get install x11-apps) to look at the screen")
+    waiting, listening = (screens[m][..., :3].astype(int) for m in ("waiting", "connected"))
+    # The tiny painting never reaches pure white (128 ± 100): white is the HUD's text, shown
+    # while the show waits (what for), hidden again once it listens.
+    assert (waiting == 255).all(axis=-1).sum() > 200
+    assert (listening == 255).all(axis=-1).sum() == 0
+    assert waiting.std() > 20 and listening.std() > 20  # a painting both times
 
 
 def test_a_recording_that_appears_later_is_played(eyes_open_edf, tmp_path):
