@@ -17,7 +17,7 @@ REPEAT_IN_TERMINAL = "calibrate again"
 # What fixes each problem, in the order an operator should try (see quality.classify).
 _FIXES = {
     RAILED: "check {names} contact and the reference and bias electrodes",
-    FLAT: "check {names} are plugged in and touch the scalp",
+    FLAT: "check {names} {are} plugged in and touching the scalp",
     NOISY: "check {names} contact and ask the artist to sit still",
     LINE_NOISE: "check {names} contact and move cables away from mains power",
 }
@@ -36,8 +36,17 @@ def channel_figure(channel: ChannelQuality, thresholds) -> str:
     Returns
     -------
     str
-        E.g. ``"line noise -0.91 (limit -0.3)"``, ``"rms 140 µV (limit 100 µV)"``.
+        E.g. ``"line noise -0.91 (limit -0.3)"``, ``"rms 140 µV (limit 100 µV)"``. A summary
+        over a calibration gives medians, so a channel bad for part of it adds how long, e.g.
+        ``"line noise -0.25 (limit -0.3), bad 40% of the time"``.
     """
+    figure = _state_figure(channel, thresholds)
+    if channel.state != GOOD and 0 < channel.bad_window_share < 1:
+        figure += f", bad {100 * channel.bad_window_share:.0f}% of the time"
+    return figure
+
+
+def _state_figure(channel: ChannelQuality, thresholds) -> str:
     t = thresholds
     if channel.state == RAILED:
         return (f"at the rail {100 * channel.railed_share:.0f}% of the time "
@@ -71,7 +80,8 @@ def quality_advice(quality, repeat: str = REPEAT_ON_SCREEN) -> list[str]:
     for state, fix in _FIXES.items():
         names = [c.name for c in quality.channels if c.state == state]
         if names:
-            lines.append(f"{fix.format(names=_and(names))}, then {repeat}")
+            are = "is" if len(names) == 1 else "are"
+            lines.append(f"{fix.format(names=_and(names), are=are)}, then {repeat}")
     return lines
 
 
