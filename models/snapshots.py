@@ -17,6 +17,7 @@ from installation.errors import ConfigError
 CHECKPOINT_PATTERN = re.compile(r"^network-snapshot-(\d+)(?:-[\d.]+kimg)?\.pt$")
 LATEST_NAME = "network-snapshot-latest.pt"
 GRID_PATTERN = re.compile(r"^fakes-(\d+)(?:-[\d.]+kimg)?\.png$")
+TIMELAPSE_MAX_FRAMES = 400  # about 0.5 MB each at 512 px: a long run's GIF stays small
 LABEL_COLUMN_PX = 128  # a labelled panel's columns are enlarged to at least this width
 RUN_DIR_PATTERN = re.compile(r"^(\d{5})-")
 
@@ -143,11 +144,12 @@ def label_columns(image: np.ndarray, labels) -> np.ndarray:
 
 
 class Timelapse:
-    """A GIF of the run's fakes grids in order, grown by one frame at a time (every tick).
+    """A GIF of the run's fakes grids in order, grown by one frame each time it is due.
 
-    A resumed run starts from the frames of its GIF (or, for runs older than the per-tick GIF,
-    of its ``fakes-*.png`` grids), cut to ``keep``; later grids are added from memory, so a tick
-    never decodes the earlier frames again.
+    A long run would otherwise hold thousands of frames: past ``max_frames`` every second
+    frame is dropped and from then on only every second grid is kept, so the GIF stays evenly
+    spaced over the whole run and its memory bounded. A resumed run starts from its GIF's
+    frames (runs older than the per-tick GIF: from its ``fakes-*.png`` grids).
 
     Parameters
     ----------
@@ -155,15 +157,25 @@ class Timelapse:
         The run folder.
     max_side : int
         Frames are subsampled until their longer side fits.
-    keep : int, optional
-        Frames to keep of a resumed run (those of the ticks before its checkpoint); all when
-        None.
+    grids_before : int, optional
+        Grids offered before this (resumed) run started: the frames of later, killed ticks
+        are dropped. All frames are kept when None.
+    max_frames : int
+        Most frames held (see above).
     """
 
-    def __init__(self, run_dir: Path, max_side: int = 512, keep: int | None = None) -> None:
+    def __init__(self, run_dir: Path, max_side: int = 512, grids_before: int | None = None,
+                 max_frames: int = TIMELAPSE_MAX_FRAMES) -> None:
         self.path = run_dir / "timelapse.gif"
         self.max_side = max_side
-        self.frames = self._earlier_frames(run_dir)[:keep]
+        self.max_frames = max_frames
+        self.offered, self.stride = 0, 1
+        frames = self._earlier_frames(run_dir)
+        if grids_before is not None:
+            self.offered = grids_before
+            count, self.stride = kept_frames(grids_before, max_frames)
+            frames = frames[:count]
+        self.frames = frames
 
     def _earlier_frames(self, run_dir: Path) -> list[np.ndarray]:
         if self.path.is_file():
@@ -172,12 +184,34 @@ class Timelapse:
                        key=lambda p: int(GRID_PATTERN.match(p.name).group(1)))
         return [shrink(iio.imread(p), self.max_side) for p in grids]
 
-    def add(self, grid: np.ndarray) -> None:
-        """Append a new grid and rewrite the GIF atomically."""
-        self.frames.append(shrink(grid, self.max_side))
+    def add(self, grid: np.ndarray, write: bool = True) -> None:
+        """Offer a new grid; with ``write`` rewrite the GIF (atomically) afterwards."""
+        self.offered += 1
+        if self.offered % self.stride == 0:
+            self.frames.append(shrink(grid, self.max_side))
+            if len(self.frames) > self.max_frames:
+                self.frames, self.stride = self.frames[::2], 2 * self.stride
+        if write:
+            self.write()
+
+    def write(self) -> None:
+        """Write the GIF of the frames so far (atomically)."""
+        if not self.frames:
+            return
         tmp = self.path.with_name("tmp-" + self.path.name)
         iio.imwrite(tmp, np.stack(self.frames), duration=500, loop=0)
         os.replace(tmp, self.path)
+
+
+def kept_frames(offered: int, max_frames: int = TIMELAPSE_MAX_FRAMES) -> tuple[int, int]:
+    """Frames a :class:`Timelapse` holds after ``offered`` grids, and its stride then."""
+    count, stride = 0, 1
+    for index in range(1, offered + 1):
+        if index % stride == 0:
+            count += 1
+            if count > max_frames:
+                count, stride = (count + 1) // 2, 2 * stride
+    return count, stride
 
 
 def shrink(img: np.ndarray, max_side: int) -> np.ndarray:

@@ -202,8 +202,8 @@ def timelapse_due(tick: int, config: dict) -> bool:
     return bool(every) and tick % every == 0
 
 
-def timelapse_frames(tick: int, config: dict) -> int:
-    """Frames the timelapse holds after ``tick``: one per due tick or snapshot."""
+def timelapse_grids(tick: int, config: dict) -> int:
+    """Grids offered to the timelapse up to ``tick``: one per due tick or snapshot."""
     return sum(1 for t in range(1, tick + 1)
                if timelapse_due(t, config) or t % config["snap"] == 0)
 
@@ -318,7 +318,8 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
     if rank == 0:
         prepare_run_dir(run_dir, config, tick)
     log = StatsLog(run_dir, config["kimg"], trainer.kimg) if rank == 0 else None
-    timelapse = Timelapse(run_dir, keep=timelapse_frames(tick, config)) if rank == 0 else None
+    grids_before = timelapse_grids(tick, config)
+    timelapse = Timelapse(run_dir, grids_before=grids_before) if rank == 0 else None
     try:
         while trainer.kimg < config["kimg"] - 1e-9:
             start = time.perf_counter()
@@ -334,7 +335,7 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
                                          timelapse) if snapping else ({}, {})
             if rank == 0 and not snapping and timelapse_due(tick, config):
                 pictures = {"fakes": fakes_grid(trainer, pool, config)[1]}
-                timelapse.add(pictures["fakes"])
+                timelapse.add(pictures["fakes"], write=False)  # written at snapshots
             record.update(metrics)
             if log is not None:
                 log.write(record)

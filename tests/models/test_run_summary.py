@@ -7,12 +7,13 @@ import shlex
 from pathlib import Path
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from installation.errors import run_cli
-from models.snapshots import checkpoints
+from models.snapshots import Timelapse, checkpoints, kept_frames
 from tests.conftest import shared_file
 from tests.models.conftest import EEG_OPEN
 from tests.models.test_training import TINY
@@ -66,3 +67,27 @@ def test_cfg_defaults_to_the_machine_and_says_so(tmp_path, capsys):
     assert json.loads(out)["cfg"] == expected
     assert f"--cfg {expected}:" in err and ("no GPU" in err) != torch.cuda.is_available()
     assert json.loads(out)["timelapse_every"] == 1
+
+
+def test_a_long_run_timelapse_stays_bounded_and_evenly_spaced(tmp_path):
+    grids = [np.full((8, 8, 3), 10 * i, np.uint8) for i in range(1, 21)]
+    (tmp_path / "whole").mkdir()
+    whole = Timelapse(tmp_path / "whole", max_frames=4)
+    for grid in grids:
+        whole.add(grid, write=False)
+    shown = [int(frame[0, 0, 0]) // 10 for frame in whole.frames]
+    assert len(shown) <= 4 and (len(shown), whole.stride) == kept_frames(20, 4)
+    gaps = np.diff(shown)
+    assert shown[-1] >= 16 and gaps.max() - gaps.min() <= whole.stride // 2 + 1
+
+    # the same run killed after a snapshot at grid 12 (the GIF written) and resumed
+    (tmp_path / "killed").mkdir()
+    killed = Timelapse(tmp_path / "killed", max_frames=4)
+    for grid in grids[:12]:
+        killed.add(grid, write=False)
+    killed.write()
+    resumed = Timelapse(tmp_path / "killed", grids_before=12, max_frames=4)
+    for grid in grids[12:]:
+        resumed.add(grid)
+    again = [int(frame[0, 0, 0]) // 10 for frame in iio.imread(resumed.path, index=None)]
+    assert again == shown
