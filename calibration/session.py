@@ -218,6 +218,7 @@ class CalibrationSession:
                                             f"{recorded:.1f} s of the {step.duration_s:g} s "
                                             "planned.")
         self.step_index += 1
+        self._step_samples = 0  # the next step's bar starts empty
         if self.step_index < len(self.steps) and self.steps[self.step_index].name in self._ranges:
             self.step_index = len(self.steps)  # a repeated step: the later ones are recorded
         if self.step_index >= len(self.steps):

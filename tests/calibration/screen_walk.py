@@ -58,11 +58,13 @@ def walk(recording: str, out_dir: Path, shots: Path | None) -> dict:
         shot("1-waiting-for-baseline")
         press(pygame.K_SPACE)
         baseline_countdown: list[int] = []
+        assert session.progress == 0.0  # nothing recorded yet: the bar is empty
         step_until(screen, lambda: session.progress > 0.5, baseline_countdown)
         shot("2-baseline-recording")
         step_until(screen, lambda: session.state == WAITING, baseline_countdown)
         figures["baseline_countdown"] = baseline_countdown
         shot("3-waiting-for-eyes-closed")
+        figures["progress_between_steps"] = session.progress
         press(pygame.K_SPACE)
         step_until(screen, lambda: session.progress > 0.3)
         shot("4-eyes-closed-recording")

@@ -28,6 +28,7 @@ def test_walk_through_the_steps_in_a_real_window(xvfb_display, eyes_open_edf,  #
     countdown = seen["baseline_countdown"]
     assert countdown[0] == 4 and countdown == sorted(countdown, reverse=True)
     assert {4, 3, 2, 1} <= set(countdown)  # every second of the 4 s step is shown
+    assert seen["progress_between_steps"] == 0.0  # the next step's bar starts empty
     assert "eyes-closed alpha" in seen["verdict"] and "(limit x1.5" in seen["verdict"]
     assert seen["verdict"].endswith("failed")
     assert "O1" in seen["advice"][0] and "press R to repeat" in seen["advice"][0]
