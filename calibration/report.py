@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -98,9 +99,12 @@ def write_quality_png(path, quality: QualityReport, profile=None, alpha=None) ->
         result = _Verdict(quality, alpha)
         steps = next_steps(result, REPEAT_IN_TERMINAL)
         failed = quality.verdict != GOOD or (alpha is not None and not alpha.passed)
-        title = "\n".join([verdict_line(result)] + [f"next: {step}" for step in steps])
-        fig.suptitle(title, fontsize=12, color=FAILURE_COLOUR if failed else STATE_COLOURS[GOOD])
-        fig.tight_layout(rect=(0, 0, 1, 0.96 - 0.015 * len(steps)))
+        chars = int(fig.get_figwidth() * 10)  # what fits across at 12 pt
+        lines = [part for line in [verdict_line(result)] + [f"next: {step}" for step in steps]
+                 for part in textwrap.wrap(line, chars)]
+        fig.suptitle("\n".join(lines), fontsize=12,
+                     color=FAILURE_COLOUR if failed else STATE_COLOURS[GOOD])
+        fig.tight_layout(rect=(0, 0, 1, 0.99))  # room for the title: tight_layout counts it
         fig.savefig(path, dpi=80)
     finally:
         plt.close(fig)
