@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="calibration profile.json whose statistics z-score the EEG (the one the "
                         "show will use); default: statistics of all --eeg recordings pooled")
     p.add_argument("--outdir", metavar="DIR", help="folder for numbered run folders")
-    p.add_argument("--cfg", choices=sorted(CONFIGS), default="256", help="network configuration")
+    p.add_argument("--cfg", choices=sorted(CONFIGS), help="network configuration (default: 256 "
+                   "with a GPU, 128 on a CPU; the run says which it took)")
     p.add_argument("--resolution", type=power_of_two, metavar="R",
                    help="pixels (default: the cfg's)")
     p.add_argument("--kimg", type=ranged(float, 0, low_open=True), metavar="K",
@@ -72,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"kimg per tick (default per cfg: {DEFAULT_TICK_KIMG})")
     p.add_argument("--snap", type=ranged(int, 1), metavar="N",
                    help="ticks between snapshots (default: 5)")
+    p.add_argument("--timelapse-every", type=ranged(int, 0), default=1, metavar="N",
+                   help="ticks between timelapse frames (0: snapshots only)")
     p.add_argument("--seed", type=ranged(int, 0, 2**31 - 1), default=0, metavar="N",
                    help="random seed")
     p.add_argument("--gamma", type=ranged(float, 0), help="R1 weight (default: the cfg's)")
@@ -208,12 +211,22 @@ def resolve_config(args, world: int = 1) -> dict:
         "tick_kimg": steps_per_tick * batch / 1000, "steps_per_tick": steps_per_tick,
         "inception": str(Path(args.inception).resolve()) if args.inception else None,
         "snap": args.snap or 5, "metric_images": args.metric_images, "world_size": world,
+        "timelapse_every": args.timelapse_every,
         "crops": crops.to_dict(),
         "feature_spec": spec.to_dict(),
         "G_kwargs": g_kwargs,
         "D_kwargs": d_kwargs,
         "train": train,
     }
+
+
+def choose_cfg(args) -> None:
+    """Without --cfg, take the one that suits this machine and say so (on stderr)."""
+    if args.cfg is None:
+        from models.configs import machine_cfg
+
+        args.cfg, why = machine_cfg()
+        print(f"--cfg {args.cfg}: {why}; pass --cfg to choose another.", file=sys.stderr)
 
 
 def resume_config(args) -> tuple[dict, dict]:
@@ -246,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         config, state = resume_config(args)
     else:
         check_new_run(args)
+        choose_cfg(args)
         config, state = resolve_config(args, world), None
     if config.get("inception"):
         from models.inception import load_detector

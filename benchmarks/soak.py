@@ -151,7 +151,7 @@ class NullSink:
         self.pngs = 0
         self.checksum = 0
 
-    def write(self, time_s, eeg_time, latency_ms, keyframe, image) -> None:
+    def write(self, time_s, eeg_time, latency_ms, keyframe, image, signal="") -> None:
         """Count one frame (sampling a pixel so the blend cannot be optimised away)."""
         self.frames += 1
         self.checksum = (self.checksum + int(image[0, 0, 0])) % 65521

@@ -10,7 +10,7 @@ import argparse
 import math
 import time
 
-from calibration.report import ensure_out_dir, write_calibration
+from calibration.report import ensure_out_dir, print_verdict, write_calibration
 from calibration.session import (
     DEFAULT_BASELINE_S,
     DEFAULT_EYES_CLOSED_S,
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--eyes-closed-duration", type=_seconds, default=DEFAULT_EYES_CLOSED_S,
                         help="seconds of eyes closed; 0 skips the check (default %(default)g)")
     parser.add_argument("--display", type=int, default=0, help="display index for the screen")
+    parser.add_argument("--fullscreen", action="store_true",
+                        help="open the screen fullscreen (F toggles it)")
     parser.add_argument("--model", help="model bundle whose feature spec the profile uses "
                         "(default: the show's default spec)")
     return parser
@@ -84,7 +86,7 @@ def _main(argv: list[str] | None) -> int:
     from calibration.screen import run_screen  # pygame only when a window is wanted
 
     return run_screen(args.source, spec, out_dir, args.duration, args.eyes_closed_duration,
-                      args.display)
+                      args.display, args.fullscreen)
 
 
 def _feature_spec(model: str | None) -> FeatureSpec:
@@ -155,16 +157,4 @@ def _feed(source, session: CalibrationSession, block: int) -> None:
 
 
 def _print_summary(result, paths) -> None:
-    quality = result.quality
-    print(f"signal {quality.verdict}: {len(quality.channels) - len(quality.bad_channels)}/"
-          f"{len(quality.channels)} channels good (line {quality.line_freq:g} Hz)")
-    for channel in quality.channels:
-        if channel.state != "good":
-            print(f"  {channel.name}: {channel.state}")
-    if result.alpha is not None:
-        verdict = "passed" if result.alpha.passed else "failed"
-        print(f"eyes-closed alpha x{result.alpha.ratio:.2f} ({result.alpha.where}): {verdict}")
-    for note in result.notes:
-        print(f"note: {note}")
-    for path in paths.values():
-        print(f"wrote {path}")
+    print_verdict(result, paths)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -14,8 +15,15 @@ import numpy as np  # noqa: E402
 
 from calibration.profile import save_profile  # noqa: E402
 from calibration.quality import GOOD, QualityReport  # noqa: E402
+from calibration.verdicts import (  # noqa: E402
+    REPEAT_IN_TERMINAL,
+    next_steps,
+    summary_lines,
+    verdict_line,
+)
 from installation.errors import ConfigError  # noqa: E402
 
+FAILURE_COLOUR = "#d62728"
 STATE_COLOURS = {
     "good": "#2e9e44",
     "railed": "#d62728",
@@ -89,9 +97,15 @@ def write_quality_png(path, quality: QualityReport, profile=None, alpha=None) ->
     try:
         _channel_panels(axes[:3], quality)
         _band_panel(axes[3], profile)
-        fig.suptitle(_verdict_text(quality, alpha), fontsize=13,
-                     color=STATE_COLOURS[GOOD] if quality.verdict == GOOD else "#d62728")
-        fig.tight_layout(rect=(0, 0, 1, 0.96))
+        result = _Verdict(quality, alpha)
+        steps = next_steps(result, REPEAT_IN_TERMINAL)
+        failed = quality.verdict != GOOD or (alpha is not None and not alpha.passed)
+        chars = int(fig.get_figwidth() * 10)  # what fits across at 12 pt
+        lines = [part for line in [verdict_line(result)] + [f"next: {step}" for step in steps]
+                 for part in textwrap.wrap(line, chars)]
+        fig.suptitle("\n".join(lines), fontsize=12,
+                     color=FAILURE_COLOUR if failed else STATE_COLOURS[GOOD])
+        fig.tight_layout(rect=(0, 0, 1, 0.99))  # room for the title: tight_layout counts it
         fig.savefig(path, dpi=80)
     finally:
         plt.close(fig)
@@ -104,10 +118,13 @@ def _channel_panels(axes, quality: QualityReport) -> None:
     x = np.arange(len(names))
     t = quality.thresholds
     figures = [
-        ([c.rms_uv for c in quality.channels], "RMS 1-40 Hz (µV)", t.noisy_rms_uv),
-        ([100 * c.railed_share for c in quality.channels], "railed (% of time)", None),
-        ([-(c.line_log_ratio or 0.0) for c in quality.channels],
-         f"line noise −log10 ratio ({quality.line_freq:g} Hz)", -t.line_log_ratio),
+        ([c.rms_uv for c in quality.channels],
+         f"rms 1-40 Hz, µV\n(limit {t.noisy_rms_uv:g} µV)", t.noisy_rms_uv),
+        ([100 * c.railed_share for c in quality.channels],
+         f"at the rail, % of time\n(limit {100 * t.railed_share:g}%)", 100 * t.railed_share),
+        ([c.line_log_ratio or 0.0 for c in quality.channels],
+         f"line noise at {quality.line_freq:g} Hz, log10 ratio\n"
+         f"(limit {t.line_log_ratio:g}; lower is worse)", t.line_log_ratio),
     ]
     for ax, (values, label, limit) in zip(axes, figures, strict=True):
         ax.bar(x, values, color=colours)
@@ -130,13 +147,19 @@ def _band_panel(ax, profile) -> None:
     ax.set_xticks(x, names, rotation=90, fontsize=7)
 
 
-def _verdict_text(quality: QualityReport, alpha) -> str:
-    n_good = sum(c.state == GOOD for c in quality.channels)
-    text = f"Signal {quality.verdict.upper()}: {n_good}/{len(quality.channels)} channels good"
-    if alpha is not None:
-        outcome = "passed" if alpha.passed else "FAILED"
-        text += f"; eyes-closed alpha ×{alpha.ratio:.1f} ({alpha.where}) {outcome}"
-    return text
+class _Verdict:
+    """The parts of a CalibrationResult the verdict sentences read."""
+
+    def __init__(self, quality: QualityReport, alpha, notes=()) -> None:
+        self.quality, self.alpha, self.notes = quality, alpha, list(notes)
+
+
+def print_verdict(result, paths=None) -> None:
+    """Print the verdict, the figures of bad channels, the next steps and what was written."""
+    for line in summary_lines(result):
+        print(line)
+    for path in (paths or {}).values():
+        print(f"wrote {path}")
 
 
 def write_calibration(out_dir, result) -> dict[str, Path]:

@@ -2,23 +2,38 @@
 
 :class:`CalibrationScreen` is driven one frame at a time by :meth:`CalibrationScreen.step`
 (handle events, read the source, draw), so a test can post key events and step it with the
-dummy video driver. Space or Enter starts the next step (or ends the running one early); Esc
-quits. When the last step ends the outputs are written and the verdict stays on screen.
+dummy video driver. Space or Enter starts the next step (or ends the running one early); R
+repeats the step running or last recorded; F toggles fullscreen; Esc quits. When the last step
+ends the outputs are written and the verdict stays on screen, in the failure colour with the
+next step when it failed. Everything is laid out for a 720-line window and scaled to the
+window's height, so it reads the same at any size.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pygame
 
 from calibration.quality import GOOD
-from calibration.report import write_calibration
-from calibration.session import DONE, RECORDING, WAITING, CalibrationSession, default_steps
+from calibration.report import print_verdict, write_calibration
+from calibration.session import (
+    DONE,
+    EYES_CLOSED,
+    RECORDING,
+    WAITING,
+    CalibrationSession,
+    default_steps,
+)
+from calibration.tones import StepBell
+from calibration.verdicts import channel_figure, next_steps, passed, verdict_line
 from installation.errors import ConfigError, InstallationError
 from installation.sources import EndOfStream, open_source
 from installation.sources.base import Source
 
 SIZE = (1280, 720)
+DESIGN_HEIGHT = 720  # the layout's unit: every length below is for a 720-line window
 FPS = 30
 TRACE_SCALE_UV = 100.0  # half a trace row; scalp EEG rarely exceeds it, so more looks wrong
 LINE_HEIGHT = 22
@@ -35,6 +50,7 @@ STATE_RGB = {
     "line_noise": (148, 103, 189),
     "abnormal": (227, 119, 194),
 }
+FAILURE = STATE_RGB["railed"]
 START_KEYS = (pygame.K_SPACE, pygame.K_RETURN, pygame.K_KP_ENTER)
 
 
@@ -52,11 +68,16 @@ class CalibrationScreen:
     display : int
         Display index to open the window on.
     size : (int, int)
-        Window size in pixels.
+        Window size in pixels (the window can be resized; the layout follows).
+    fullscreen : bool
+        Start fullscreen (F toggles).
+    bell : StepBell, optional
+        Rings at the start and end of the eyes-closed step; one is made when None.
     """
 
     def __init__(self, session: CalibrationSession, source: Source, out_dir, display: int = 0,
-                 size: tuple[int, int] = SIZE) -> None:
+                 size: tuple[int, int] = SIZE, fullscreen: bool = False,
+                 bell: StepBell | None = None) -> None:
         self.session = session
         self.source = source
         self.out_dir = out_dir
@@ -65,6 +86,7 @@ class CalibrationScreen:
         self.message = ""
         self.source_ended = False
         self._finish_failed = False
+        self.display, self.size, self.fullscreen = display, size, fullscreen
         pygame.display.init()
         pygame.font.init()
         try:
@@ -72,10 +94,39 @@ class CalibrationScreen:
         except ConfigError:
             pygame.display.quit()
             raise
-        self.surface = pygame.display.set_mode(size, display=display)
+        self.surface = self._open_window()
         pygame.display.set_caption("EEG painting: calibration")
-        self.font = pygame.font.Font(None, 24)
-        self.big_font = pygame.font.Font(None, 44)
+        self.scale = 0.0
+        self._fit_to_window()
+        self.bell = bell or StepBell()
+        self._phase = self._current_phase()
+
+    def _open_window(self) -> pygame.Surface:
+        if self.fullscreen:
+            return pygame.display.set_mode((0, 0), pygame.FULLSCREEN, display=self.display)
+        return pygame.display.set_mode(self.size, pygame.RESIZABLE, display=self.display)
+
+    def toggle_fullscreen(self) -> None:
+        """Switch between fullscreen and the window, on the same display."""
+        if not self.fullscreen:
+            self.size = self.surface.get_size()
+        self.fullscreen = not self.fullscreen
+        self.surface = self._open_window()
+        self._fit_to_window()
+
+    def _fit_to_window(self) -> None:
+        """Fonts and lengths for the window's height (the layout is drawn for 720 lines)."""
+        scale = self.surface.get_height() / DESIGN_HEIGHT
+        if abs(scale - self.scale) < 1e-3:
+            return
+        self.scale = scale
+        self.font = pygame.font.Font(None, self.px(24))
+        self.big_font = pygame.font.Font(None, self.px(44))
+        self.huge_font = pygame.font.Font(None, self.px(96))
+
+    def px(self, length: float) -> int:
+        """A length of the 720-line layout in this window's pixels."""
+        return max(1, int(round(length * self.scale)))
 
     def step(self) -> bool:
         """Handle events, read the source, draw one frame; False once the operator quits."""
@@ -85,13 +136,16 @@ class CalibrationScreen:
             if event.type == pygame.KEYDOWN and not self._on_key(event.key):
                 return False
         self._read_source()
+        self._ring_the_bell()
         self._finish_when_done()
+        self._fit_to_window()
         self.draw()
         pygame.display.flip()
         return True
 
     def close(self) -> None:
-        """Close the window (the source is the caller's)."""
+        """Close the window and the audio (the source is the caller's)."""
+        self.bell.close()
         pygame.display.quit()
 
     def _on_key(self, key: int) -> bool:
@@ -102,7 +156,36 @@ class CalibrationScreen:
                 self.session.start_step()
             elif self.session.state == RECORDING:
                 self.session.advance()
+        elif key == pygame.K_r:
+            self.repeat_step()
+        elif key == pygame.K_f:
+            self.toggle_fullscreen()
         return True
+
+    def repeat_step(self) -> None:
+        """Go back to the step running or last recorded; a written verdict is redone after it."""
+        if self.source_ended:
+            self.message = "The source has ended; a step cannot be repeated."
+            return
+        if not self.session.repeat_step():
+            return
+        self.result, self.paths, self._finish_failed = None, {}, False
+        self.message = f"Repeating: {self.session.current_step.title}."
+
+    def _current_phase(self) -> tuple[str, str | None]:
+        step = self.session.current_step
+        return self.session.state, None if step is None else step.name
+
+    def _ring_the_bell(self) -> None:
+        """A tone when the eyes-closed step starts and when it ends (the eyes are shut)."""
+        phase = self._current_phase()
+        if phase == self._phase:
+            return
+        if phase == (RECORDING, EYES_CLOSED):
+            self.bell.ring("start")
+        elif self._phase == (RECORDING, EYES_CLOSED):
+            self.bell.ring("end")
+        self._phase = phase
 
     def _read_source(self) -> None:
         if self.source_ended:
@@ -139,10 +222,12 @@ class CalibrationScreen:
         """Draw the whole frame."""
         self.surface.fill(BACKGROUND)
         width, height = self.surface.get_size()
-        self._draw_traces(pygame.Rect(20, 20, int(width * 0.6), height - 200))
-        self._draw_channel_states(pygame.Rect(int(width * 0.6) + 40, 20, 300, height - 380))
-        self._draw_bands(pygame.Rect(int(width * 0.6) + 40, height - 340, 300, 130))
-        self._draw_step(pygame.Rect(20, height - 170, width - 40, 150))
+        px, right = self.px, int(width * 0.55) + self.px(40)
+        self._draw_traces(pygame.Rect(px(20), px(20), int(width * 0.55), height - px(240)))
+        self._draw_channel_states(pygame.Rect(right, px(20), width - right - px(10),
+                                              height - px(420)))
+        self._draw_bands(pygame.Rect(right, height - px(380), px(300), px(130)))
+        self._draw_step(pygame.Rect(px(20), height - px(215), width - px(40), px(200)))
 
     def _draw_traces(self, area: pygame.Rect) -> None:
         data = self.session.monitor.recent_filtered()
@@ -152,36 +237,39 @@ class CalibrationScreen:
         for i, name in enumerate(names):
             centre = area.top + (i + 0.5) * row
             colour = STATE_RGB.get(states.get(name, GOOD), TEXT)
-            self._text(name, (area.left, centre - 8), colour)
+            self._text(name, (area.left, centre - self.px(8)), colour)
             if data.shape[1] < 2:
                 continue
-            points = _trace_points(data[i], area.left + 60, area.right, centre, row / 2)
+            points = _trace_points(data[i], area.left + self.px(60), area.right, centre, row / 2)
             pygame.draw.lines(self.surface, colour, False, points)
 
     def _draw_channel_states(self, area: pygame.Rect) -> None:
         latest = self.session.monitor.latest()
-        self._text("Channels (last 3 s)", area.topleft, DIM)
+        self._text("Channels (last 3 s): state, figure (limit)", area.topleft, DIM)
+        line_height, top = self.px(LINE_HEIGHT), area.top + self.px(28)
         if latest is None:
-            self._text("waiting for 3 s of signal...", (area.left, area.top + 28), DIM)
+            self._text("waiting for 3 s of signal...", (area.left, top), DIM)
             return
+        thresholds = self.session.monitor.thresholds
         # Bad channels first: with 64 channels only those that need the operator fit.
         channels = sorted(latest.channels, key=lambda c: c.state == GOOD)
-        fits = max(1, (area.height - 30) // LINE_HEIGHT)
+        fits = max(1, (area.height - self.px(30)) // line_height)
         if len(channels) > fits:
             channels, rest = channels[: fits - 1], len(channels) - fits + 1
         else:
             rest = 0
+        box = self.px(12)
         for i, channel in enumerate(channels):
-            y = area.top + 28 + i * LINE_HEIGHT
+            y = top + i * line_height
             colour = STATE_RGB[channel.state]
-            pygame.draw.rect(self.surface, colour, (area.left, y + 3, 12, 12))
-            self._text(f"{channel.name}: {channel.state} {_figure(channel)}",
-                       (area.left + 20, y), colour)
+            pygame.draw.rect(self.surface, colour, (area.left, y + self.px(3), box, box))
+            self._text(f"{channel.name}: {channel.state}, {channel_figure(channel, thresholds)}",
+                       (area.left + self.px(20), y), colour)
         if rest:
             n_bad = sum(c.state != GOOD for c in latest.channels) - sum(
                 c.state != GOOD for c in channels)
             more = f"+{rest} more ({n_bad} with a problem)" if n_bad else f"+{rest} more, all good"
-            self._text(more, (area.left + 20, area.top + 28 + len(channels) * LINE_HEIGHT), DIM)
+            self._text(more, (area.left + self.px(20), top + len(channels) * line_height), DIM)
 
     def _draw_bands(self, area: pygame.Rect) -> None:
         frame = self.session.latest_frame
@@ -195,42 +283,70 @@ class CalibrationScreen:
         low, high = BAND_RANGE
         for j, (name, _, _) in enumerate(spec.bands):
             share = float(np.clip((means[j] - low) / (high - low), 0.0, 1.0))
-            bar_height = int(share * (area.height - 50))
+            bar_height = int(share * (area.height - self.px(50)))
             left = area.left + j * bar_width
-            top = area.bottom - 22 - bar_height
-            pygame.draw.rect(self.surface, (31, 119, 180), (left + 4, top, bar_width - 8,
-                                                            bar_height))
-            self._text(name.replace("low_gamma", "gamma")[:6], (left + 4, area.bottom - 20), DIM)
+            top = area.bottom - self.px(22) - bar_height
+            pygame.draw.rect(self.surface, (31, 119, 180),
+                             (left + self.px(4), top, bar_width - self.px(8), bar_height))
+            self._text(name.replace("low_gamma", "gamma")[:6],
+                       (left + self.px(4), area.bottom - self.px(20)), DIM)
 
     def _draw_step(self, area: pygame.Rect) -> None:
-        session = self.session
+        session, px = self.session, self.px
         self._text(self._verdict_text(), (area.left, area.top), self._verdict_colour())
         step = session.current_step
         if step is None:
-            self._text(self.message or "Calibration done.", (area.left, area.top + 40), TEXT)
+            self._draw_outcome(area)
             return
-        action = "recording" if session.state == RECORDING else "press Space to start"
-        self._text(f"{step.title} ({step.duration_s:g} s): {action}",
-                   (area.left, area.top + 40), TEXT)
-        self._text(step.instruction, (area.left, area.top + 70), TEXT, self.big_font)
-        bar = pygame.Rect(area.left, area.bottom - 24, area.width, 18)
+        self._text(f"{step.title} ({step.duration_s:g} s): {self._action()}",
+                   (area.left, area.top + px(36)), TEXT)
+        self._text(step.instruction, (area.left, area.top + px(64)), TEXT, self.big_font)
+        if session.state == RECORDING:
+            countdown = self.huge_font.render(f"{self.seconds_left} s", True, TEXT)
+            self.surface.blit(countdown, countdown.get_rect(topright=(area.right, area.top)))
+        bar = pygame.Rect(area.left, area.bottom - px(24), area.width, px(18))
         pygame.draw.rect(self.surface, DIM, bar, 1)
         filled = bar.copy()
         filled.width = int(bar.width * session.progress)
         pygame.draw.rect(self.surface, STATE_RGB[GOOD], filled)
         if session.state == RECORDING and step.name == "baseline":
-            _draw_cross(self.surface, (int(area.width * 0.8), area.top + 85))
+            _draw_cross(self.surface, (int(area.width * 0.6), area.top + px(85)), px(20))
         if self.message:
-            self._text(self.message, (area.left + area.width // 2, area.top + 40), DIM)
+            self._text(self.message, (area.left, area.top + px(110)), DIM)
+
+    def _action(self) -> str:
+        if self.session.state == RECORDING:
+            return "recording; Space ends it early, R starts it again"
+        if self.session.step_index > 0:
+            return "press Space to start (R repeats the last step)"
+        return "press Space to start"
+
+    def _draw_outcome(self, area: pygame.Rect) -> None:
+        """After the last step: the next steps in the failure colour, or the message."""
+        y = area.top + self.px(36)
+        for line in self.advice:
+            self._text(line, (area.left, y), FAILURE)
+            y += self.px(LINE_HEIGHT + 4)
+        self._text(self.message or "Calibration done.", (area.left, y), TEXT)
+
+    @property
+    def seconds_left(self) -> int:
+        """Whole seconds the running step still records (rounded up)."""
+        step = self.session.current_step
+        if step is None or self.session.state != RECORDING:
+            return 0
+        return math.ceil(step.duration_s * (1.0 - self.session.progress) - 1e-6)
+
+    @property
+    def advice(self) -> list[str]:
+        """What the operator should do next after a failed calibration (empty otherwise)."""
+        if self.result is None:
+            return []
+        return [f"Next: {line[0].upper()}{line[1:]}." for line in next_steps(self.result)]
 
     def _verdict_text(self) -> str:
         if self.result is not None:
-            quality = self.result.quality
-            text = f"Verdict: signal {quality.verdict}"
-            if self.result.alpha is not None:
-                outcome = "passed" if self.result.alpha.passed else "failed"
-                text += f"; eyes-closed alpha x{self.result.alpha.ratio:.1f} {outcome}"
-            return text
+            return verdict_line(self.result)
         latest = self.session.monitor.latest()
         if latest is None:
             return "Verdict: waiting for signal"
@@ -239,7 +355,7 @@ class CalibrationScreen:
 
     def _verdict_colour(self) -> tuple[int, int, int]:
         if self.result is not None:
-            return STATE_RGB[GOOD] if self.result.quality.verdict == GOOD else STATE_RGB["railed"]
+            return STATE_RGB[GOOD] if passed(self.result) else FAILURE
         return TEXT
 
     def _states(self) -> dict[str, str]:
@@ -258,17 +374,6 @@ def _check_display(display: int) -> None:
                           f"display(s), numbered from 0.")
 
 
-def _figure(channel) -> str:
-    """The figure behind a channel's state, for its label."""
-    if channel.state == "railed":
-        return f"{100 * channel.railed_share:.0f}% at rail"
-    if channel.state == "line_noise" and channel.line_log_ratio is not None:
-        return f"line {channel.line_log_ratio:.2f}"
-    if channel.state == "flat":
-        return f"std {channel.raw_std_uv:.2f} µV"
-    return f"{channel.rms_uv:.0f} µV rms"
-
-
 def _trace_points(values: np.ndarray, left: int, right: int, centre: float, half: float):
     """Screen points of one trace, one per pixel column at most, clipped to its row."""
     columns = min(values.size, right - left)
@@ -278,14 +383,15 @@ def _trace_points(values: np.ndarray, left: int, right: int, centre: float, half
     return list(zip(xs.tolist(), ys.tolist(), strict=True))
 
 
-def _draw_cross(surface, centre) -> None:
+def _draw_cross(surface, centre, arm: int) -> None:
     x, y = centre
-    pygame.draw.line(surface, TEXT, (x - 20, y), (x + 20, y), 3)
-    pygame.draw.line(surface, TEXT, (x, y - 20), (x, y + 20), 3)
+    width = max(2, arm // 7)
+    pygame.draw.line(surface, TEXT, (x - arm, y), (x + arm, y), width)
+    pygame.draw.line(surface, TEXT, (x, y - arm), (x, y + arm), width)
 
 
 def run_screen(source_spec: str, spec, out_dir, baseline_s: float, eyes_closed_s: float,
-               display: int = 0) -> int:
+               display: int = 0, fullscreen: bool = False) -> int:
     """Open the source and the window and run frames until the operator quits.
 
     Returns
@@ -299,7 +405,7 @@ def run_screen(source_spec: str, spec, out_dir, baseline_s: float, eyes_closed_s
     screen = None
     try:
         session = CalibrationSession(info, spec, steps, source=source_spec)
-        screen = CalibrationScreen(session, source, out_dir, display)
+        screen = CalibrationScreen(session, source, out_dir, display, fullscreen=fullscreen)
         clock = pygame.time.Clock()
         while screen.step():
             clock.tick(FPS)
@@ -310,6 +416,5 @@ def run_screen(source_spec: str, spec, out_dir, baseline_s: float, eyes_closed_s
     if screen.result is None:
         print("calibration quit before the steps were done; nothing written")
         return 1
-    for path in screen.paths.values():
-        print(f"wrote {path}")
+    print_verdict(screen.result, screen.paths)
     return 0

@@ -137,13 +137,15 @@ class CalibrationSession:
         self.extractor = FeatureExtractor(self.spec, info)
         self.state = WAITING
         self.step_index = 0
-        self.notes: list[str] = []
+        self._notes: list[str] = []  # remarks of the finished result (see notes)
         self.latest_frame: FeatureFrame | None = None
         self._step_samples = 0
         # Raw chunks per step: features are recomputed without the bad channels at the end,
         # exactly as the show will compute them with this profile.
         self._chunks: dict[str, list[Chunk]] = {step.name: [] for step in self.steps}
-        self._ranges: list[tuple[int, int]] = []  # recorded sample spans, absolute indices
+        # The recorded sample span of each step, absolute indices; a repeat replaces its own.
+        self._ranges: dict[str, tuple[int, int]] = {}
+        self._short_notes: dict[str, str] = {}  # a step ended early, said once per step
         self._recorded = {step.name: 0 for step in self.steps}  # samples per step
         if auto_advance:
             self.start_step()
@@ -174,9 +176,35 @@ class CalibrationSession:
         if self.state != WAITING:
             return False
         self.state = RECORDING
+        name = self.current_step.name
         self._step_samples = 0
+        self._chunks[name] = []
+        self._recorded[name] = 0
+        self._short_notes.pop(name, None)
         start = self.monitor.samples_received
-        self._ranges.append((start, start))
+        self._ranges[name] = (start, start)
+        return True
+
+    @property
+    def repeatable_step(self) -> int | None:
+        """Index of the step R repeats: the one recording, else the last recorded; or None."""
+        if self.state == RECORDING:
+            return self.step_index
+        return self.step_index - 1 if self.step_index > 0 else None
+
+    def repeat_step(self) -> bool:
+        """Go back to the step being (or last) recorded, to record it again from the start.
+
+        What it recorded before is dropped when it starts again; the later steps stay
+        recorded. Returns False when no step has been started yet.
+        """
+        index = self.repeatable_step
+        if index is None:
+            return False
+        self.step_index, self.state = index, WAITING
+        self._step_samples = 0
+        if self.auto_advance:
+            self.start_step()
         return True
 
     def advance(self) -> None:
@@ -186,9 +214,13 @@ class CalibrationSession:
         step = self.current_step
         if self._step_samples < self._step_length(step):
             recorded = self._step_samples / self.info.sample_rate
-            self.notes.append(f"The {step.name.replace('_', '-')} step recorded {recorded:.1f} "
-                              f"s of the {step.duration_s:g} s planned.")
+            self._short_notes[step.name] = (f"The {step.name.replace('_', '-')} step recorded "
+                                            f"{recorded:.1f} s of the {step.duration_s:g} s "
+                                            "planned.")
         self.step_index += 1
+        self._step_samples = 0  # the next step's bar starts empty
+        if self.step_index < len(self.steps) and self.steps[self.step_index].name in self._ranges:
+            self.step_index = len(self.steps)  # a repeated step: the later ones are recorded
         if self.step_index >= len(self.steps):
             self.state = DONE
         else:
@@ -228,8 +260,8 @@ class CalibrationSession:
             self._chunks[self.current_step.name].append(chunk)
             self._step_samples += chunk.n_samples
             self._recorded[self.current_step.name] += chunk.n_samples
-            start, _ = self._ranges[-1]
-            self._ranges[-1] = (start, self.monitor.samples_received)
+            name = self.current_step.name
+            self._ranges[name] = (self._ranges[name][0], self.monitor.samples_received)
 
     def _step_length(self, step: CalibrationStep) -> int:
         return max(1, int(round(step.duration_s * self.info.sample_rate)))
@@ -237,13 +269,13 @@ class CalibrationSession:
     @property
     def recorded_samples(self) -> int:
         """Samples recorded in the steps so far."""
-        return sum(stop - start for start, stop in self._ranges)
+        return sum(stop - start for start, stop in self._ranges.values())
 
     def recorded_windows(self) -> list:
         """Quality windows that lie wholly inside the recorded steps."""
         rate = self.info.sample_rate
         span = self.monitor.window
-        spans = _merged(self._ranges)
+        spans = _merged(sorted(self._ranges.values()))
         return [w for w in self.monitor.windows
                 if any(a <= round(w.end_s * rate) - span and round(w.end_s * rate) <= b
                        for a, b in spans)]
@@ -257,6 +289,16 @@ class CalibrationSession:
             When the baseline holds too little EEG for a profile or a quality window.
         """
         self.advance()  # a step still running ends here
+        self._notes = []  # finish may run again after a repeated step
+        return self._result()
+
+    @property
+    def notes(self) -> list[str]:
+        """Things the operator should know: steps that ended early, then skipped checks."""
+        short = [self._short_notes[s.name] for s in self.steps if s.name in self._short_notes]
+        return short + list(self._notes)
+
+    def _result(self) -> CalibrationResult:
         quality = self.monitor.summary(self.recorded_windows(),
                                        self.recorded_samples / self.info.sample_rate)
         excluded = self._excluded_channels(quality)
@@ -267,13 +309,13 @@ class CalibrationSession:
         alpha = self._alpha_check(baseline, excluded)
         profile = build_profile(self.spec, baseline, quality, self.source, alpha,
                                 baseline_s=self._recorded[BASELINE] / self.info.sample_rate)
-        return CalibrationResult(quality, alpha, profile, list(self.notes))
+        return CalibrationResult(quality, alpha, profile, self.notes)
 
     def _excluded_channels(self, quality: QualityReport) -> list[str]:
         """The channels the show will leave out; none when that would leave nothing."""
         excluded = channels_to_leave_out(quality)
         if not excluded and all(c.state in EXCLUDED_STATES for c in quality.channels):
-            self.notes.append("Every channel is railed, flat or noisy; the baseline statistics "
+            self._notes.append("Every channel is railed, flat or noisy; the baseline statistics "
                               "include them all and will not mean much.")
         return excluded
 
@@ -292,7 +334,7 @@ class CalibrationSession:
             return None
         closed = self._band_powers(EYES_CLOSED, excluded)
         if closed.shape[0] < 2:
-            self.notes.append("The eyes-closed step recorded too little EEG; the eyes-closed "
+            self._notes.append("The eyes-closed step recorded too little EEG; the eyes-closed "
                               "check was skipped.")
             return None
         good = [n for n in self.info.channel_names if n not in excluded]

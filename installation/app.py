@@ -20,6 +20,7 @@ from pathlib import Path
 from installation.config import ShowOptions
 from installation.display import DisplayLoop
 from installation.drift import LatentDrift
+from installation.errors import SourceAbsent
 from installation.feature_pipeline import FeatureExtractor
 from installation.features import FeatureNormaliser
 from installation.generator_runtime import GeneratorRuntime
@@ -31,6 +32,12 @@ from installation.ring_buffer import RingBuffer
 from installation.sources import open_source
 from installation.sources.base import EndOfStream, SourceEvent, SourceThread, StreamInfo
 from installation.steering import LatestSlot, SteeringThread, SteeringWorker
+from installation.waiting import (
+    LIVE_RESOLVE_TIMEOUT_S,
+    DriftPainter,
+    SourceConnector,
+    waiting_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +135,9 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None) -> S
         runtime = GeneratorRuntime.load(options.model, options.provider, options.threads,
                                         native=options.native)
     profile = load_profile(options.profile) if options.profile else None
+    if options.speed != "max":  # live: wait for the source, painting on its own
+        source = open_source(options.source, resolve_timeout=LIVE_RESOLVE_TIMEOUT_S)
+        return _run_live(options, runtime, source, profile)
     source = open_source(options.source, speed=options.speed)
     info = source.open()
     show = None
@@ -137,20 +147,23 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None) -> S
         if options.record:
             show.recorder = SessionRecorder(options.record, info, options.source,
                                             show.status.note)
-        summary = _render_offline(options, show) if options.speed == "max" else _run_live(
-            options, show)
-        summary.events = list(show.status.events)
-        summary.masked_channels = show.status.masked_channels
-        if show.recorder is not None:
-            summary.recorded_to = show.recorder.folder
-        return summary
+        return _finish(_render_offline(options, show), show)
     finally:
         source.close()
         if show is not None and show.recorder is not None:
             show.recorder.close()
 
 
-def _prepare(options, runtime, source, info, profile) -> _Show:
+def _finish(summary: ShowSummary, show: _Show) -> ShowSummary:
+    """Copy what the show noted into its summary."""
+    summary.events = list(show.status.events)
+    summary.masked_channels = show.status.masked_channels
+    if show.recorder is not None:
+        summary.recorded_to = show.recorder.folder
+    return summary
+
+
+def _prepare(options, runtime, source, info, profile, drift=None, status=None) -> _Show:
     """Check the model and profile fit the source and build the feature extractor."""
     runtime.check_fits(info)
     normaliser, bad_channels = None, ()
@@ -158,8 +171,8 @@ def _prepare(options, runtime, source, info, profile) -> _Show:
         bad_channels = check_profile_fits(profile, info)
         normaliser = FeatureNormaliser.from_profile(profile)
     extractor = FeatureExtractor(runtime.feature_spec, info, normaliser, bad_channels)
-    drift = LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
-    status = ShowStatus(info.description, runtime.provider_name)
+    drift = drift or LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
+    status = status or ShowStatus(info.description, runtime.provider_name)
     return _Show(runtime, source, info, extractor, drift, status)
 
 
@@ -173,7 +186,7 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
     worker = SteeringWorker(ring, extractor, show.runtime, show.drift, show.status.note,
                             clock=lambda: eeg_clock[0])
     writer = FrameWriter(options.frames_out, options.frame_every)
-    loop = HeadlessLoop(writer)
+    loop = HeadlessLoop(writer, show.status)
     summary = ShowSummary(provider=show.runtime.provider_name, source=show.info.description,
                           frames_out=writer.out_dir)
     started = time.perf_counter()
@@ -229,30 +242,82 @@ def _write_frames(loop: HeadlessLoop, next_frame: int, until: float, fps: float)
     return next_frame
 
 
-def _run_live(options: ShowOptions, show: _Show) -> ShowSummary:
-    """Source and steering threads feeding the window or the headless writer."""
-    info = show.info
-    ring = RingBuffer(info.n_channels, int(RING_SECONDS * info.sample_rate))
+def _run_live(options: ShowOptions, runtime, source, profile) -> ShowSummary:
+    """The drift painted at once; the source and steering threads once the source appears."""
+    drift = LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
+    status = ShowStatus("", runtime.provider_name)
+    status.wait_for(waiting_line(options.source))
+    painter = DriftPainter(runtime, drift)
+    live = _LiveWiring(options, runtime, source, profile, painter, status)
+    connector = SourceConnector(source, live.connect, status)
     slot = LatestSlot()
-    worker = SteeringWorker(ring, show.extractor, show.runtime, show.drift, show.status.note)
-    first_image = show.runtime.warm_up(show.drift.current)  # before the window opens
-    stall_s = None if show.source.finite else STALL_S  # a file never stalls, it ends
-    source_thread = SourceThread(show.source, show.tee_chunk(ring.push), show.status.note,
-                                 stall_s=stall_s)
-    steering_thread = SteeringThread(worker, slot, show.status.note,
-                                     on_keyframe=show.log_keyframe)
-    summary = ShowSummary(provider=show.runtime.provider_name, source=info.description)
-    source_thread.start()
+    first_image = runtime.warm_up(drift.current)  # before the window opens
+    steering_thread = SteeringThread(painter, slot, status.note, on_keyframe=live.log_keyframe)
+    summary = ShowSummary(provider=runtime.provider_name)
+    connector.start()
     steering_thread.start()
     try:
         if options.headless:
-            _live_headless(options, show.status, slot, summary)
+            _live_headless(options, status, slot, summary)
         else:
-            _live_window(options, show.status, slot, first_image, summary)
+            _live_window(options, status, slot, first_image, summary)
     finally:
+        connector.stop()
         steering_thread.stop()
-        source_thread.stop()
-    return summary
+        live.stop()
+    if status.failure is not None:
+        raise status.failure
+    if live.show is None:  # the show ended before the source ever appeared
+        raise connector.absence or SourceAbsent("The EEG source never appeared; check it.")
+    summary.source = status.source_description
+    return _finish(summary, live.show)
+
+
+class _LiveWiring:
+    """What the live show builds once its source is open: checks, recorder, ring, threads."""
+
+    def __init__(self, options, runtime, source, profile, painter: DriftPainter,
+                 status: ShowStatus) -> None:
+        self.options, self.runtime, self.source, self.profile = options, runtime, source, profile
+        self.painter, self.status = painter, status
+        self.show: _Show | None = None
+        self.source_thread: SourceThread | None = None
+
+    def connect(self, info: StreamInfo) -> None:
+        """Build the steering for the open source and hand the painter over to it."""
+        options, runtime = self.options, self.runtime
+        try:
+            show = _prepare(options, runtime, self.source, info, self.profile,
+                            self.painter.drift, self.status)
+            if options.record:
+                show.recorder = SessionRecorder(options.record, info, options.source,
+                                                self.status.note)
+        except BaseException:
+            self.source.close()
+            raise
+        log.info("source: %s; generator on %s", info.description, runtime.provider_name)
+        ring = RingBuffer(info.n_channels, int(RING_SECONDS * info.sample_rate))
+        worker = SteeringWorker(ring, show.extractor, runtime, show.drift, self.status.note)
+        self.show = show
+        stall_s = None if self.source.finite else STALL_S  # a file never stalls, it ends
+        self.source_thread = SourceThread(self.source, show.tee_chunk(ring.push),
+                                          self.status.note, stall_s=stall_s)
+        self.source_thread.start()
+        self.painter.connect(worker)
+        self.status.connected(info.description)
+
+    def log_keyframe(self, keyframe) -> None:
+        """Put a keyframe in the recorder's log, once connected and recording."""
+        if self.show is not None:
+            self.show.log_keyframe(keyframe)
+
+    def stop(self) -> None:
+        """Stop the source thread, close the source and the recorder."""
+        if self.source_thread is not None:
+            self.source_thread.stop()
+        self.source.close()
+        if self.show is not None and self.show.recorder is not None:
+            self.show.recorder.close()
 
 
 def _live_window(options, status, slot, first_image, summary: ShowSummary) -> None:
@@ -278,7 +343,7 @@ def _live_window(options, status, slot, first_image, summary: ShowSummary) -> No
 def _live_headless(options, status, slot, summary: ShowSummary) -> None:
     """Frames written at the refresh rate, paced by the wall clock, never waiting for keyframes."""
     writer = FrameWriter(options.frames_out, options.frame_every)
-    loop = HeadlessLoop(writer)
+    loop = HeadlessLoop(writer, status)
     period = 1.0 / options.fps
     started = time.perf_counter()
     due, first_frame = started, None
@@ -306,6 +371,6 @@ def _live_headless(options, status, slot, summary: ShowSummary) -> None:
 
 def _should_stop(options: ShowOptions, status: ShowStatus, started: float) -> bool:
     """The duration is up or a file source has ended."""
-    if status.ended:
+    if status.ended or status.failure is not None:
         return True
     return options.duration is not None and time.perf_counter() - started >= options.duration

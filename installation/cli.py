@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from installation.config import MODES, PROVIDERS, SPEEDS, resolve_options
 from installation.errors import run_cli
@@ -49,14 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=MODES, help="fit (default): the whole painting on a mat; "
                    "fill: cropped to cover the screen")
     p.add_argument("--mat", help="colour of the mat around a fitted painting (default #000000)")
+    p.add_argument("--log", help="also log to this file, timestamped, a new file each midnight "
+                   "(the last 14 days kept)")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return p
 
 
-def configure_logging(verbose: bool = False) -> None:
-    """Log to stderr, one short line per message."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(levelname).1s %(name)s: %(message)s")
+def configure_logging(verbose: bool = False, log_file: str | None = None) -> None:
+    """Log to stderr (and ``log_file``), a timestamp on every line; see installation.logs."""
+    from installation.logs import configure_logging as configure
+
+    configure(verbose, log_file)
 
 
 def show_main(argv: list[str] | None) -> int:
@@ -65,8 +67,9 @@ def show_main(argv: list[str] | None) -> int:
 
     given = vars(build_parser().parse_args(argv))
     config_path = given.pop("config", None)
-    configure_logging(given.pop("verbose", False))
+    verbose = given.pop("verbose", False)
     options = resolve_options(given, config_path)
+    configure_logging(verbose, options.log)
     summary = run_show(options)
     print(summary.describe())
     return 0

@@ -69,6 +69,8 @@ class ShowOptions:
         ``fit`` shows the whole painting on a mat; ``fill`` crops it to cover the screen.
     mat : str
         Colour of the mat around a fitted painting, ``#rrggbb``.
+    log : str or None
+        A log file besides the terminal, rotated at midnight (see installation.logs).
     """
 
     source: str = "synthetic"
@@ -91,6 +93,7 @@ class ShowOptions:
     native: bool = False
     mode: str = "fit"
     mat: str = "#000000"
+    log: str | None = None
 
 
 # The type each option's value must have; float options accept integers too.
@@ -100,6 +103,7 @@ _KINDS = {
     "record": str, "fps": float, "provider": str, "threads": int, "snapshots": str,
     "drift_speed": float, "seed": int, "native": bool, "mode": str, "mat": str,
 }
+_KINDS["log"] = str
 _KIND_WORDS = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
 
 

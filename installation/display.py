@@ -217,11 +217,12 @@ class DisplayLoop:
         if image is not None:
             source, destination = self._placement(image.shape[1::-1], screen_size)
         hud = None
-        if self.hud is not None and self.hud.visible:
+        if self.hud is not None and (self.hud.visible or self.status.waiting_for):
             self.hud.fit_screen(screen_size[1])
             hud = self.hud.render(hud_lines(self.fps_meter.rate(now),
                                             self.keyframe_meter.rate(now),
-                                            self.latency_ms(), self.status), now)
+                                            self.latency_ms(), self.status), now,
+                                  force=bool(self.status.waiting_for))
         margin = self.hud.margin if self.hud is not None else 0
         self.screen.draw(image, source, destination, self.mat, hud, (margin, margin))
 

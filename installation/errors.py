@@ -28,6 +28,14 @@ class SourceError(InstallationError):
     """The EEG source cannot be opened or read (bad spec, missing file, no stream, no board)."""
 
 
+class SourceAbsent(SourceError):
+    """The source is not there yet (no stream, a board that is off, a missing file).
+
+    The live show waits for such a source, painting on its own, instead of exiting; every other
+    SourceError (an unknown board, a malformed option, a file with no EEG) exits at once.
+    """
+
+
 class ModelError(InstallationError):
     """The model bundle is missing, corrupt, or does not fit the source."""
 

@@ -21,7 +21,7 @@ with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns
 from installation.blending import KeyframeBlender  # noqa: E402
 from installation.errors import ConfigError  # noqa: E402
 
-COLUMNS = ("frame", "time_s", "eeg_time", "latency_ms", "keyframe")
+COLUMNS = ("frame", "time_s", "eeg_time", "latency_ms", "keyframe", "signal")
 
 
 def save_png(image: np.ndarray, path: str | Path) -> None:
@@ -60,7 +60,7 @@ class FrameWriter:
         self.pngs = 0
 
     def write(self, time_s: float, eeg_time: float, latency_ms: float, keyframe: bool,
-              image: np.ndarray) -> None:
+              image: np.ndarray, signal: str = "") -> None:
         """Record one displayed frame.
 
         Parameters
@@ -75,10 +75,12 @@ class FrameWriter:
             True when this frame first shows a newly generated image.
         image : ndarray, uint8, shape (H, W, 3)
             The frame.
+        signal : str
+            The signal's state: ``waiting`` (no source yet), ``ok``, ``lost`` or ``ended``.
         """
         index = self.frames
         self._csv.writerow((index, f"{time_s:.4f}", f"{eeg_time:.4f}", f"{latency_ms:.2f}",
-                            int(keyframe)))
+                            int(keyframe), signal))
         self._file.flush()
         if self.frame_every and index % self.frame_every == 0:
             save_png(image, self.out_dir / f"frame-{index:06d}.png")
@@ -98,10 +100,13 @@ class HeadlessLoop:
     ----------
     writer : FrameWriter
         Where frames go.
+    status : ShowStatus, optional
+        Whose signal state each row records.
     """
 
-    def __init__(self, writer: FrameWriter) -> None:
+    def __init__(self, writer: FrameWriter, status=None) -> None:
         self.writer = writer
+        self.status = status
         self.blender = KeyframeBlender()
         self.keyframe = None
         self.keyframes = 0
@@ -120,6 +125,8 @@ class HeadlessLoop:
             return False
         image = self.blender.frame(t)
         latency_ms = 1000.0 * (time.perf_counter() - self.keyframe.arrival)
-        self.writer.write(t, self.keyframe.eeg_time, latency_ms, self._fresh, image)
+        signal = self.status.signal.removeprefix("signal ") if self.status is not None else ""
+        self.writer.write(t, self.keyframe.eeg_time, latency_ms, self._fresh, image,
+                          signal=signal)
         self._fresh = False
         return True

@@ -69,8 +69,31 @@ class ShowStatus:
         self.last_error = ""
         self.ended = False
         self.masked_channels: tuple[str, ...] = ()
+        self.waiting_for = ""  # what the show waits for before its source first connects
+        self.waiting_reason = ""  # why the last attempt found nothing
+        self.failure = None  # an InstallationError that ends the show (exit 2)
         self._lock = threading.Lock()
         self.events: list[SourceEvent] = []
+
+    def wait_for(self, what: str) -> None:
+        """Say the show waits for ``what`` (e.g. "LSL stream Muse") before it can listen."""
+        self.waiting_for = what
+        self.signal = "waiting"
+
+    def still_waiting(self, reason: str) -> None:
+        """Say why the last attempt to open the source found nothing."""
+        self.waiting_reason = reason
+
+    def connected(self, description: str) -> None:
+        """The source is open: the HUD names it and the waiting lines go."""
+        self.source_description = description
+        self.waiting_for = self.waiting_reason = ""
+        self.note(SourceEvent("info", f"Connected to {description}."))
+
+    def fail(self, error) -> None:
+        """End the show with ``error`` (an InstallationError), shown and logged first."""
+        self.note(SourceEvent("error", str(error)))
+        self.failure = error
 
     def note(self, event: SourceEvent) -> None:
         """Take an event from the source or steering thread: log it and update the state."""
@@ -166,7 +189,7 @@ class Hud:
         """Show or hide."""
         self.visible = not self.visible
 
-    def render(self, lines: list[str], now: float) -> pygame.Surface | None:
+    def render(self, lines: list[str], now: float, force: bool = False) -> pygame.Surface | None:
         """The box with ``lines`` as a surface with alpha, or None when hidden or empty.
 
         Parameters
@@ -176,8 +199,11 @@ class Hud:
         now : float
             Seconds (any clock): changed text is re-rendered only ``refresh_s`` after the last
             rendering, so the surface returned is the same object in between.
+        force : bool
+            Render even when hidden (while the show waits for its source, the operator must
+            see what it waits for).
         """
-        if not self.visible or not lines:
+        if not (self.visible or force) or not lines:
             return None
         stale = self._lines != lines and now - self._rendered_at >= self.refresh_s
         if self._surface is None or stale:
@@ -209,6 +235,10 @@ def hud_lines(fps: float, keyframes_per_s: float, latency_ms: float | None,
         f"source: {status.source_description}   signal: {status.signal}",
         f"generator on {status.provider}",
     ]
+    if status.waiting_for:
+        lines[1] = f"waiting for {status.waiting_for}   signal: {status.signal}"
+        if status.waiting_reason:
+            lines.insert(2, "last try: " + status.waiting_reason[:120])
     if status.masked_channels:
         lines.append("masked: " + ", ".join(status.masked_channels))
     if status.last_error:

@@ -116,3 +116,16 @@ CONFIGS: dict[str, NetworkConfig] = {
         ada_kimg=500.0,
     ),
 }
+
+
+CPU_CFG = "128"  # the largest that trains to painterly results on a CPU within hours
+GPU_CFG = "256"  # the default show model
+
+
+def machine_cfg() -> tuple[str, str]:
+    """The ``--cfg`` that suits this machine, and why: 256 with a CUDA GPU, 128 without."""
+    import torch
+
+    if torch.cuda.is_available():
+        return GPU_CFG, f"a GPU was found ({torch.cuda.get_device_name(0)})"
+    return CPU_CFG, "no GPU was found, so the CPU configuration"

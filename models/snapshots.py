@@ -13,9 +13,12 @@ import torch
 
 from installation.errors import ConfigError
 
-CHECKPOINT_PATTERN = re.compile(r"^network-snapshot-(\d+)\.pt$")
+# NNNNNN is the tick; the kimg follows it (older runs' names have no kimg; both are read)
+CHECKPOINT_PATTERN = re.compile(r"^network-snapshot-(\d+)(?:-[\d.]+kimg)?\.pt$")
 LATEST_NAME = "network-snapshot-latest.pt"
-GRID_PATTERN = re.compile(r"^fakes-(\d+)\.png$")
+GRID_PATTERN = re.compile(r"^fakes-(\d+)(?:-[\d.]+kimg)?\.png$")
+TIMELAPSE_MAX_FRAMES = 400  # about 0.5 MB each at 512 px: a long run's GIF stays small
+LABEL_COLUMN_PX = 128  # a labelled panel's columns are enlarged to at least this width
 RUN_DIR_PATTERN = re.compile(r"^(\d{5})-")
 
 
@@ -25,9 +28,20 @@ def next_run_dir(outdir: Path, cfg: str, resolution: int) -> Path:
     return outdir / f"{max(ids, default=-1) + 1:05d}-{cfg}-{resolution}px"
 
 
-def checkpoint_name(tick: int) -> str:
-    """File name of the checkpoint written at ``tick``."""
-    return f"network-snapshot-{tick:06d}.pt"
+def snapshot_stem(tick: int, kimg: float | None = None) -> str:
+    """``000012-0.192kimg``: the tick, then the thousands of images trained (when given)."""
+    return f"{tick:06d}" if kimg is None else f"{tick:06d}-{kimg:.3f}kimg"
+
+
+def checkpoint_name(tick: int, kimg: float | None = None) -> str:
+    """File name of the checkpoint written at ``tick``, after ``kimg`` thousand images."""
+    return f"network-snapshot-{snapshot_stem(tick, kimg)}.pt"
+
+
+def checkpoint_tick(path: Path) -> int | None:
+    """The tick in a checkpoint's file name; None for other files."""
+    match = CHECKPOINT_PATTERN.match(Path(path).name)
+    return int(match.group(1)) if match else None
 
 
 def save_atomic(obj: dict, path: Path) -> None:
@@ -56,7 +70,7 @@ def link_latest(checkpoint: Path) -> Path:
 def checkpoints(run_dir: Path) -> list[Path]:
     """The run's complete checkpoints, oldest first."""
     found = [p for p in Path(run_dir).iterdir() if CHECKPOINT_PATTERN.match(p.name)]
-    return sorted(found, key=lambda p: int(CHECKPOINT_PATTERN.match(p.name).group(1)))
+    return sorted(found, key=checkpoint_tick)
 
 
 def latest_checkpoint(run: str | Path) -> Path:
@@ -98,39 +112,106 @@ def save_grid(images: torch.Tensor, columns: int, path: Path) -> np.ndarray:
     return grid
 
 
-def save_nearest_panel(fakes: torch.Tensor, reals: torch.Tensor, path: Path) -> None:
-    """Write pairs (fake, its nearest real crop) side by side, one pair per row."""
+def save_nearest_panel(fakes: torch.Tensor, reals: torch.Tensor, path: Path) -> np.ndarray:
+    """Write pairs (fake, its nearest real crop) side by side under labels; return the panel."""
     pairs = torch.stack([fakes.float().cpu(), reals.float().cpu()], dim=1).flatten(0, 1)
-    save_grid(pairs, 2, path)
+    panel = label_columns(tile(to_uint8_hwc(pairs), 2), ("generated", "nearest real crop"))
+    iio.imwrite(path, panel)
+    return panel
+
+
+def label_columns(image: np.ndarray, labels) -> np.ndarray:
+    """``image`` with a caption above each of its equal columns (enlarged to be readable).
+
+    Columns narrower than ``LABEL_COLUMN_PX`` are enlarged by pixel repetition first, so the
+    captions fit over 32 px paintings too.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    column = image.shape[1] // len(labels)
+    factor = -(-LABEL_COLUMN_PX // column)
+    image = image.repeat(factor, axis=0).repeat(factor, axis=1)
+    column *= factor
+    font = ImageFont.load_default(size=max(10, column // 9))
+    band = int(font.size * 1.6)
+    canvas = Image.new("RGB", (image.shape[1], image.shape[0] + band), (255, 255, 255))
+    canvas.paste(Image.fromarray(image), (0, band))
+    draw = ImageDraw.Draw(canvas)
+    for i, label in enumerate(labels):
+        draw.text((i * column + column // 2, band // 2), label, fill=(0, 0, 0), font=font,
+                  anchor="mm")
+    return np.asarray(canvas)
 
 
 class Timelapse:
-    """A GIF of the run's fakes grids in snapshot order, grown by one frame per snapshot.
+    """A GIF of the run's fakes grids in order, grown by one frame each time it is due.
 
-    Grids already in the run folder (a resumed run) are read once here; later grids are added
-    from memory, so a snapshot never decodes the earlier PNGs again.
+    A long run would otherwise hold thousands of frames: past ``max_frames`` every second
+    frame is dropped and from then on only every second grid is kept, so the GIF stays evenly
+    spaced over the whole run and its memory bounded. A resumed run starts from its GIF's
+    frames (runs older than the per-tick GIF: from its ``fakes-*.png`` grids).
 
     Parameters
     ----------
     run_dir : Path
-        The run folder holding ``fakes-NNNNNN.png``.
+        The run folder.
     max_side : int
         Frames are subsampled until their longer side fits.
+    grids_before : int, optional
+        Grids offered before this (resumed) run started: the frames of later, killed ticks
+        are dropped. All frames are kept when None.
+    max_frames : int
+        Most frames held (see above).
     """
 
-    def __init__(self, run_dir: Path, max_side: int = 512) -> None:
+    def __init__(self, run_dir: Path, max_side: int = 512, grids_before: int | None = None,
+                 max_frames: int = TIMELAPSE_MAX_FRAMES) -> None:
         self.path = run_dir / "timelapse.gif"
         self.max_side = max_side
+        self.max_frames = max_frames
+        self.offered, self.stride = 0, 1
+        frames = self._earlier_frames(run_dir)
+        if grids_before is not None:
+            self.offered = grids_before
+            count, self.stride = kept_frames(grids_before, max_frames)
+            frames = frames[:count]
+        self.frames = frames
+
+    def _earlier_frames(self, run_dir: Path) -> list[np.ndarray]:
+        if self.path.is_file():
+            return [frame[..., :3] for frame in iio.imread(self.path, index=None)]
         grids = sorted((p for p in run_dir.iterdir() if GRID_PATTERN.match(p.name)),
                        key=lambda p: int(GRID_PATTERN.match(p.name).group(1)))
-        self.frames = [shrink(iio.imread(p), max_side) for p in grids]
+        return [shrink(iio.imread(p), self.max_side) for p in grids]
 
-    def add(self, grid: np.ndarray) -> None:
-        """Append a new grid and rewrite the GIF atomically."""
-        self.frames.append(shrink(grid, self.max_side))
+    def add(self, grid: np.ndarray, write: bool = True) -> None:
+        """Offer a new grid; with ``write`` rewrite the GIF (atomically) afterwards."""
+        self.offered += 1
+        if self.offered % self.stride == 0:
+            self.frames.append(shrink(grid, self.max_side))
+            if len(self.frames) > self.max_frames:
+                self.frames, self.stride = self.frames[::2], 2 * self.stride
+        if write:
+            self.write()
+
+    def write(self) -> None:
+        """Write the GIF of the frames so far (atomically)."""
+        if not self.frames:
+            return
         tmp = self.path.with_name("tmp-" + self.path.name)
         iio.imwrite(tmp, np.stack(self.frames), duration=500, loop=0)
         os.replace(tmp, self.path)
+
+
+def kept_frames(offered: int, max_frames: int = TIMELAPSE_MAX_FRAMES) -> tuple[int, int]:
+    """Frames a :class:`Timelapse` holds after ``offered`` grids, and its stride then."""
+    count, stride = 0, 1
+    for index in range(1, offered + 1):
+        if index % stride == 0:
+            count += 1
+            if count > max_frames:
+                count, stride = (count + 1) // 2, 2 * stride
+    return count, stride
 
 
 def shrink(img: np.ndarray, max_side: int) -> np.ndarray:

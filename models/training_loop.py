@@ -2,9 +2,11 @@
 
 ``run(config)`` trains from a resolved configuration (see ``train.py``). Every tick appends a
 line to ``stats.jsonl`` and TensorBoard; every ``snap`` ticks a snapshot writes the checkpoint
-(atomically), a fakes grid with fixed EEG windows and seeds, a nearest-real panel, the metrics
-and the timelapse GIF. Each tick draws its batches from a generator seeded by (seed, rank,
-tick), so a resumed run continues exactly where its last snapshot left off.
+(atomically), a fakes grid with fixed EEG windows and seeds, a nearest-real panel (both into
+TensorBoard too) and the metrics; the timelapse GIF gains a frame every ``timelapse_every``
+ticks (1: every tick), and the run ends with a summary of what it wrote. Each tick draws its
+batches from a generator seeded by (seed, rank, tick), so a resumed run continues exactly where
+its last snapshot left off.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch.utils.tensorboard import SummaryWriter
@@ -25,6 +28,7 @@ from models.conditioning import FeaturePool, Person, load_feature_pool, load_peo
 from models.dataset import CropSettings, PaintingCrops, to_float
 from models.inception import fid_kid, load_detector
 from models.metrics import eeg_sensitivity, multiscale_swd, nearest_reals
+from models.run_summary import print_run_summary
 from models.snapshots import (
     Timelapse,
     checkpoint_name,
@@ -32,6 +36,9 @@ from models.snapshots import (
     save_atomic,
     save_grid,
     save_nearest_panel,
+    snapshot_stem,
+    tile,
+    to_uint8_hwc,
 )
 from models.trainer import Trainer
 
@@ -160,25 +167,45 @@ def generator_metrics(g, dataset, pool, config: dict, device: torch.device | Non
 
 
 @torch.no_grad()
-def write_pictures(trainer: Trainer, dataset, pool, config: dict, run_dir: Path,
-                   tick: int, timelapse: Timelapse) -> None:
-    """Fakes grid, nearest-real panel and timelapse GIF."""
+def fakes_grid(trainer: Trainer, pool, config: dict) -> tuple[torch.Tensor, np.ndarray]:
+    """G_ema's paintings of the fixed EEG windows and seeds, and their uint8 grid."""
     windows, noise = grid_inputs(pool, config["G_kwargs"]["noise_dim"])
     fakes = trainer.G_ema(windows.to(trainer.device), noise.to(trainer.device)).cpu()
-    grid = save_grid(fakes, GRID_COLUMNS, run_dir / f"fakes-{tick:06d}.png")
+    return fakes, tile(to_uint8_hwc(fakes), GRID_COLUMNS)
+
+
+@torch.no_grad()
+def write_pictures(trainer: Trainer, dataset, pool, config: dict, run_dir: Path,
+                   tick: int, timelapse: Timelapse) -> dict:
+    """Fakes grid, nearest-real panel and timelapse frame; return the pictures by name."""
+    stem = snapshot_stem(tick, trainer.kimg)
+    fakes, _ = fakes_grid(trainer, pool, config)
+    grid = save_grid(fakes, GRID_COLUMNS, run_dir / f"fakes-{stem}.png")
     candidates = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(5))[:2048]
     reals = to_float(dataset.batch(candidates))
     nearest = reals[nearest_reals(fakes[:GRID_COLUMNS], reals)]
-    save_nearest_panel(fakes[:GRID_COLUMNS], nearest, run_dir / f"nearest-{tick:06d}.png")
+    panel = save_nearest_panel(fakes[:GRID_COLUMNS], nearest, run_dir / f"nearest-{stem}.png")
     timelapse.add(grid)
+    return {"fakes": grid, "nearest_real": panel}
 
 
 def snapshot(trainer: Trainer, dataset, pool, config: dict, run_dir: Path, tick: int,
-             timelapse: Timelapse) -> dict:
-    """Metrics and pictures of ``tick``; return the metrics (the checkpoint is saved apart)."""
+             timelapse: Timelapse) -> tuple[dict, dict]:
+    """Metrics and pictures of ``tick`` (the checkpoint is saved apart)."""
     metrics = evaluate(trainer, dataset, pool, config)
-    write_pictures(trainer, dataset, pool, config, run_dir, tick, timelapse)
-    return metrics
+    return metrics, write_pictures(trainer, dataset, pool, config, run_dir, tick, timelapse)
+
+
+def timelapse_due(tick: int, config: dict) -> bool:
+    """Whether ``tick`` adds a timelapse frame (``timelapse_every``: 1 every tick, 0 none)."""
+    every = config.get("timelapse_every", 1)
+    return bool(every) and tick % every == 0
+
+
+def timelapse_grids(tick: int, config: dict) -> int:
+    """Grids offered to the timelapse up to ``tick``: one per due tick or snapshot."""
+    return sum(1 for t in range(1, tick + 1)
+               if timelapse_due(t, config) or t % config["snap"] == 0)
 
 
 def save_checkpoint(trainer: Trainer, config: dict, run_dir: Path, tick: int,
@@ -192,8 +219,9 @@ def save_checkpoint(trainer: Trainer, config: dict, run_dir: Path, tick: int,
     state.update(tick=tick, config=config, metrics=metrics,
                  G_kwargs=config["G_kwargs"], D_kwargs=config["D_kwargs"],
                  rng={"torch": torch.get_rng_state()})
-    save_atomic(state, run_dir / checkpoint_name(tick))
-    link_latest(run_dir / checkpoint_name(tick))
+    name = checkpoint_name(tick, trainer.kimg)
+    save_atomic(state, run_dir / name)
+    link_latest(run_dir / name)
 
 
 def load_data(config: dict) -> tuple[PaintingCrops, FeaturePool]:
@@ -266,6 +294,13 @@ class StatsLog:
         self.bar.set_postfix_str(" ".join(
             f"{k}={record[k]:.3g}" for k in self.postfix_keys if k in record))
 
+    def pictures(self, pictures: dict, kimg: float) -> None:
+        """Put uint8 (H, W, 3) pictures into TensorBoard under their names."""
+        step = int(round(kimg * 1000))
+        for name, image in pictures.items():
+            self.tb.add_image(name, image, step, dataformats="HWC")
+        self.tb.flush()
+
     def close(self) -> None:
         """Flush and close."""
         self.bar.close()
@@ -290,7 +325,8 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
     if rank == 0:
         prepare_run_dir(run_dir, config, tick)
     log = StatsLog(run_dir, config["kimg"], trainer.kimg) if rank == 0 else None
-    timelapse = Timelapse(run_dir) if rank == 0 else None
+    grids_before = timelapse_grids(tick, config)
+    timelapse = Timelapse(run_dir, grids_before=grids_before) if rank == 0 else None
     try:
         while trainer.kimg < config["kimg"] - 1e-9:
             start = time.perf_counter()
@@ -302,15 +338,21 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
                       "augment_p": trainer.ada.p, "timestamp": time.time()}
             done = trainer.kimg >= config["kimg"] - 1e-9
             snapping = rank == 0 and (tick % config["snap"] == 0 or done)
-            metrics = snapshot(trainer, dataset, pool, config, run_dir, tick,
-                               timelapse) if snapping else {}
+            metrics, pictures = snapshot(trainer, dataset, pool, config, run_dir, tick,
+                                         timelapse) if snapping else ({}, {})
+            if rank == 0 and not snapping and timelapse_due(tick, config):
+                pictures = {"fakes": fakes_grid(trainer, pool, config)[1]}
+                timelapse.add(pictures["fakes"], write=False)  # written at snapshots
             record.update(metrics)
             if log is not None:
                 log.write(record)
+                log.pictures(pictures, trainer.kimg)
             if snapping:
                 save_checkpoint(trainer, config, run_dir, tick, metrics)
     finally:
         if log is not None:
             log.close()
     finish_distributed()
+    if rank == 0:
+        print_run_summary(run_dir)
     return run_dir

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.errors import SourceError
+from installation.errors import SourceAbsent, SourceError
 from installation.sources.base import Chunk, Source, StreamInfo
 from installation.sources.board_ids import (
     RELAY_BOARDS,
@@ -67,7 +67,7 @@ class BrainFlowSource(Source):
             shim.start_stream()
         except BrainFlowError as exc:
             _release(shim)
-            raise SourceError(self._open_failure(exc)) from None
+            raise SourceAbsent(self._open_failure(exc)) from None
         self._shim, self._layout = shim, layout
         if self._clock is None or self._clock.sample_rate != layout.sample_rate:
             self._clock = StreamClock(layout.sample_rate)  # kept across reconnects
@@ -115,7 +115,7 @@ class BrainFlowSource(Source):
             return self.board_id
         playback_file = self.params.get("file")
         if playback_file and not Path(playback_file).expanduser().is_file():
-            raise SourceError(
+            raise SourceAbsent(
                 f"The {self.board_label} file {playback_file} does not exist; check file=."
             )
         master = self.input_params.master_board

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from installation.channels import clean_channel_name, is_eeg_channel
-from installation.errors import SourceError
+from installation.errors import SourceAbsent, SourceError
 from installation.sources.base import Chunk, Source, StreamInfo
 from installation.sources.timestamps import StreamClock
 from installation.sources.units import microvolt_scale
@@ -68,7 +68,7 @@ class LSLSource(Source):
             inlet.open_stream(timeout=self.resolve_timeout)  # buffering starts here
             subscribed = True
         except pylsl.util.TimeoutError:
-            raise SourceError(
+            raise SourceAbsent(
                 f"The LSL stream {self._wanted()} appeared but did not answer within "
                 f"{self.resolve_timeout:g} s; check the network and the outlet."
             ) from None
@@ -132,7 +132,7 @@ class LSLSource(Source):
         else:
             found = pylsl.resolve_byprop("type", self.stream_type, timeout=self.resolve_timeout)
         if not found:
-            raise SourceError(
+            raise SourceAbsent(
                 f"No LSL stream {self._wanted()} appeared within {self.resolve_timeout:g} s; "
                 "is the outlet running?"
             )

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from installation.channels import clean_channel_name, is_eeg_channel
-from installation.errors import SourceError
+from installation.errors import SourceAbsent, SourceError
 from installation.sources.base import Chunk, StreamInfo
 
 SUPPORTED_EXTENSIONS = (".edf", ".bdf", ".fif", ".fif.gz", ".xdf", ".xdfz", ".txt", ".csv")
@@ -165,7 +165,7 @@ def load_recording(path: str | Path, board: str | int | None = None) -> Recordin
         raise SourceError(f"{path} is a folder without a session.json; play a recording file "
                           "or a folder written by --record.")
     if not path.is_file():
-        raise SourceError(f"Recording {path} does not exist; check the path after file:.")
+        raise SourceAbsent(f"Recording {path} does not exist; check the path after file:.")
     fmt = detect_format(path)
     if fmt in ("edf", "bdf", "fif"):
         from installation.sources.mne_files import read_mne_file

@@ -121,3 +121,33 @@ def test_a_fixed_line_frequency_is_used_for_quality_and_features(eyes_open_edf):
     assert result.quality.line_freq == 60.0
     assert result.profile["line_freq"] == 60.0
     assert result.profile["feature_spec"]["line_freq"] == 60.0
+
+
+def test_a_repeated_step_replaces_what_it_recorded(eyes_open_edf):
+    from installation.sources import open_source
+
+    source = open_source(f"file:{eyes_open_edf}", speed="max", chunk_s=0.25)
+    session = CalibrationSession(source.open(), steps=default_steps(4, 4))
+
+    def record_step() -> None:
+        assert session.start_step()
+        while session.state == RECORDING:
+            session.push(source.read(40))
+
+    assert not session.repeat_step()  # nothing recorded yet
+    record_step()
+    assert session.repeat_step() and session.current_step.name == BASELINE
+    record_step()  # the baseline again; the eyes-closed step is still to come
+    assert session.state == WAITING and session.current_step.name == EYES_CLOSED
+    record_step()
+    assert session.state == DONE and session.recorded_samples == 8 * 160
+    assert session.repeat_step() and session.current_step.name == EYES_CLOSED
+    session.start_step()
+    for _ in range(8):  # two seconds, then the operator ends it early
+        session.push(source.read(40))
+    session.advance()
+    assert session.state == DONE and session.recorded_samples == 4 * 160 + 2 * 160
+    assert session.notes == ["The eyes-closed step recorded 2.0 s of the 4 s planned."]
+    result = session.finish()
+    assert result.notes == session.notes and result.alpha is not None
+    source.close()

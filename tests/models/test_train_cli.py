@@ -36,7 +36,7 @@ def test_help_shows_defaults(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
     assert exc.value.code == 0
-    assert "(default: 256)" in capsys.readouterr().out
+    assert "(default: 256 with a GPU, 128 on a CPU" in " ".join(capsys.readouterr().out.split())
 
 
 @pytest.mark.parametrize(("option", "value", "fragment"), [

@@ -43,7 +43,7 @@ def test_tiny_run_on_paintings_writes_snapshots_and_exports(few_paintings, tmp_p
     assert {"loss_G", "loss_D", "augment_p", "sec_per_kimg", "swd_mean", "eeg_sensitivity",
             "fid", "kid"} <= set(records[-1])
     assert records[-1]["eeg_sensitivity_pair"] == "eyes_closed_vs_open"
-    for name in ("fakes-000002.png", "nearest-000002.png", "timelapse.gif",
+    for name in ("fakes-000002-0.032kimg.png", "nearest-000002-0.032kimg.png", "timelapse.gif",
                  "network-snapshot-latest.pt", "training_options.json"):
         assert (run_dir / name).is_file(), name
     assert any(p.name.startswith("events.out.tfevents") for p in run_dir.iterdir())
