@@ -133,6 +133,55 @@ class Sonifier:
         return np.clip(mix, -1.0, 1.0).astype(np.float32)
 
 
+class HopSound:
+    """The sound of a sequence of hops, handed out in blocks of any length.
+
+    Each hop sounds from its start sample until the next hop's; every hop is rendered whole
+    and cut afterwards, so the sound does not depend on the block lengths asked for.
+
+    Parameters
+    ----------
+    spec : FeatureSpec
+        The bands.
+    hop_starts : ndarray of int, shape (n_hops,)
+        Audio sample index where each hop starts, rising; the first is where the sound starts.
+    band_powers : sequence of ndarray
+        Each hop's band powers (see :meth:`Sonifier.set_band_powers`).
+    sample_rate : int
+        Audio samples per second.
+    hop_samples : int
+        Length of the last hop (it has no successor to end it).
+    """
+
+    def __init__(self, spec: FeatureSpec, hop_starts, band_powers, sample_rate: int = SAMPLE_RATE,
+                 hop_samples: int | None = None) -> None:
+        self.sonifier = Sonifier(spec, sample_rate)
+        self.starts = np.asarray(hop_starts, dtype=np.int64)
+        self.band_powers = list(band_powers)
+        last = int(hop_samples or round(spec.hop_s * sample_rate))
+        self.ends = np.append(self.starts[1:], self.starts[-1] + last) if len(self.starts) else (
+            self.starts)
+        self.position = int(self.starts[0]) if len(self.starts) else 0
+        self._next_hop = 0
+        self._pending = np.zeros(0, np.float32)
+
+    def render_until(self, end_sample: int) -> np.ndarray:
+        """Samples from where the last call stopped up to ``end_sample`` (then silence)."""
+        wanted = int(end_sample) - self.position
+        while len(self._pending) < wanted and self._next_hop < len(self.starts):
+            i = self._next_hop
+            self.sonifier.set_band_powers(self.band_powers[i])
+            block = self.sonifier.render(int(self.ends[i] - self.starts[i]))
+            self._pending = np.concatenate([self._pending, block])
+            self._next_hop += 1
+        out = self._pending[:max(wanted, 0)]
+        self._pending = self._pending[len(out):]
+        if len(out) < wanted:
+            out = np.concatenate([out, np.zeros(wanted - len(out), np.float32)])
+        self.position += max(wanted, 0)
+        return out
+
+
 def sonify_hops(spec: FeatureSpec, band_powers, hop_samples_at: np.ndarray,
                 sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Offline: the sound of a sequence of hops, each lasting until the next one starts.
@@ -152,13 +201,9 @@ def sonify_hops(spec: FeatureSpec, band_powers, hop_samples_at: np.ndarray,
     -------
     ndarray, float32, shape (hop_samples_at[-1] - hop_samples_at[0],)
     """
-    sonifier = Sonifier(spec, sample_rate)
-    blocks = []
-    for powers, start, stop in zip(band_powers, hop_samples_at[:-1], hop_samples_at[1:],
-                                   strict=True):
-        sonifier.set_band_powers(powers)
-        blocks.append(sonifier.render(int(stop - start)))
-    return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+    at = np.asarray(hop_samples_at, dtype=np.int64)
+    sound = HopSound(spec, at[:-1], band_powers, sample_rate, int(at[-1] - at[-2]))
+    return sound.render_until(int(at[-1]))
 
 
 def write_wav(samples: np.ndarray, path: str | Path, sample_rate: int = SAMPLE_RATE) -> None:
