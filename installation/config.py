@@ -69,6 +69,14 @@ class ShowOptions:
         ``fit`` shows the whole painting on a mat; ``fill`` crops it to cover the screen.
     mat : str
         Colour of the mat around a fitted painting, ``#rrggbb``.
+    video : str or None
+        MP4 file the displayed painting is written into, as it goes.
+    osc : str or None
+        ``HOST:PORT`` to send each hop to as OSC.
+    lsl_out : str or None
+        Name of an LSL outlet of each hop's band powers and steering vector.
+    sound : bool
+        Play the sonification of the band powers.
     """
 
     source: str = "synthetic"
@@ -91,6 +99,10 @@ class ShowOptions:
     native: bool = False
     mode: str = "fit"
     mat: str = "#000000"
+    video: str | None = None
+    osc: str | None = None
+    lsl_out: str | None = None
+    sound: bool = False
 
 
 # The type each option's value must have; float options accept integers too.
@@ -99,6 +111,7 @@ _KINDS = {
     "headless": bool, "frames_out": str, "frame_every": int, "duration": float, "speed": str,
     "record": str, "fps": float, "provider": str, "threads": int, "snapshots": str,
     "drift_speed": float, "seed": int, "native": bool, "mode": str, "mat": str,
+    "video": str, "osc": str, "lsl_out": str, "sound": bool,
 }
 _KIND_WORDS = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
 
@@ -211,4 +224,19 @@ def validate(options: ShowOptions) -> ShowOptions:
                           "--frames-out DIR.")
     if options.record is not None and not options.record.strip():
         raise ConfigError("--record needs a folder name; pass e.g. --record sessions/today.")
+    _validate_outputs(options)
     return options
+
+
+def _validate_outputs(options: ShowOptions) -> None:
+    """The feeds' and the video's options, told before anything loads."""
+    from installation.feeds.osc import parse_host_port
+
+    if options.osc is not None:
+        parse_host_port(options.osc)
+    if options.lsl_out is not None and not options.lsl_out.strip():
+        raise ConfigError("--lsl-out needs a stream name; pass e.g. --lsl-out EEGPainting.")
+    if options.video is not None and not options.video.lower().endswith((".mp4", ".mov",
+                                                                          ".mkv")):
+        raise ConfigError(f"--video {options.video!r} must name an .mp4 file; pass e.g. "
+                          "--video show.mp4.")

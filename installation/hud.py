@@ -71,6 +71,7 @@ class ShowStatus:
         self.masked_channels: tuple[str, ...] = ()
         self._lock = threading.Lock()
         self.events: list[SourceEvent] = []
+        self.line_sources: list = []  # callables giving extra HUD lines (outputs' states)
 
     def note(self, event: SourceEvent) -> None:
         """Take an event from the source or steering thread: log it and update the state."""
@@ -211,6 +212,8 @@ def hud_lines(fps: float, keyframes_per_s: float, latency_ms: float | None,
     ]
     if status.masked_channels:
         lines.append("masked: " + ", ".join(status.masked_channels))
+    for source in status.line_sources:
+        lines.extend(source())
     if status.last_error:
         lines.append("error: " + status.last_error[:120])
     return lines

@@ -8,8 +8,7 @@ make the same sound from the same hops.
 The mapping:
 
 - one voice per EEG band, tuned to a chord over a root (1, 3/2, 2, 3, 4, ... times the root);
-- a voice's loudness is its band's share of the power, each band weighted by its centre
-  frequency so the 1/f slope of the EEG does not give everything to delta;
+- a voice's loudness is its band's share of the power (:func:`band_shares`);
 - a band slow enough to be heard as a pulse (up to 13 Hz) pulses its voice at its own rhythm:
   the alpha voice throbs at about 10 Hz, so alpha is heard as alpha;
 - pitch: the root glides up to two semitones up when beta outweighs alpha and theta (alert),
@@ -36,6 +35,35 @@ PULSE_DEPTH = 0.6
 MAX_GLIDE_SEMITONES = 2.0
 MASTER_GAIN = 0.3
 BRIGHT_BANDS_FROM_HZ = 13.0  # beta and above make the tone brighter
+
+
+def band_shares(band_powers: np.ndarray, spec: FeatureSpec) -> np.ndarray:
+    """Each band's share of the power, 0..1, summing to 1 (zeros when nothing is usable).
+
+    The power of each band (linear µV², the mean over regions with finite values) is weighted
+    by the band's centre frequency, which evens out the 1/f slope of the EEG: otherwise delta
+    would always have nearly everything.
+
+    Parameters
+    ----------
+    band_powers : ndarray
+        log10 µV², region-major (n_regions * n_bands,) or (n_regions, n_bands).
+    spec : FeatureSpec
+        The bands.
+
+    Returns
+    -------
+    ndarray, float64, shape (n_bands,)
+    """
+    n_bands = len(spec.bands)
+    log_powers = np.asarray(band_powers, dtype=np.float64).reshape(-1, n_bands)
+    finite = np.isfinite(log_powers).all(axis=1)
+    if not finite.any():
+        return np.zeros(n_bands)
+    centres = np.array([(lo + hi) / 2 for _, lo, hi in spec.bands])
+    weighted = (10.0 ** log_powers[finite]).mean(axis=0) * centres
+    total = weighted.sum()
+    return weighted / total if total > 0 else np.zeros(n_bands)
 
 
 class Sonifier:
@@ -83,14 +111,9 @@ class Sonifier:
 
         The next :meth:`render` glides from the current sound to the one they call for.
         """
-        log_powers = np.asarray(band_powers, dtype=np.float64).reshape(-1, self.n_bands)
-        finite = np.isfinite(log_powers).all(axis=1)
-        if not finite.any():
+        shares = band_shares(band_powers, self.spec)
+        if not shares.any():
             return  # nothing usable this hop: keep sounding the last chord
-        power = (10.0 ** log_powers[finite]).mean(axis=0)  # µV² per band, over regions
-        weighted = power * self.centres
-        total = weighted.sum()
-        shares = weighted / total if total > 0 else np.zeros(self.n_bands)
         self._target_shares = shares
         self._target_brightness = float(shares[self.bright].sum())
         relaxed = shares[self.alpha_like].sum() + shares[self.slow].sum()

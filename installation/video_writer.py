@@ -148,13 +148,17 @@ class LiveVideoWriter:
         Receives one "error" :class:`SourceEvent` if writing fails (the show goes on).
     queue_frames : int
         Frames waiting for the encoder before new ones are dropped.
+    blocking : bool
+        Wait for room instead of dropping (offline at ``--speed max``: no frame is lost and
+        nothing is on a screen to slow down).
     """
 
     def __init__(self, path: str | Path, fps: float,
                  on_event: Callable[[SourceEvent], None] | None = None,
-                 queue_frames: int = QUEUE_FRAMES) -> None:
+                 queue_frames: int = QUEUE_FRAMES, blocking: bool = False) -> None:
         self.path = Path(path)
         self.fps = float(fps)
+        self.blocking = bool(blocking)
         self.on_event = on_event or (lambda event: None)
         self.offered = 0
         self.dropped = 0
@@ -171,7 +175,7 @@ class LiveVideoWriter:
             self.dropped += 1
             return
         try:
-            self._queue.put_nowait(rgb)
+            self._queue.put(rgb, block=self.blocking)
         except queue.Full:
             self.dropped += 1
 

@@ -59,6 +59,7 @@ def test_the_alpha_voice_follows_alpha_power_second_by_second(spec, eyes_closed_
         sound.append(_alpha_voice_share(block))
         powers = [10 ** f.band_powers.reshape(-1, len(spec.bands)) for f in frames
                   if second <= f.eeg_time - frames[0].eeg_time < second + 1]
+        # the alpha share computed here by hand, as the docs of band_shares say it
         weighted = np.mean(powers, axis=(0, 1)) * [(lo + hi) / 2 for _, lo, hi in spec.bands]
         eeg.append(weighted[alpha] / weighted.sum())
     assert np.corrcoef(sound, eeg)[0, 1] > 0.8
