@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lsl-out", dest="lsl_out", help="an LSL outlet of this name with each "
                    "hop's band powers and steering vector")
     p.add_argument("--sound", action="store_true", help="play a sonification of the band powers")
+    p.add_argument("--ndi", help="send the displayed painting as an NDI source of this name "
+                   "(needs ndi-python: pip install -e .[ndi])")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return p
 

@@ -77,6 +77,8 @@ class ShowOptions:
         Name of an LSL outlet of each hop's band powers and steering vector.
     sound : bool
         Play the sonification of the band powers.
+    ndi : str or None
+        Name of an NDI source sending the displayed painting.
     """
 
     source: str = "synthetic"
@@ -103,6 +105,7 @@ class ShowOptions:
     osc: str | None = None
     lsl_out: str | None = None
     sound: bool = False
+    ndi: str | None = None
 
 
 # The type each option's value must have; float options accept integers too.
@@ -111,7 +114,7 @@ _KINDS = {
     "headless": bool, "frames_out": str, "frame_every": int, "duration": float, "speed": str,
     "record": str, "fps": float, "provider": str, "threads": int, "snapshots": str,
     "drift_speed": float, "seed": int, "native": bool, "mode": str, "mat": str,
-    "video": str, "osc": str, "lsl_out": str, "sound": bool,
+    "video": str, "osc": str, "lsl_out": str, "sound": bool, "ndi": str,
 }
 _KIND_WORDS = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
 

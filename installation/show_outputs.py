@@ -1,4 +1,4 @@
-"""What leaves the show besides the screen: feeds (OSC, LSL), live sound and a video file.
+"""What leaves the show besides the screen: feeds (OSC, LSL), sound, a video file and NDI.
 
 :class:`ShowOutputs` gathers the ones asked for, gives the steering thread one ``on_hop`` and
 the display one ``offer_frame``, both returning at once, and adds their state to the HUD.
@@ -23,18 +23,21 @@ class ShowOutputs:
         Live sonification.
     video : LiveVideoWriter, optional
         The displayed painting into an MP4.
+    ndi : NdiSender, optional
+        The displayed painting as an NDI source.
     """
 
     def __init__(self, spec: FeatureSpec | None = None, hub: FeedHub | None = None, sound=None,
-                 video=None) -> None:
+                 video=None, ndi=None) -> None:
         self.spec = spec
         self.hub = hub
         self.sound = sound
         self.video = video
+        self.ndi = ndi
 
     @classmethod
     def open(cls, options, spec: FeatureSpec, on_event) -> ShowOutputs:
-        """Open what ``options`` ask for (``osc``, ``lsl_out``, ``sound``, ``video``).
+        """Open what ``options`` ask for (``osc``, ``lsl_out``, ``sound``, ``video``, ``ndi``).
 
         A bad ``HOST:PORT``, an unresolvable host or an unwritable video file is a ConfigError
         sentence here, before the show starts.
@@ -47,6 +50,9 @@ class ShowOutputs:
             feeds.append(OscFeed(options.osc, spec))
         if options.video:
             check_output_file(options.video, "--video")
+        if options.ndi:
+            from installation.ndi_out import import_ndi
+            import_ndi()  # told now, before anything starts
         if options.lsl_out:
             from installation.feeds.lsl_out import LslFeed
             feeds.append(LslFeed(options.lsl_out, spec))
@@ -59,7 +65,11 @@ class ShowOutputs:
         if options.video:
             video = LiveVideoWriter(options.video, options.fps, on_event,
                                     blocking=options.speed == "max")
-        return cls(spec, hub, sound, video)
+        ndi = None
+        if options.ndi:
+            from installation.ndi_out import NdiSender
+            ndi = NdiSender(options.ndi, options.fps, on_event)
+        return cls(spec, hub, sound, video, ndi)
 
     def on_hop(self, frame, worker) -> None:
         """Every hop's features, from the steering thread: to the feeds and the sound."""
@@ -69,17 +79,21 @@ class ShowOutputs:
             self.sound.set_band_powers(frame.band_powers)
 
     def offer_frame(self, painting) -> None:
-        """A displayed painting (uint8 (H, W, 3)) for the video, if one is written."""
-        if self.video is not None and painting is not None:
+        """A displayed painting (uint8 (H, W, 3)) for the video and NDI, where they are on."""
+        if painting is None:
+            return
+        if self.video is not None:
             self.video.offer(painting)
+        if self.ndi is not None:
+            self.ndi.offer(painting)
 
     def status_lines(self) -> list[str]:
         """HUD lines of the outputs in use."""
-        parts = (self.hub, self.sound, self.video)
+        parts = (self.hub, self.sound, self.video, self.ndi)
         return [part.status_line() for part in parts if part is not None]
 
     def close(self) -> None:
         """Finish the video, stop the sound and the feeds; safe to call twice."""
-        for part in (self.video, self.sound, self.hub):
+        for part in (self.video, self.ndi, self.sound, self.hub):
             if part is not None:
                 part.close()
