@@ -239,6 +239,8 @@ def _validate_outputs(options: ShowOptions) -> None:
         parse_host_port(options.osc)
     if options.lsl_out is not None and not options.lsl_out.strip():
         raise ConfigError("--lsl-out needs a stream name; pass e.g. --lsl-out EEGPainting.")
+    if options.ndi is not None and not options.ndi.strip():
+        raise ConfigError("--ndi needs a source name; pass e.g. --ndi EEGPainting.")
     if options.video is not None and not options.video.lower().endswith((".mp4", ".mov",
                                                                           ".mkv")):
         raise ConfigError(f"--video {options.video!r} must name an .mp4 file; pass e.g. "
