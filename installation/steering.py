@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -87,7 +87,8 @@ class SteeringWorker:
     on_hop : callable, optional
         Receives every :class:`~installation.feature_pipeline.FeatureFrame` (every hop, also
         those whose painting is skipped) and the worker; the feeds and the sound listen here.
-        It must not block.
+        While the signal is lost it gets the last frame, with the decayed steering, once per
+        painting. It must not block.
 
     Notes
     -----
@@ -167,6 +168,7 @@ class SteeringWorker:
         else:
             steering = (frame.steering * decay).astype(np.float32)
             eeg_time, masked = frame.eeg_time, frame.masked_channels
+            self.on_hop(replace(frame, steering=steering), self)  # the feeds hear "lost"
         return self._render(steering, eeg_time, time.perf_counter(), masked, now, lost=True)
 
     def _render(self, steering, eeg_time, arrival, masked, now, lost=False) -> Keyframe:

@@ -119,3 +119,32 @@ def test_a_bad_host_port_is_one_sentence_and_exit_2(target, capsys):
     assert show_cli(["--osc", target, "--headless", "--duration", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: --osc") and "\n" not in err
+
+
+def test_while_the_signal_is_lost_the_feeds_hear_lost_once_a_hop(spec, eyes_closed_edf):
+    from installation.drift import LatentDrift
+    from installation.feature_pipeline import FeatureExtractor
+    from installation.generator_runtime import GeneratorRuntime
+    from installation.ring_buffer import RingBuffer
+    from installation.sources.base import Chunk
+    from installation.steering import SteeringWorker
+
+    recording = load_recording(eyes_closed_edf)
+    runtime = GeneratorRuntime.load(DEFAULT_MODEL, "cpu", 1, native=True)
+    ring = RingBuffer(recording.info.n_channels, int(10 * recording.sample_rate))
+    clock, reports = [100.0], []
+    worker = SteeringWorker(ring, FeatureExtractor(spec, recording.info), runtime,
+                            LatentDrift(runtime.noise_dim), clock=lambda: clock[0],
+                            on_hop=lambda frame, w: reports.append(
+                                hop_report(frame, spec, w.signal_lost, w.keyframes)))
+    n = int(2 * recording.sample_rate)
+    ring.push(Chunk(recording.data[:, :n], recording.timestamps[:n]))
+    worker.step()
+    flowing = len(reports)
+    for _ in range(5):  # two seconds without samples, then a step per hop
+        clock[0] += 2.0 if _ == 0 else 1.01 * spec.hop_s
+        worker.step()
+    lost = reports[flowing:]
+    assert flowing > 10 and all(r.signal == "ok" for r in reports[:flowing])
+    assert len(lost) == 5 and all(r.signal == "lost" for r in lost)
+    assert np.abs(lost[-1].steering).sum() < np.abs(reports[flowing - 1].steering).sum()
