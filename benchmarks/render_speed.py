@@ -56,10 +56,10 @@ def record_session(folder: Path, seconds: float) -> Path:
     return folder / "rec"
 
 
-def render_figures(session: Path, size, threads: int, seconds: float, out: Path) -> dict:
+def render_figures(session: Path, size, threads: int, out: Path, preset: str) -> dict:
     """Frames of output per second of the whole render, and the cost of each stage."""
     figures = render_session(session, out, DEFAULT_MODEL, size, 60.0, threads=threads,
-                             provider="cpu", progress=False)
+                             provider="cpu", progress=False, preset=preset)
     runtime = GeneratorRuntime.load(DEFAULT_MODEL, "cpu", threads)
     log = read_session_log(session)
     entries = log.entries[:10]
@@ -70,7 +70,7 @@ def render_figures(session: Path, size, threads: int, seconds: float, out: Path)
     started = time.perf_counter()
     frames = [canvas.compose(images[i % len(images)]) for i in range(60)]
     compose_ms = 1e3 * (time.perf_counter() - started) / 60
-    encoder = VideoEncoder(out.with_name("encode.mp4"), size, 60.0)
+    encoder = VideoEncoder(out.with_name("encode.mp4"), size, 60.0, preset=preset)
     started = time.perf_counter()
     for frame in frames:
         encoder.write(frame)
@@ -134,14 +134,15 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=3.0, help="seconds of video to render")
     p.add_argument("--size", default="1920x1080", help="WxH of the video")
     p.add_argument("--threads", type=int, default=2, help="ONNX Runtime threads")
+    p.add_argument("--preset", default="veryfast", help="x264 preset of the render")
     args = p.parse_args()
     size = parse_size(args.size)
     with tempfile.TemporaryDirectory() as tmp:
         session = record_session(Path(tmp), args.seconds)
-        r = render_figures(session, size, args.threads, args.seconds, Path(tmp) / "out.mp4")
+        r = render_figures(session, size, args.threads, Path(tmp) / "out.mp4", args.preset)
     print(f"render {size[0]}x{size[1]} at 60 fps, {r['output_px']} px paintings (generator + "
-          f"upscaler), {args.threads} threads: {r['frames']} frames from {r['keyframes']} "
-          f"keyframes in {r['wall_s']:.1f} s = {r['fps']:.1f} frames of output/s")
+          f"upscaler), {args.threads} threads, x264 {args.preset}: {r['frames']} frames from "
+          f"{r['keyframes']} keyframes in {r['wall_s']:.1f} s = {r['fps']:.1f} frames of output/s")
     print(f"  per keyframe painted {r['paint_ms']:.0f} ms; per frame placed "
           f"{r['compose_ms']:.1f} ms, encoded {r['encode_ms']:.1f} ms")
     f = feed_figures()
