@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from installation.config import ShowOptions
@@ -26,7 +26,7 @@ from installation.generator_runtime import GeneratorRuntime
 from installation.headless import FrameWriter, HeadlessLoop
 from installation.hud import ShowStatus
 from installation.profile import check_profile_fits, load_profile
-from installation.recorder import SessionRecorder
+from installation.recorder import SessionRecorder, expand_start_time
 from installation.ring_buffer import RingBuffer
 from installation.show_outputs import ShowOutputs
 from installation.sources import open_source
@@ -128,6 +128,8 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None) -> S
     -------
     ShowSummary
     """
+    options = replace(options, record=expand_start_time(options.record),  # {date}, {time}
+                      video=expand_start_time(options.video))
     if runtime is None:
         runtime = GeneratorRuntime.load(options.model, options.provider, options.threads,
                                         native=options.native)

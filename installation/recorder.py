@@ -45,6 +45,31 @@ RECORD_HEADER = struct.Struct("<4sII")  # magic, n_samples, crc32 of the payload
 SYNC_S = 0.5
 
 
+def expand_start_time(path: str | None, when: datetime | None = None) -> str | None:
+    """``path`` with ``{date}`` and ``{time}`` replaced by the show's start (local time).
+
+    So one config file (``record = "sessions/{date}-{time}"``) records every show into a
+    folder of its own: a session folder is never overwritten.
+
+    Parameters
+    ----------
+    path : str or None
+        A ``--record`` folder or ``--video`` file name; None stays None.
+    when : datetime, optional
+        The start; now when None.
+
+    Returns
+    -------
+    str or None
+        E.g. ``sessions/2026-11-30-2104``.
+    """
+    if path is None:
+        return None
+    when = when or datetime.now()
+    return path.replace("{date}", when.strftime("%Y-%m-%d")).replace(
+        "{time}", when.strftime("%H%M%S"))
+
+
 def encode_chunk(chunk: Chunk) -> bytes:
     """One ``eeg.bin`` record: header, float64 timestamps, float32 samples (channel-major).
 

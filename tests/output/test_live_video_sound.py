@@ -83,3 +83,23 @@ def test_no_audio_device_means_silence_not_failure(spec, monkeypatch):
     player.close()
     assert player.silent and player.blocks_played == 0
     assert [e.kind for e in events] == ["sound"] and "silent" in player.status_line()
+
+
+def test_date_and_time_in_record_and_video_give_each_show_its_own_files(eyes_closed_edf,
+                                                                         tmp_path):
+    from datetime import datetime
+
+    from installation.recorder import expand_start_time
+
+    assert expand_start_time("s/{date}-{time}", datetime(2026, 11, 30, 21, 4, 5)) == (
+        "s/2026-11-30-210405")
+    summary = run_show(ShowOptions(source=f"file:{eyes_closed_edf}", headless=True,
+                                   speed="max", frames_out=str(tmp_path / "frames"),
+                                   frame_every=0, duration=1.5, native=True, threads=1,
+                                   record=str(tmp_path / "{date}-{time}"),
+                                   video=str(tmp_path / "{date}-{time}.mp4")))
+    folder = summary.recorded_to
+    assert folder.is_dir() and "{" not in folder.name and folder.name[:4].isdigit()
+    videos = list(tmp_path.glob("*.mp4"))
+    assert [v.stem for v in videos] == [folder.name]
+    assert len(_decoded(videos[0])) == summary.frames  # at --speed max no frame is dropped
