@@ -103,3 +103,19 @@ def test_date_and_time_in_record_and_video_give_each_show_its_own_files(eyes_clo
     videos = list(tmp_path.glob("*.mp4"))
     assert [v.stem for v in videos] == [folder.name]
     assert len(_decoded(videos[0])) == summary.frames  # at --speed max no frame is dropped
+
+
+def test_the_hud_shows_what_the_outputs_drop(tmp_path):
+    from installation.hud import ShowStatus, hud_lines
+    from installation.show_outputs import ShowOutputs
+
+    writer = LiveVideoWriter(tmp_path / "hud.mp4", 60, queue_frames=1)
+    outputs, status = ShowOutputs(video=writer), ShowStatus("test", "cpu")
+    status.line_sources.append(outputs.status_lines)
+    frame = np.zeros((64, 64, 3), np.uint8)
+    for _ in range(50):
+        outputs.offer_frame(frame)
+    outputs.close()
+    line = [ln for ln in hud_lines(60.0, 10.0, 50.0, status) if ln.startswith("video:")]
+    assert line == [f"video: {writer.written} frames, {writer.dropped} dropped"]
+    assert writer.written + writer.dropped == 50
