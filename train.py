@@ -95,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=ranged(int, 0, 256), default=0,
                    help="torch CPU threads per process (0: torch's default)")
     p.add_argument("--resume", metavar="RUN",
-                   help="run folder (or checkpoint) to continue, or a model bundle with --adapt")
+                   help="run folder (or checkpoint) to continue; or a model bundle: with --adapt "
+                        "mapping, re-fit its mapping; with --images, --eeg and --outdir, a new "
+                        "run starting from its networks")
     p.add_argument("--adapt", choices=["mapping"],
                    help="with --resume BUNDLE: re-fit only the mapping network to the given EEG "
                         "(minutes on a CPU; the paintings stay as they are)")
@@ -151,11 +153,27 @@ def check_recording_path(path: str) -> None:
                           "no session.json); pass a recording file or a --record folder.")
 
 
+def session_profile(recordings: list[str]) -> str | None:
+    """The calibration profile the show kept in a recorded session among ``recordings``."""
+    from installation.recorder import SESSION_PROFILE_FILE
+
+    for recording in recordings:
+        kept = Path(recording) / SESSION_PROFILE_FILE
+        if kept.is_file():
+            return str(kept.resolve())
+    return None
+
+
+def eeg_profile(args) -> str | None:
+    """``--profile``, else the profile a recorded session among ``--eeg`` was shown with."""
+    return str(Path(args.profile).resolve()) if args.profile else session_profile(args.eeg)
+
+
 def people_config(person_args: list[list[str]]) -> list[dict]:
     """``--person`` groups as ``{"name", "eeg", "profile"}``.
 
-    A .json among a person's files is their calibration profile (checked now); the rest are
-    their recordings.
+    A .json among a person's files is their calibration profile (checked now), else the one a
+    session recorded by the show kept; the rest are their recordings.
     """
     from installation.profile import load_profile
 
@@ -166,6 +184,7 @@ def people_config(person_args: list[list[str]]) -> list[dict]:
         if len(profiles) > 1 or not recordings:
             raise ConfigError(f"--person {' '.join(files)} must list recordings and at most "
                               "one profile.json.")
+        profiles = profiles or [p for p in [session_profile(recordings)] if p]
         for profile in profiles:
             load_profile(profile)
         name, n = Path(recordings[0]).stem, 1
@@ -203,7 +222,7 @@ def resolve_config(args, world: int = 1) -> dict:
         "images": str(Path(args.images).resolve()),
         "eeg": [str(Path(e).resolve()) for e in args.eeg],
         "people": people_config(args.person),
-        "eeg_profile": str(Path(args.profile).resolve()) if args.profile else None,
+        "eeg_profile": eeg_profile(args),
         "outdir": str(Path(args.outdir).resolve()),
         "run_dir": str(next_run_dir(Path(args.outdir).resolve(), args.cfg, resolution)),
         "cfg": args.cfg, "resolution": resolution, "batch": batch, "seed": args.seed,
@@ -253,9 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     """Parse, resolve and train; see ``--help``."""
     args = build_parser().parse_args(argv)
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    if args.adapt or (args.resume and is_bundle_dir(args.resume)):
+    if args.adapt:
         return adapt(args)
-    if args.resume:
+    if args.resume and is_bundle_dir(args.resume):  # a new run continuing a bundle
+        from models.adapt import continue_config
+
+        check_new_run(args)
+        choose_cfg(args)
+        config, state = continue_config(resolve_config(args, world), args.resume), None
+    elif args.resume:
         config, state = resume_config(args)
     else:
         check_new_run(args)
@@ -291,11 +316,11 @@ def adapt(args) -> int:
     from models.mapping_fit import MappingFitSettings
     from models.snapshots import next_run_dir
 
-    bundle_checkpoint(args.resume)  # refuse a bundle without a checkpoint before loading EEG
+    resolution = bundle_checkpoint(args.resume)["G_kwargs"]["resolution"]  # refused early
     spec = adapted_spec(args.resume, args.features == "current")
     eeg = {"eeg": [str(Path(e).resolve()) for e in args.eeg],
            "people": people_config(args.person),
-           "eeg_profile": str(Path(args.profile).resolve()) if args.profile else None}
+           "eeg_profile": eeg_profile(args)}
     pool = load_pool(eeg, spec)
     settings = MappingFitSettings(steps=args.adapt_steps, seed=args.seed)
     if args.dry_run:
@@ -304,7 +329,7 @@ def adapt(args) -> int:
         return 0
     if args.threads:
         torch.set_num_threads(args.threads)
-    run_dir = next_run_dir(Path(args.outdir).resolve(), "adapt-mapping", spec.n_features)
+    run_dir = next_run_dir(Path(args.outdir).resolve(), "adapt-mapping", resolution)
     checkpoint = adapt_bundle(args.resume, pool, spec, eeg, run_dir, settings)
     print(f"wrote {checkpoint}\nnext: python -m models.export {run_dir} --out NEW_BUNDLE, then "
           f"python -m installation --model NEW_BUNDLE ...")

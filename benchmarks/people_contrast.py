@@ -1,6 +1,6 @@
 """Does the painting answer whoever wears the headset? Eyes closed vs open, person by person.
 
-Run: ``.venv/bin/python -m benchmarks.people_contrast [--model DIR] [--leave-one-out]``
+Run: ``.venv/bin/python -m benchmarks.people_contrast [--model DIR] [--leave-one-out-from BASE]``
 
 Every shared PhysioNet person (eyes-open rest R01, eyes-closed rest R02) is calibrated on their
 own eyes-open rest, as the README tells an operator to do, and both recordings go through the
@@ -9,9 +9,11 @@ Printed per person: the ratio of mean images (``centroid``: closed vs open again
 halves of one recording; target >= 2, >= 1.5 for S005, whose alpha barely rises) and all pairs
 (target >= 1.5 for the people the model was fitted to), then the minimum.
 
-``--leave-one-out`` first re-fits the model's mapping network to every person but one
-(:mod:`models.mapping_fit`, as ``train.py --resume BUNDLE --adapt mapping`` does) and shows
-the result to the one left out: the figure for a person the model never saw.
+``--leave-one-out-from BASE`` re-fits the mapping network of ``BASE`` (the bundle before its
+mapping saw these people; for the default model, the one before its re-fit) to every person but
+one, on the model's features (:mod:`models.mapping_fit`, as ``train.py --resume BASE --adapt
+mapping --features current`` does), and shows the result to the one left out: the figure for a
+person the model never saw.
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ def person_figures(model: Path, person: str, profile: Path) -> dict:
             "step_median": round(figures["keyframe_step_median"], 2)}
 
 
-def leave_one_out_bundle(model: Path, person: str, profiles: dict, out: Path) -> Path:
-    """``model`` with its mapping re-fitted to everyone but ``person``, exported to ``out``."""
+def leave_one_out_bundle(model: Path, base: Path, person: str, profiles: dict,
+                         out: Path) -> Path:
+    """``base`` with its mapping re-fitted to everyone but ``person`` on ``model``'s features."""
     from installation.bundle import BundleSpec, resolve_bundle_paths
     from installation.profile import load_profile
     from models.adapt import bundle_checkpoint
@@ -69,22 +72,23 @@ def leave_one_out_bundle(model: Path, person: str, profiles: dict, out: Path) ->
 
     spec = BundleSpec.load(resolve_bundle_paths(model)[1]).feature_spec
     others = [Person(p, recordings(p), load_profile(profiles[p])) for p in PEOPLE if p != person]
-    generator = generator_from_checkpoint(bundle_checkpoint(model)).eval()
+    generator = generator_from_checkpoint(bundle_checkpoint(base)).eval()
     generator.mapping, _ = fit_mapping(generator.mapping, load_people_pool(others, spec))
     export_generator(generator, spec, out, {"trained": True,
-                                            "left_out": person, "base": str(model)})
+                                            "left_out": person, "base": str(base)})
     return out
 
 
-def table(model: Path, leave_one_out: bool) -> dict:
-    """Per-person figures (and, with ``leave_one_out``, those of the left-out person)."""
+def table(model: Path, base: Path | None) -> dict:
+    """Per-person figures (and, with a ``base``, those of the person left out of a re-fit)."""
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         profiles = {p: calibrate(p, model, Path(tmp) / f"profile-{p}") for p in PEOPLE}
         for person in PEOPLE:
             rows[person] = person_figures(model, person, profiles[person])
-            if leave_one_out:
-                bundle = leave_one_out_bundle(model, person, profiles, Path(tmp) / f"loo-{person}")
+            if base is not None:
+                bundle = leave_one_out_bundle(model, base, person, profiles,
+                                              Path(tmp) / f"loo-{person}")
                 rows[person]["left_out"] = person_figures(bundle, person, profiles[person])
             print(person, json.dumps(rows[person]), flush=True)
     return rows
@@ -104,13 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     """Print the table, its minimum, and one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    parser.add_argument("--leave-one-out", action="store_true",
-                        help="also re-fit without each person and show them the result")
+    parser.add_argument("--leave-one-out-from", type=Path, metavar="BASE",
+                        help="also re-fit BASE's mapping without each person and show them the "
+                             "result")
     args = parser.parse_args(argv)
     if not all(path.exists() for p in PEOPLE for path in recordings(p)):
         print(f"skipped: the PhysioNet recordings are not in {PHYSIONET}", file=sys.stderr)
         return 0
-    rows = table(args.model, args.leave_one_out)
+    rows = table(args.model, args.leave_one_out_from)
     for person, row in rows.items():
         left = (f"; left out of the fit: centroid {row['left_out']['centroid']:.2f}"
                 if "left_out" in row else "")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from installation.config import ShowOptions
@@ -27,8 +27,9 @@ from installation.generator_runtime import GeneratorRuntime
 from installation.headless import FrameWriter, HeadlessLoop
 from installation.hud import ShowStatus
 from installation.profile import check_profile_fits, load_profile
-from installation.recorder import SessionRecorder
+from installation.recorder import SessionRecorder, expand_start_time
 from installation.ring_buffer import RingBuffer
+from installation.show_outputs import ShowOutputs
 from installation.sources import open_source
 from installation.sources.base import EndOfStream, SourceEvent, SourceThread, StreamInfo
 from installation.steering import LatestSlot, SteeringThread, SteeringWorker
@@ -61,6 +62,7 @@ class ShowSummary:
     events: list = field(default_factory=list)
     masked_channels: tuple[str, ...] = ()
     recorded_to: Path | None = None
+    outputs: list[str] = field(default_factory=list)  # state of the video, feeds and sound
 
     @property
     def fps(self) -> float:
@@ -81,6 +83,7 @@ class ShowSummary:
             lines.append(f"frames: {self.frames_out / 'frames.csv'} and {self.pngs} PNGs in "
                          f"{self.frames_out} (EEG up to {self.eeg_s:.2f} s)")
         lines += [f"snapshot: {p}" for p in self.snapshots]
+        lines += self.outputs
         if self.recorded_to is not None:
             lines.append(f"recorded: {self.recorded_to} (replay with --source "
                          f"file:{self.recorded_to})")
@@ -98,6 +101,7 @@ class _Show:
     drift: LatentDrift
     status: ShowStatus
     recorder: SessionRecorder | None = None
+    outputs: ShowOutputs = field(default_factory=ShowOutputs)  # feeds, sound, video
 
     def tee_chunk(self, push):
         """``push`` plus the recorder, for the source thread's ``on_chunk``."""
@@ -131,6 +135,8 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None) -> S
     -------
     ShowSummary
     """
+    options = replace(options, record=expand_start_time(options.record),  # {date}, {time}
+                      video=expand_start_time(options.video))
     if runtime is None:
         runtime = GeneratorRuntime.load(options.model, options.provider, options.threads,
                                         native=options.native)
@@ -144,12 +150,16 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None) -> S
     try:
         show = _prepare(options, runtime, source, info, profile)
         log.info("source: %s; generator on %s", info.description, runtime.provider_name)
+        show.outputs = ShowOutputs.open(options, runtime.feature_spec, show.status.note)
+        show.status.line_sources.append(show.outputs.status_lines)
         if options.record:
             show.recorder = SessionRecorder(options.record, info, options.source,
-                                            show.status.note)
+                                            show.status.note, profile=profile)
         return _finish(_render_offline(options, show), show)
     finally:
         source.close()
+        if show is not None:
+            show.outputs.close()
         if show is not None and show.recorder is not None:
             show.recorder.close()
 
@@ -158,6 +168,8 @@ def _finish(summary: ShowSummary, show: _Show) -> ShowSummary:
     """Copy what the show noted into its summary."""
     summary.events = list(show.status.events)
     summary.masked_channels = show.status.masked_channels
+    show.outputs.close()  # the video finished and its counts final before they are told
+    summary.outputs = show.outputs.status_lines()
     if show.recorder is not None:
         summary.recorded_to = show.recorder.folder
     return summary
@@ -184,7 +196,7 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
     push = show.tee_chunk(ring.push)
     eeg_clock = [0.0]
     worker = SteeringWorker(ring, extractor, show.runtime, show.drift, show.status.note,
-                            clock=lambda: eeg_clock[0])
+                            clock=lambda: eeg_clock[0], on_hop=show.outputs.on_hop)
     writer = FrameWriter(options.frames_out, options.frame_every)
     loop = HeadlessLoop(writer, show.status)
     summary = ShowSummary(provider=show.runtime.provider_name, source=show.info.description,
@@ -205,7 +217,7 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
             if keyframe is None:
                 if failed and next_frame is not None:  # the last image stays for this hop
                     next_frame = _write_frames(loop, next_frame, eeg_clock[0] + hop_s,
-                                               options.fps)
+                                               options.fps, show.outputs.offer_frame)
                 continue
             show.log_keyframe(keyframe)
             show.status.took_keyframe(keyframe)
@@ -213,7 +225,8 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
             if next_frame is None:
                 next_frame = math.floor(keyframe.eeg_time * options.fps) + 1
             # frames in (this keyframe, the next one]: the fade the live display would show
-            next_frame = _write_frames(loop, next_frame, keyframe.eeg_time + hop_s, options.fps)
+            next_frame = _write_frames(loop, next_frame, keyframe.eeg_time + hop_s, options.fps,
+                                       show.outputs.offer_frame)
             summary.eeg_s = keyframe.eeg_time
             if options.duration is not None and keyframe.eeg_time >= options.duration:
                 break
@@ -234,10 +247,12 @@ def _offline_step(worker: SteeringWorker, status: ShowStatus):
         return None, True
 
 
-def _write_frames(loop: HeadlessLoop, next_frame: int, until: float, fps: float) -> int:
+def _write_frames(loop: HeadlessLoop, next_frame: int, until: float, fps: float,
+                  on_frame=None) -> int:
     """Write the virtual display frames due up to EEG time ``until``; return the next index."""
     while next_frame / fps <= until + 1e-9:
-        loop.step(next_frame / fps)
+        if loop.step(next_frame / fps) and on_frame is not None:
+            on_frame(loop.image)
         next_frame += 1
     return next_frame
 
@@ -248,7 +263,9 @@ def _run_live(options: ShowOptions, runtime, source, profile) -> ShowSummary:
     status = ShowStatus("", runtime.provider_name)
     status.wait_for(waiting_line(options.source))
     painter = DriftPainter(runtime, drift)
-    live = _LiveWiring(options, runtime, source, profile, painter, status)
+    outputs = ShowOutputs.open(options, runtime.feature_spec, status.note)
+    status.line_sources.append(outputs.status_lines)
+    live = _LiveWiring(options, runtime, source, profile, painter, status, outputs)
     connector = SourceConnector(source, live.connect, status)
     slot = LatestSlot()
     first_image = runtime.warm_up(drift.current)  # before the window opens
@@ -258,13 +275,14 @@ def _run_live(options: ShowOptions, runtime, source, profile) -> ShowSummary:
     steering_thread.start()
     try:
         if options.headless:
-            _live_headless(options, status, slot, summary)
+            _live_headless(options, status, slot, summary, outputs.offer_frame)
         else:
-            _live_window(options, status, slot, first_image, summary)
+            _live_window(options, status, slot, first_image, summary, outputs.offer_frame)
     finally:
         connector.stop()
         steering_thread.stop()
         live.stop()
+        outputs.close()
     if status.failure is not None:
         raise status.failure
     if live.show is None:  # the show ended before the source ever appeared
@@ -277,9 +295,9 @@ class _LiveWiring:
     """What the live show builds once its source is open: checks, recorder, ring, threads."""
 
     def __init__(self, options, runtime, source, profile, painter: DriftPainter,
-                 status: ShowStatus) -> None:
+                 status: ShowStatus, outputs: ShowOutputs) -> None:
         self.options, self.runtime, self.source, self.profile = options, runtime, source, profile
-        self.painter, self.status = painter, status
+        self.painter, self.status, self.outputs = painter, status, outputs
         self.show: _Show | None = None
         self.source_thread: SourceThread | None = None
 
@@ -291,13 +309,15 @@ class _LiveWiring:
                             self.painter.drift, self.status)
             if options.record:
                 show.recorder = SessionRecorder(options.record, info, options.source,
-                                                self.status.note)
+                                                self.status.note, profile=self.profile)
         except BaseException:
             self.source.close()
             raise
         log.info("source: %s; generator on %s", info.description, runtime.provider_name)
+        show.outputs = self.outputs
         ring = RingBuffer(info.n_channels, int(RING_SECONDS * info.sample_rate))
-        worker = SteeringWorker(ring, show.extractor, runtime, show.drift, self.status.note)
+        worker = SteeringWorker(ring, show.extractor, runtime, show.drift, self.status.note,
+                                on_hop=self.outputs.on_hop)
         self.show = show
         stall_s = None if self.source.finite else STALL_S  # a file never stalls, it ends
         self.source_thread = SourceThread(self.source, show.tee_chunk(ring.push),
@@ -320,7 +340,8 @@ class _LiveWiring:
             self.show.recorder.close()
 
 
-def _live_window(options, status, slot, first_image, summary: ShowSummary) -> None:
+def _live_window(options, status, slot, first_image, summary: ShowSummary,
+                 on_frame=lambda painting: None) -> None:
     """The pygame window in the main thread until Esc/Q, the duration or the end of a file."""
     display = DisplayLoop(slot.take, status, options.fullscreen, options.display, options.fps,
                           snapshot_dir=options.snapshots, mode=options.mode, mat=options.mat)
@@ -329,6 +350,7 @@ def _live_window(options, status, slot, first_image, summary: ShowSummary) -> No
     started = time.perf_counter()
     try:
         while display.step():
+            on_frame(display.painting)
             if _should_stop(options, status, started):
                 break
     finally:
@@ -340,7 +362,8 @@ def _live_window(options, status, slot, first_image, summary: ShowSummary) -> No
             summary.eeg_s = display.keyframe.eeg_time
 
 
-def _live_headless(options, status, slot, summary: ShowSummary) -> None:
+def _live_headless(options, status, slot, summary: ShowSummary,
+                   on_frame=lambda painting: None) -> None:
     """Frames written at the refresh rate, paced by the wall clock, never waiting for keyframes."""
     writer = FrameWriter(options.frames_out, options.frame_every)
     loop = HeadlessLoop(writer, status)
@@ -354,8 +377,10 @@ def _live_headless(options, status, slot, summary: ShowSummary) -> None:
             if keyframe is not None:
                 loop.take(keyframe, now)
                 status.took_keyframe(keyframe)
-            if loop.step(now) and first_frame is None:
-                first_frame = time.perf_counter()
+            if loop.step(now):
+                on_frame(loop.image)
+                if first_frame is None:
+                    first_frame = time.perf_counter()
             due = max(due + period, time.perf_counter() - period)  # never race to catch up
             time.sleep(max(0.0, due - time.perf_counter()))
     finally:

@@ -50,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mat", help="colour of the mat around a fitted painting (default #000000)")
     p.add_argument("--log", help="also log to this file, timestamped, a new file each midnight "
                    "(the last 14 days kept)")
+    p.add_argument("--video", help="write the displayed painting into this MP4 as it goes "
+                   "(frames the encoder cannot keep up with are dropped, counted in the HUD)")
+    p.add_argument("--osc", help="send each hop's band powers, steering, signal and keyframe "
+                   "count as OSC to HOST:PORT (see the README for the addresses)")
+    p.add_argument("--lsl-out", dest="lsl_out", help="an LSL outlet of this name with each "
+                   "hop's band powers and steering vector")
+    p.add_argument("--sound", action="store_true", help="play a sonification of the band powers")
+    p.add_argument("--ndi", help="send the displayed painting as an NDI source of this name "
+                   "(needs ndi-python: pip install -e .[ndi])")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return p
 

@@ -71,6 +71,16 @@ class ShowOptions:
         Colour of the mat around a fitted painting, ``#rrggbb``.
     log : str or None
         A log file besides the terminal, rotated at midnight (see installation.logs).
+    video : str or None
+        MP4 file the displayed painting is written into, as it goes.
+    osc : str or None
+        ``HOST:PORT`` to send each hop to as OSC.
+    lsl_out : str or None
+        Name of an LSL outlet of each hop's band powers and steering vector.
+    sound : bool
+        Play the sonification of the band powers.
+    ndi : str or None
+        Name of an NDI source sending the displayed painting.
     """
 
     source: str = "synthetic"
@@ -94,6 +104,11 @@ class ShowOptions:
     mode: str = "fit"
     mat: str = "#000000"
     log: str | None = None
+    video: str | None = None
+    osc: str | None = None
+    lsl_out: str | None = None
+    sound: bool = False
+    ndi: str | None = None
 
 
 # The type each option's value must have; float options accept integers too.
@@ -102,8 +117,8 @@ _KINDS = {
     "headless": bool, "frames_out": str, "frame_every": int, "duration": float, "speed": str,
     "record": str, "fps": float, "provider": str, "threads": int, "snapshots": str,
     "drift_speed": float, "seed": int, "native": bool, "mode": str, "mat": str,
+    "video": str, "osc": str, "lsl_out": str, "sound": bool, "ndi": str, "log": str,
 }
-_KINDS["log"] = str
 _KIND_WORDS = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
 
 
@@ -215,4 +230,21 @@ def validate(options: ShowOptions) -> ShowOptions:
                           "--frames-out DIR.")
     if options.record is not None and not options.record.strip():
         raise ConfigError("--record needs a folder name; pass e.g. --record sessions/today.")
+    _validate_outputs(options)
     return options
+
+
+def _validate_outputs(options: ShowOptions) -> None:
+    """The feeds' and the video's options, told before anything loads."""
+    from installation.feeds.osc import parse_host_port
+
+    if options.osc is not None:
+        parse_host_port(options.osc)
+    if options.lsl_out is not None and not options.lsl_out.strip():
+        raise ConfigError("--lsl-out needs a stream name; pass e.g. --lsl-out EEGPainting.")
+    if options.ndi is not None and not options.ndi.strip():
+        raise ConfigError("--ndi needs a source name; pass e.g. --ndi EEGPainting.")
+    if options.video is not None and not options.video.lower().endswith((".mp4", ".mov",
+                                                                          ".mkv")):
+        raise ConfigError(f"--video {options.video!r} must name an .mp4 file; pass e.g. "
+                          "--video show.mp4.")

@@ -110,6 +110,7 @@ class HeadlessLoop:
         self.blender = KeyframeBlender()
         self.keyframe = None
         self.keyframes = 0
+        self.image = None  # the last frame written
         self._fresh = False
 
     def take(self, keyframe, t: float) -> None:
@@ -123,7 +124,7 @@ class HeadlessLoop:
         """Write the frame at time ``t``; False while there is no keyframe to show yet."""
         if self.keyframe is None:
             return False
-        image = self.blender.frame(t)
+        self.image = image = self.blender.frame(t)
         latency_ms = 1000.0 * (time.perf_counter() - self.keyframe.arrival)
         signal = self.status.signal.removeprefix("signal ") if self.status is not None else ""
         self.writer.write(t, self.keyframe.eeg_time, latency_ms, self._fresh, image,

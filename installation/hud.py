@@ -74,6 +74,7 @@ class ShowStatus:
         self.failure = None  # an InstallationError that ends the show (exit 2)
         self._lock = threading.Lock()
         self.events: list[SourceEvent] = []
+        self.line_sources: list = []  # callables giving extra HUD lines (outputs' states)
 
     def wait_for(self, what: str) -> None:
         """Say the show waits for ``what`` (e.g. "LSL stream Muse") before it can listen."""
@@ -241,6 +242,8 @@ def hud_lines(fps: float, keyframes_per_s: float, latency_ms: float | None,
             lines.insert(2, "last try: " + status.waiting_reason[:120])
     if status.masked_channels:
         lines.append("masked: " + ", ".join(status.masked_channels))
+    for source in status.line_sources:
+        lines.extend(source())
     if status.last_error:
         lines.append("error: " + status.last_error[:120])
     return lines

@@ -40,9 +40,35 @@ FORMAT = "eeg-painting-session/1"
 HEADER_FILE = "session.json"
 EEG_FILE = "eeg.bin"
 KEYFRAME_FILE = "keyframes.jsonl"
+SESSION_PROFILE_FILE = "profile.json"  # the calibration profile the show z-scored with
 RECORD_MAGIC = b"EEGC"
 RECORD_HEADER = struct.Struct("<4sII")  # magic, n_samples, crc32 of the payload
 SYNC_S = 0.5
+
+
+def expand_start_time(path: str | None, when: datetime | None = None) -> str | None:
+    """``path`` with ``{date}`` and ``{time}`` replaced by the show's start (local time).
+
+    So one config file (``record = "sessions/{date}-{time}"``) records every show into a
+    folder of its own: a session folder is never overwritten.
+
+    Parameters
+    ----------
+    path : str or None
+        A ``--record`` folder or ``--video`` file name; None stays None.
+    when : datetime, optional
+        The start; now when None.
+
+    Returns
+    -------
+    str or None
+        E.g. ``sessions/2026-11-30-2104``.
+    """
+    if path is None:
+        return None
+    when = when or datetime.now()
+    return path.replace("{date}", when.strftime("%Y-%m-%d")).replace(
+        "{time}", when.strftime("%H%M%S"))
 
 
 def encode_chunk(chunk: Chunk) -> bytes:
@@ -92,6 +118,16 @@ def session_header(info: StreamInfo, source: str, started_wall: float) -> dict:
     }
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file, fsync it, and rename it over ``path``."""
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
 class SessionRecorder:
     """Writes a session folder from a thread of its own; ``add_*`` never block.
 
@@ -108,11 +144,14 @@ class SessionRecorder:
         Receives a :class:`SourceEvent` if writing fails (the show goes on without recording).
     sync_s : float
         Seconds between flush + fsync of both files.
+    profile : dict, optional
+        The calibration profile the show z-scores with, kept as ``profile.json`` so that
+        training on the session z-scores it the same way.
     """
 
     def __init__(self, folder: str | Path, info: StreamInfo, source: str = "",
                  on_event: Callable[[SourceEvent], None] | None = None,
-                 sync_s: float = SYNC_S) -> None:
+                 sync_s: float = SYNC_S, profile: dict | None = None) -> None:
         self.folder = Path(folder)
         self.info = info
         self.on_event = on_event or (lambda event: None)
@@ -121,7 +160,7 @@ class SessionRecorder:
         self.samples_written = 0
         self.failed = False
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._eeg, self._keyframes = self._create(source)
+        self._eeg, self._keyframes = self._create(source, profile)
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._closing = threading.Event()
         self._thread.start()
@@ -142,20 +181,19 @@ class SessionRecorder:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
-    def _create(self, source: str):
-        """Make the folder, write the header atomically, open the data files for appending."""
+    def _create(self, source: str, profile: dict | None):
+        """Make the folder, write the header (and profile) atomically, open the data files."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             header_path = self.folder / HEADER_FILE
             if header_path.exists():
                 raise ConfigError(f"{self.folder} already holds a recording; pass a new "
                                   "--record folder.")
-            temporary = header_path.with_suffix(".json.tmp")
-            with open(temporary, "w") as f:
-                json.dump(session_header(self.info, source, self.started_wall), f, indent=1)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temporary, header_path)
+            if profile is not None:  # before the header: a session is whole once it exists
+                _write_atomically(self.folder / SESSION_PROFILE_FILE,
+                                  json.dumps(profile, indent=1))
+            _write_atomically(header_path, json.dumps(
+                session_header(self.info, source, self.started_wall), indent=1))
             eeg = open(self.folder / EEG_FILE, "ab")  # noqa: SIM115 (closed by the thread)
             keyframes = open(self.folder / KEYFRAME_FILE, "a")  # noqa: SIM115
         except OSError as exc:

@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -80,19 +80,34 @@ class SteeringWorker:
     on_event : callable, optional
         Receives a :class:`SourceEvent` when the signal is lost or back.
     clock : callable
-        Seconds; the drift and the signal timeout run on it (a virtual EEG clock offline).
+        Seconds; the signal timeout runs on it (a virtual EEG clock offline), and so does the
+        drift while the signal is lost.
     signal_timeout_s, lost_decay_s : float
         Seconds without samples before the signal counts as lost; time constant of the decay.
+    on_hop : callable, optional
+        Receives every :class:`~installation.feature_pipeline.FeatureFrame` (every hop, also
+        those whose painting is skipped) and the worker; the feeds and the sound listen here.
+        While the signal is lost it gets the last frame, with the decayed steering, once per
+        painting. It must not block.
+
+    Notes
+    -----
+    While samples flow, the drift advances by EEG time (the frames' ``eeg_time``), not by the
+    wall clock: the noise is then a function of the recording alone, so a session replayed
+    with ``--source file:DIR`` paints the noise the live show painted. (On the wall clock a
+    replay drifted from the live noise by the live show's timing jitter, up to a few percent.)
     """
 
     def __init__(self, ring, extractor, runtime, drift, on_event=None,
                  clock: Callable[[], float] = time.perf_counter,
-                 signal_timeout_s: float = SIGNAL_TIMEOUT_S, lost_decay_s: float = LOST_DECAY_S):
+                 signal_timeout_s: float = SIGNAL_TIMEOUT_S, lost_decay_s: float = LOST_DECAY_S,
+                 on_hop: Callable | None = None):
         self.ring = ring
         self.extractor = extractor
         self.runtime = runtime
         self.drift = drift
         self.on_event = on_event or (lambda event: None)
+        self.on_hop = on_hop or (lambda frame, worker: None)
         self.clock = clock
         self.signal_timeout_s = signal_timeout_s
         self.lost_decay_s = lost_decay_s
@@ -100,12 +115,14 @@ class SteeringWorker:
         self.samples_seen = 0
         self.samples_dropped = 0
         self.frames_seen = 0
+        self.keyframes = 0
         self.signal_lost = False
         self.last_frame = None
         now = clock()
         self._last_sample_clock = now
         self._lost_since = now
         self._last_render_clock = now
+        self._drift_eeg_time = 0.0  # EEG time the drift has been advanced to
 
     def step(self) -> Keyframe | None:
         """Take the new samples and return a keyframe for the newest hop they complete, if any."""
@@ -126,6 +143,8 @@ class SteeringWorker:
         if not frames:
             return None
         self.frames_seen += len(frames)
+        for hop in frames:
+            self.on_hop(hop, self)
         self.last_frame = frame = frames[-1]
         return self._render(frame.steering, frame.eeg_time, frame.arrival,
                             frame.masked_channels, now)
@@ -149,11 +168,17 @@ class SteeringWorker:
         else:
             steering = (frame.steering * decay).astype(np.float32)
             eeg_time, masked = frame.eeg_time, frame.masked_channels
+            self.on_hop(replace(frame, steering=steering), self)  # the feeds hear "lost"
         return self._render(steering, eeg_time, time.perf_counter(), masked, now, lost=True)
 
     def _render(self, steering, eeg_time, arrival, masked, now, lost=False) -> Keyframe:
-        noise = self.drift.step(now - self._last_render_clock)
+        if lost:  # no EEG time passes: drift on the clock
+            noise = self.drift.step(now - self._last_render_clock)
+        else:
+            noise = self.drift.step(eeg_time - self._drift_eeg_time)
+            self._drift_eeg_time = max(self._drift_eeg_time, float(eeg_time))
         self._last_render_clock = now
+        self.keyframes += 1
         image = self.runtime.generate(steering, noise)
         return Keyframe(image, float(eeg_time), float(arrival), time.perf_counter(),
                         steering, noise, tuple(masked), lost)

@@ -1,10 +1,15 @@
-"""Continuing from a model bundle: its mapping network re-fitted to new EEG (the fast mode).
+"""Continuing from a model bundle, from the compact checkpoint it carries (``generator.pt``).
 
-``python train.py --resume BUNDLE --adapt mapping --eeg SESSION ...`` reads the bundle's compact
-checkpoint (``generator.pt``), re-fits only the mapping network (:mod:`models.mapping_fit`) to
-the new recordings, and writes a run folder with one checkpoint, a grid of paintings and the
-lineage, which ``python -m models.export RUN --out NEW_BUNDLE`` turns into a bundle. The
-synthesis network, and so how the model paints, is not touched.
+- Fast: ``python train.py --resume BUNDLE --adapt mapping --eeg SESSION ...`` re-fits only the
+  mapping network (:mod:`models.mapping_fit`) to the new recordings and writes a run folder with
+  one checkpoint, a grid of paintings and the lineage. The synthesis network, and so how the
+  model paints, is not touched: minutes on a CPU.
+- Full: ``python train.py --resume BUNDLE --images DIR --eeg ... --outdir runs`` starts a new
+  GAN run from the bundle's generator, its EMA and (when the bundle has one) discriminator
+  (:func:`continue_config`); a bundle without a discriminator starts a fresh one.
+
+Either run exports with ``python -m models.export RUN --out NEW_BUNDLE``; the new bundle keeps
+the lineage (which bundles, which recordings, how many kimg) and the base bundle's upscaler.
 """
 
 from __future__ import annotations
@@ -141,3 +146,39 @@ def progress_printer(every: int = 250):
             print(f"step {step}: distribution {terms['distribution']:.4f}, isometry "
                   f"{terms['isometry']:.4f}", flush=True)
     return progress
+
+
+def continue_config(config: dict, bundle_dir: str | Path) -> dict:
+    """A new run's ``config`` turned into the continuation of ``bundle_dir`` (full mode).
+
+    The networks' shapes, the resolution and the feature spec are the bundle's (training only
+    continues what fits); schedule, batch and losses stay the chosen configuration's.
+    """
+    from models.configs import CONFIGS
+    from models.snapshots import next_run_dir
+
+    ckpt = bundle_checkpoint(bundle_dir)
+    g_kwargs = ckpt["G_kwargs"]
+    resolution = int(g_kwargs["resolution"])
+    cfg = CONFIGS[config["cfg"]]
+    d_kwargs = ckpt.get("D_kwargs") or cfg.network_kwargs(
+        resolution, config["batch"], g_kwargs["n_features"])[1]
+    spec = BundleSpec.load(resolve_bundle_paths(bundle_dir)[1]).feature_spec
+    lineage = [*ckpt.get("config", {}).get("lineage", []),
+               {"bundle": str(Path(bundle_dir).resolve()), "kimg": float(ckpt.get("kimg", 0)),
+                "adapted": "all", "eeg": {"eeg": config["eeg"], "people": config["people"]}}]
+    return {**config, "G_kwargs": g_kwargs, "D_kwargs": d_kwargs, "resolution": resolution,
+            "crops": {**config["crops"], "resolution": resolution},
+            "feature_spec": spec.to_dict(), "init_bundle": str(Path(bundle_dir).resolve()),
+            "base_bundle": str(Path(bundle_dir).resolve()), "lineage": lineage,
+            "run_dir": str(next_run_dir(Path(config["outdir"]), config["cfg"], resolution))}
+
+
+def load_bundle_weights(trainer, bundle_dir: str | Path) -> bool:
+    """Start ``trainer`` from the bundle's networks; True when it had a discriminator too."""
+    ckpt = bundle_checkpoint(bundle_dir)
+    trainer.G.load_state_dict(ckpt.get("G", ckpt["G_ema"]))
+    trainer.G_ema.load_state_dict(ckpt["G_ema"])
+    if "D" in ckpt:
+        trainer.D.load_state_dict(ckpt["D"])
+    return "D" in ckpt

@@ -21,6 +21,7 @@ import torch
 
 from installation.errors import run_cli
 from installation.feature_spec import FeatureSpec
+from models.bundle_checkpoint import save_generator_checkpoint
 from models.configs import CONFIGS
 from models.export import export_generator, network_description
 from models.networks import Generator, ToRGB
@@ -67,7 +68,7 @@ def centre_colours(generator: Generator, samples: int = 32) -> None:
 
 def build_untrained_bundle(out_dir: str | Path, seed: int = DEFAULT_SEED,
                            cfg_name: str = "256") -> Path:
-    """Write an untrained bundle into ``out_dir`` and return the folder."""
+    """Write an untrained bundle (with its compact checkpoint) into ``out_dir``; return it."""
     spec = FeatureSpec()
     g = untrained_generator(cfg_name, seed, spec)
     provenance = {
@@ -80,6 +81,10 @@ def build_untrained_bundle(out_dir: str | Path, seed: int = DEFAULT_SEED,
         "network": network_description(generator_kwargs(cfg_name, spec)),
     }
     export_generator(g, spec, out_dir, provenance)
+    kwargs = generator_kwargs(cfg_name, spec)
+    save_generator_checkpoint({"G": g.state_dict(), "G_ema": g.state_dict(), "G_kwargs": kwargs,
+                               "config": {"feature_spec": spec.to_dict(), "cfg": cfg_name},
+                               "kimg": 0.0, "metrics": {}}, out_dir)
     return Path(out_dir)
 
 

@@ -317,6 +317,12 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
     if config.get("inception"):
         trainer.detector = load_detector(config["inception"], device)
     tick = 0
+    if resume_state is None and config.get("init_bundle"):
+        from models.adapt import load_bundle_weights
+
+        with_d = load_bundle_weights(trainer, config["init_bundle"])
+        print(f"continuing {config['init_bundle']}"
+              + ("" if with_d else " (it carries no discriminator: a fresh one starts)"))
     if resume_state is not None:
         trainer.load_state_dict(resume_state)
         torch.set_rng_state(resume_state["rng"]["torch"])

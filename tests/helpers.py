@@ -58,3 +58,18 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *words: str,
                           argparse_ok: bool = False) -> str:
     """:func:`assert_user_error` on a finished subprocess."""
     return assert_user_error(result.returncode, result.stderr, *words, argparse_ok=argparse_ok)
+
+
+class RememberingRuntime:
+    """A real GeneratorRuntime that keeps every painting it made (to compare with a replay)."""
+
+    def __init__(self, runtime) -> None:
+        self.runtime, self.images = runtime, []
+
+    def __getattr__(self, name):
+        return getattr(self.runtime, name)
+
+    def generate(self, steering, noise=None):
+        """The runtime's painting, remembered."""
+        self.images.append(self.runtime.generate(steering, noise))
+        return self.images[-1]

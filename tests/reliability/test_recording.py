@@ -20,7 +20,7 @@ from installation.sources.session_folder import (
     read_session_eeg,
     read_session_folder,
 )
-from tests.helpers import REPO, read_frames, run_module, show_env
+from tests.helpers import REPO, RememberingRuntime, read_frames, run_module, show_env
 from tests.show.tiny_bundle import write_tiny_bundle
 
 
@@ -160,26 +160,13 @@ def test_a_full_disk_stops_the_recording_not_the_show(eyes_open_edf, tmp_path):
     assert [e.kind for e in events] == ["error"] and "free disk space" in events[0].message
 
 
-class _Remembering:
-    """A real GeneratorRuntime that keeps every image it made."""
-
-    def __init__(self, runtime) -> None:
-        self.runtime, self.images = runtime, []
-
-    def __getattr__(self, name):
-        return getattr(self.runtime, name)
-
-    def generate(self, steering, noise=None):
-        self.images.append(self.runtime.generate(steering, noise))
-        return self.images[-1]
-
-
 def test_the_keyframe_log_renders_every_keyframe_again(eyes_closed_edf, tmp_path):
     from installation.app import run_show
     from installation.config import ShowOptions
     from installation.generator_runtime import GeneratorRuntime
 
-    runtime = _Remembering(GeneratorRuntime.load(write_tiny_bundle(tmp_path / "tiny"), "cpu", 1))
+    tiny = write_tiny_bundle(tmp_path / "tiny")
+    runtime = RememberingRuntime(GeneratorRuntime.load(tiny, "cpu", 1))
     run_show(ShowOptions(source=f"file:{eyes_closed_edf}", headless=True, speed="max",
                          frames_out=str(tmp_path / "frames"), frame_every=0, duration=5.0,
                          record=str(tmp_path / "rec")), runtime=runtime)

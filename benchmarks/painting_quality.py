@@ -1,0 +1,102 @@
+"""Does the model still paint like the artist? Its own paintings against real crops, by SWD.
+
+Run: ``.venv/bin/python -m benchmarks.painting_quality [--model DIR ...] [--count N]``
+
+Each bundle's generator (at its own size, without the upscaler) paints ``N`` pictures from the
+inputs the show gives it: the steering of the shared people's eyes-open and eyes-closed rest,
+each z-scored by a profile of that person's eyes-open rest (as their calibration would), with
+random noise. They are compared with ``N`` real crops of the paintings, drawn as training draws
+them, by the multi-scale sliced Wasserstein distance (``models.metrics``; lower is closer to the
+artist): every model is measured against the same crops with the same seed, so the figures of
+two bundles side by side say which paints closer to the artist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmarks import PAINTINGS, SHARED_DATA
+from installation.config import DEFAULT_MODEL
+
+SEED = 11
+PEOPLE = ("S001", "S005", "S026", "S070")
+
+
+def people_steering(spec, per_person: int, seed: int) -> np.ndarray:
+    """``per_person`` steering vectors of each shared person, as the show would feed them."""
+    from installation.feature_pipeline import extract_feature_sequence, feature_frames
+    from installation.features import FeatureNormaliser
+    from installation.sources.recordings import load_recording
+
+    rng, out = np.random.default_rng(seed), []
+    for person in PEOPLE:
+        folder = SHARED_DATA / "eeg" / "physionet_eegmmidb"
+        eyes_open = load_recording(folder / f"{person}R01.edf")
+        eyes_closed = load_recording(folder / f"{person}R02.edf")
+        profile = FeatureNormaliser.profile_from(
+            spec, np.array([f.band_powers for f in feature_frames(eyes_open, spec)]))
+        hops = np.concatenate([
+            extract_feature_sequence(rec, spec, FeatureNormaliser.from_profile(profile))[0]
+            for rec in (eyes_open, eyes_closed)])
+        out.append(hops[rng.choice(len(hops), per_person, replace=False)])
+    return np.concatenate(out)
+
+
+def paintings(model: Path, count: int, seed: int = SEED) -> torch.Tensor:
+    """The bundle's paintings for the people's steering, float [N, 3, R, R] in [-1, 1]."""
+    from installation.generator_runtime import GeneratorRuntime
+
+    runtime = GeneratorRuntime.load(model, provider="cpu", native=True)
+    steering = people_steering(runtime.feature_spec, count // len(PEOPLE), seed)
+    rng = np.random.default_rng(seed + 1)
+    images = [runtime.generate(s, rng.standard_normal(runtime.noise_dim).astype(np.float32))
+              for s in steering]
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+
+def real_crops(resolution: int, count: int, seed: int = SEED) -> torch.Tensor:
+    """``count`` real crops at ``resolution``, float [N, 3, R, R] in [-1, 1]."""
+    from models.dataset import CropSettings, PaintingCrops
+
+    crops = PaintingCrops(PAINTINGS, CropSettings(resolution, 4, 0.5, 1.0, True, seed))
+    picks = torch.randperm(len(crops), generator=torch.Generator().manual_seed(seed))[:count]
+    return crops.batch(picks).float() / 127.5 - 1.0
+
+
+def measure(models: list[Path], count: int = 512) -> dict:
+    """SWD per pyramid level and their mean for each bundle, against the same real crops."""
+    from models.metrics import multiscale_swd
+
+    figures, reals = {}, None
+    for model in models:
+        fakes = paintings(model, count)
+        if reals is None or reals.shape[-1] != fakes.shape[-1]:
+            reals = real_crops(fakes.shape[-1], len(fakes))
+        figures[str(model)] = {k: round(v, 2) for k, v in
+                               multiscale_swd(fakes, reals[:len(fakes)], seed=SEED).items()}
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print each bundle's figures and one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, action="append",
+                        help="bundle to measure; repeat to compare (default: the default model)")
+    parser.add_argument("--count", type=int, default=512, help="paintings per bundle")
+    args = parser.parse_args(argv)
+    figures = measure(args.model or [DEFAULT_MODEL], args.count)
+    for model, swd in figures.items():
+        finest = max((k for k in swd if k.endswith("px")), key=lambda k: int(k[4:-2]))
+        print(f"{model}: SWD to real crops, mean {swd['swd_mean']:.1f}, finest band "
+              f"({finest[4:]}) {swd[finest]:.1f}")
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

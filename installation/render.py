@@ -1,0 +1,346 @@
+"""``python -m installation.render``: a recorded session re-rendered to an MP4, exactly as shown.
+
+The session's keyframe log holds each painting's generator inputs (steering vector and drift
+noise, as fed live), so every keyframe is painted again bit for bit by the same bundle; the
+keyframes are blended with the live display's :class:`~installation.blending.KeyframeBlender`
+on the session's EEG timeline, placed on the frame (``fit`` or ``fill``) and encoded H.264 with
+PyAV. ``--sound`` adds the sonification of the session's own EEG (the band powers that steered
+it, computed again by the one feature pipeline).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from installation.blending import DEFAULT_INTERVAL_S, KeyframeBlender
+from installation.config import DEFAULT_MODEL, MODES, parse_colour
+from installation.errors import ConfigError, ModelError, OneLineParser, ranged, run_cli
+from installation.frame_canvas import FrameCanvas
+from installation.generator_runtime import GeneratorRuntime
+from installation.recorder import HEADER_FILE, KEYFRAME_FILE
+from installation.sources.session_folder import read_header, read_keyframe_log
+from installation.video_writer import (
+    AUDIO_RATE,
+    PRESET,
+    PRESETS,
+    VideoEncoder,
+    check_even_size,
+    check_output_file,
+)
+
+DESCRIPTION = ("Re-render a session recorded with --record into an MP4 (H.264), exactly as it "
+               "was shown.")
+
+
+@dataclass(frozen=True)
+class SessionLog:
+    """A session's keyframe log, ready to render.
+
+    Attributes
+    ----------
+    folder : Path
+        The session folder.
+    entries : list of dict
+        The keyframe log's lines, oldest first.
+    times : ndarray, float64, shape (n_keyframes,)
+        Each keyframe's place on the video's timeline, seconds from the first.
+    """
+
+    folder: Path
+    entries: list
+    times: np.ndarray
+
+    @property
+    def tail_s(self) -> float:
+        """How long the last keyframe fades in: the last gap between keyframes."""
+        gaps = np.diff(self.times)
+        gaps = gaps[gaps > 0]
+        return float(gaps[-1]) if len(gaps) else DEFAULT_INTERVAL_S
+
+    def frame_count(self, fps: float) -> int:
+        """Frames of the video: the last one shows the last keyframe faded in completely."""
+        return int(math.ceil((self.times[-1] + self.tail_s) * fps - 1e-9)) + 1
+
+
+def keyframe_times(entries: list[dict]) -> np.ndarray:
+    """The timeline of a keyframe log: seconds from its first keyframe.
+
+    A keyframe comes as long after the previous one as its EEG time says (the show's pace in
+    EEG seconds, live or offline alike); where the EEG time stood still (the signal was lost
+    and the painting drifted on its own) the show's own clock (``show_s``) says it.
+
+    Parameters
+    ----------
+    entries : list of dict
+        Keyframe log lines with ``eeg_time`` and ``show_s``.
+
+    Returns
+    -------
+    ndarray, float64
+    """
+    times = np.zeros(len(entries))
+    for i in range(1, len(entries)):
+        step = float(entries[i]["eeg_time"]) - float(entries[i - 1]["eeg_time"])
+        if step <= 0:
+            step = max(float(entries[i].get("show_s", 0.0))
+                       - float(entries[i - 1].get("show_s", 0.0)), 0.0)
+        times[i] = times[i - 1] + step
+    return times
+
+
+def read_session_log(folder: str | Path) -> SessionLog:
+    """A session folder's keyframe log; a ConfigError/SourceError sentence when there is none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"The session folder {folder} does not exist; pass a folder written "
+                          "by --record.")
+    if not (folder / HEADER_FILE).is_file():
+        raise ConfigError(f"{folder} is not a recorded session (it has no {HEADER_FILE}); pass "
+                          "a folder written by --record.")
+    read_header(folder)
+    entries = [e for e in read_keyframe_log(folder) if _is_keyframe_entry(e)]
+    if not entries:
+        raise ConfigError(f"{folder} holds no keyframe log ({KEYFRAME_FILE} is missing or "
+                          "empty); only a session recorded with --record while painting can be "
+                          "rendered.")
+    return SessionLog(folder, entries, keyframe_times(entries))
+
+
+def _is_keyframe_entry(entry) -> bool:
+    return isinstance(entry, dict) and all(k in entry for k in ("eeg_time", "steering", "noise"))
+
+
+def check_log_fits(runtime: GeneratorRuntime, log: SessionLog) -> None:
+    """ModelError sentence when the bundle cannot paint the log's inputs (another model)."""
+    entry = log.entries[0]
+    n_steering, n_noise = len(entry["steering"]), len(entry["noise"])
+    wanted_noise = runtime.noise_dim if runtime.takes_noise else 0
+    if n_steering != runtime.feature_spec.n_features or n_noise != wanted_noise:
+        raise ModelError(f"The session {log.folder} was painted by a model with {n_steering} "
+                         f"features and noise of {n_noise}, but {runtime.path.parent} takes "
+                         f"{runtime.feature_spec.n_features} and {wanted_noise}; pass the "
+                         "session's model with --model.")
+
+
+def keyframe_image(runtime: GeneratorRuntime, entry: dict) -> np.ndarray:
+    """The painting of one keyframe log entry, from the inputs it was painted from live."""
+    return runtime.generate(np.asarray(entry["steering"], np.float32),
+                            np.asarray(entry["noise"], np.float32))
+
+
+def render_frames(runtime: GeneratorRuntime, log: SessionLog, fps: float,
+                  canvas: FrameCanvas) -> Iterator[np.ndarray]:
+    """The video's frames, uint8 (height, width, 3), blended as the live display blends.
+
+    Parameters
+    ----------
+    runtime : GeneratorRuntime
+        The bundle that painted the session.
+    log : SessionLog
+        The keyframes and their timeline.
+    fps : float
+        Frames per second of the video.
+    canvas : FrameCanvas
+        Size, mode and mat of the frames.
+
+    Yields
+    ------
+    ndarray
+        Frame ``k`` shows time ``k / fps`` of the timeline.
+    """
+    blender = KeyframeBlender()
+    next_keyframe = 0
+    for k in range(log.frame_count(fps)):
+        t = k / fps
+        while next_keyframe < len(log.entries) and log.times[next_keyframe] <= t + 1e-9:
+            blender.add(keyframe_image(runtime, log.entries[next_keyframe]),
+                        float(log.times[next_keyframe]))
+            next_keyframe += 1
+        yield canvas.compose(blender.frame(t))
+
+
+def session_sound(log: SessionLog, spec, sample_rate: int = AUDIO_RATE):
+    """A :class:`~installation.sonification.HopSound` of the session's EEG on the video's timeline.
+
+    The band powers are computed again from the recorded EEG by the live feature pipeline
+    (they depend only on the samples); a hop sounds from its EEG time, counted from the first
+    keyframe's.
+    """
+    from installation.feature_pipeline import feature_frames
+    from installation.sonification import HopSound
+    from installation.sources.session_folder import read_session_folder
+
+    frames = feature_frames(read_session_folder(log.folder), spec)
+    t0 = float(log.entries[0]["eeg_time"])
+    starts = np.array([round((f.eeg_time - t0) * sample_rate) for f in frames], np.int64)
+    first = max(int(np.searchsorted(starts, 0, side="right")) - 1, 0)  # the hop sounding at 0
+    starts, frames = starts[first:], frames[first:]
+    starts[0] = max(starts[0], 0)
+    return HopSound(spec, starts, [f.band_powers for f in frames], sample_rate)
+
+
+class ProgressLine:
+    """``rendering 120/600 frames (20%), 31.5 fps, ETA 0:15`` rewritten on one terminal line.
+
+    Parameters
+    ----------
+    total : int
+        Frames to render.
+    stream : file
+        Where the line goes (stderr).
+    every_s : float
+        Shortest time between two updates.
+    """
+
+    def __init__(self, total: int, stream=sys.stderr, every_s: float = 0.5) -> None:
+        self.total, self.stream, self.every_s = int(total), stream, float(every_s)
+        self.started = time.perf_counter()
+        self._shown = float("-inf")
+
+    def update(self, done: int, force: bool = False) -> None:
+        """Show ``done`` frames of ``total``."""
+        now = time.perf_counter()
+        if not force and now - self._shown < self.every_s:
+            return
+        self._shown = now
+        rate = done / max(now - self.started, 1e-9)
+        eta = (self.total - done) / rate if rate > 0 else 0.0
+        self.stream.write(f"\rrendering {done}/{self.total} frames "
+                          f"({100 * done / max(self.total, 1):.0f}%), {rate:.1f} fps, "
+                          f"ETA {int(eta // 60)}:{int(eta % 60):02d} ")
+        self.stream.flush()
+
+    def finish(self) -> float:
+        """End the line; return the seconds taken."""
+        self.update(self.total, force=True)
+        self.stream.write("\n")
+        return time.perf_counter() - self.started
+
+
+def render_session(folder, out, model=None, size=None, fps: float = 60.0, mode: str = "fit",
+                   mat: str = "#000000", sound: bool = False, native: bool = False,
+                   provider: str = "auto", threads: int | None = None,
+                   progress: bool = True, preset: str = PRESET) -> dict:
+    """Render a recorded session into an MP4; return figures of the run.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Session folder written by ``--record``.
+    out : str or Path
+        The MP4 file.
+    model : str or Path, optional
+        Bundle that painted the session; the default bundle when None.
+    size : (int, int), optional
+        Video width and height (even); the bundle's output size (square) when None.
+    fps : float
+        Frames per second.
+    mode : {"fit", "fill"}
+        Whole painting on a mat, or cropped to cover the frame.
+    mat : str
+        Mat colour ``#rrggbb``.
+    sound : bool
+        Add the sonification of the session's EEG.
+    native : bool
+        Leave the bundle's upscaler out (the generator's own size).
+    provider, threads
+        ONNX Runtime provider and threads.
+    progress : bool
+        Show a progress line with an ETA on stderr.
+    preset : str
+        x264's speed preset: ``ultrafast`` encodes about three times faster than the default
+        ``veryfast``, into a file about twice as large.
+
+    Returns
+    -------
+    dict
+        ``frames``, ``keyframes``, ``seconds`` (of video), ``wall_s``, ``size``.
+    """
+    out = check_output_file(out)
+    log = read_session_log(folder)
+    runtime = GeneratorRuntime.load(model or DEFAULT_MODEL, provider, threads, native=native)
+    check_log_fits(runtime, log)
+    size = check_even_size(size or (runtime.resolution, runtime.resolution))
+    canvas = FrameCanvas(size, mode, parse_colour(mat))
+    total = log.frame_count(fps)
+    track = session_sound(log, runtime.feature_spec) if sound else None
+    encoder = VideoEncoder(out, size, fps, AUDIO_RATE if sound else None, preset)
+    bar = ProgressLine(total) if progress else None
+    started = time.perf_counter()
+    try:
+        for k, frame in enumerate(render_frames(runtime, log, fps, canvas)):
+            encoder.write(frame)
+            if track is not None:
+                encoder.write_audio(track.render_until(round((k + 1) * AUDIO_RATE / fps)))
+            if bar is not None:
+                bar.update(k + 1)
+    finally:
+        encoder.close()
+    if bar is not None:
+        bar.finish()
+    return {"frames": encoder.frames, "keyframes": len(log.entries), "seconds": total / fps,
+            "wall_s": time.perf_counter() - started, "size": size}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``WxH`` as (width, height); a ConfigError sentence otherwise."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"--size {text!r} is not WxH; pass e.g. --size 1920x1080.") from None
+    return check_even_size((w, h))
+
+
+def build_parser() -> OneLineParser:
+    """The argument parser of ``python -m installation.render``."""
+    p = OneLineParser(prog="python -m installation.render", description=DESCRIPTION)
+    p.add_argument("session", help="session folder written by --record")
+    p.add_argument("--out", required=True, help="the MP4 file to write")
+    p.add_argument("--size", type=str, help="WxH of the video, even (default: the bundle's "
+                   "output size, square)")
+    p.add_argument("--fps", type=ranged(float, 0, 240, low_open=True), default=60.0,
+                   help="frames per second (default 60)")
+    p.add_argument("--model", help="bundle that painted the session (default assets/default)")
+    p.add_argument("--mode", choices=MODES, default="fit", help="fit (default): the whole "
+                   "painting on a mat; fill: cropped to cover the frame")
+    p.add_argument("--mat", default="#000000", help="mat colour around a fitted painting")
+    p.add_argument("--sound", action="store_true", help="add the sonification of the EEG")
+    p.add_argument("--native", action="store_true", help="the generator's own size, without "
+                   "the bundle's upscaler")
+    p.add_argument("--provider", default="auto", choices=("auto", "tensorrt", "cuda", "cpu"),
+                   help="ONNX Runtime provider (default auto)")
+    p.add_argument("--threads", type=ranged(int, 1), help="ONNX Runtime threads")
+    p.add_argument("--preset", choices=PRESETS, default=PRESET, help="x264 speed preset "
+                   "(default veryfast; ultrafast: faster, larger file)")
+    return p
+
+
+def render_main(argv: list[str] | None) -> int:
+    """Parse, render, and print what was written."""
+    args = build_parser().parse_args(argv)
+    size = parse_size(args.size) if args.size else None
+    figures = render_session(args.session, args.out, args.model, size, args.fps, args.mode,
+                             args.mat, args.sound, args.native, args.provider, args.threads,
+                             preset=args.preset)
+    w, h = figures["size"]
+    print(f"{args.out}: {figures['frames']} frames ({figures['seconds']:.1f} s at {args.fps:g} "
+          f"fps, {w}x{h}) from {figures['keyframes']} keyframes in {figures['wall_s']:.1f} s "
+          f"({figures['frames'] / max(figures['wall_s'], 1e-9):.1f} frames/s)"
+          + (", with sound" if args.sound else ""))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: exit code 0, or 2 with one sentence for a user error."""
+    return run_cli(render_main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
