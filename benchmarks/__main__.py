@@ -46,6 +46,7 @@ TARGETS = {
     "features_realtime_factor": (">=", 1000.0),
     "upscaled_over_lanczos_swd_fine": ("<", 1.0),
     "centroid_distance_ratio": (">=", 2.0),
+    "contrast_min": (">=", 1.5),  # every shared person >= 2 but S005 (alpha barely moves) 1.5
 }
 
 

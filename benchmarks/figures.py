@@ -81,16 +81,22 @@ def show_256px_figures(seconds: float, threads: int, frames: int) -> dict:
 
 
 def steering_figures() -> dict:
-    """Eyes-closed vs eyes-open keyframes of the default model, rendered through the show."""
-    from benchmarks.steering_contrast import EYES_CLOSED, EYES_OPEN, measure
+    """Eyes closed vs open through the show, for every shared person on their own calibration."""
+    from benchmarks.people_contrast import PEOPLE, recordings, summary, table
+    from installation.config import DEFAULT_MODEL
 
-    if not (EYES_CLOSED.exists() and EYES_OPEN.exists()):
+    if not all(path.exists() for p in PEOPLE for path in recordings(p)):
         print("skipped the eyes-closed/open contrast: the PhysioNet recordings are absent",
               file=sys.stderr)
         return {}
-    figures = measure()
-    keys = ("eyes_closed_open_ratio", "centroid_distance_ratio", "keyframe_step_p99")
-    return {key: figures[key] for key in keys}
+    rows = table(DEFAULT_MODEL, None)
+    figures = {f"contrast_{person}": row["centroid"] for person, row in rows.items()}
+    figures.update(centroid_distance_ratio=rows["S001"]["centroid"],
+                   eyes_closed_open_ratio=rows["S001"]["all_pairs"])
+    overall = summary(rows)
+    figures.update(contrast_min=overall["centroid_min"],
+                   contrast_targets_met=overall["targets_met"])
+    return figures
 
 
 def upscaler_figures(count: int) -> dict:

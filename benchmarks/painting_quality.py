@@ -1,6 +1,6 @@
 """Does the model still paint like the artist? Its own paintings against real crops, by SWD.
 
-Run: ``.venv/bin/python -m benchmarks.painting_quality [--model DIR ...] [--count N]``
+Run: ``.venv/bin/python -m benchmarks.painting_quality [--model DIR ...] [--count N] [--repeats K]``
 
 Each bundle's generator (at its own size, without the upscaler) paints ``N`` pictures from the
 inputs the show gives it: the steering of the shared people's eyes-open and eyes-closed rest,
@@ -68,17 +68,29 @@ def real_crops(resolution: int, count: int, seed: int = SEED) -> torch.Tensor:
     return crops.batch(picks).float() / 127.5 - 1.0
 
 
-def measure(models: list[Path], count: int = 512) -> dict:
-    """SWD per pyramid level and their mean for each bundle, against the same real crops."""
+def measure(models: list[Path], count: int = 512, repeats: int = 3) -> dict:
+    """SWD per pyramid level and their mean for each bundle, over ``repeats`` draws.
+
+    Every draw (seed) takes other EEG moments, noise and real crops, the same for every bundle;
+    a figure is the mean over the draws, with their standard deviation beside it (``_sd``),
+    since one draw of a few hundred paintings moves the finer bands by 10-30 %.
+    """
     from models.metrics import multiscale_swd
 
-    figures, reals = {}, None
-    for model in models:
-        fakes = paintings(model, count)
-        if reals is None or reals.shape[-1] != fakes.shape[-1]:
-            reals = real_crops(fakes.shape[-1], len(fakes))
-        figures[str(model)] = {k: round(v, 2) for k, v in
-                               multiscale_swd(fakes, reals[:len(fakes)], seed=SEED).items()}
+    draws: dict[str, list[dict]] = {str(model): [] for model in models}
+    for seed in range(SEED, SEED + repeats):
+        reals = None
+        for model in models:
+            fakes = paintings(model, count, seed)
+            if reals is None or reals.shape[-1] != fakes.shape[-1]:
+                reals = real_crops(fakes.shape[-1], len(fakes), seed)
+            draws[str(model)].append(multiscale_swd(fakes, reals[:len(fakes)], seed=seed))
+    figures = {}
+    for model, runs in draws.items():
+        keys = runs[0].keys()
+        figures[model] = {**{k: round(float(np.mean([r[k] for r in runs])), 2) for k in keys},
+                          **{f"{k}_sd": round(float(np.std([r[k] for r in runs])), 2)
+                             for k in keys}}
     return figures
 
 
@@ -87,13 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, action="append",
                         help="bundle to measure; repeat to compare (default: the default model)")
-    parser.add_argument("--count", type=int, default=512, help="paintings per bundle")
+    parser.add_argument("--count", type=int, default=512, help="paintings per bundle and draw")
+    parser.add_argument("--repeats", type=int, default=3, help="draws (seeds) to average")
     args = parser.parse_args(argv)
-    figures = measure(args.model or [DEFAULT_MODEL], args.count)
+    figures = measure(args.model or [DEFAULT_MODEL], args.count, args.repeats)
     for model, swd in figures.items():
-        finest = max((k for k in swd if k.endswith("px")), key=lambda k: int(k[4:-2]))
-        print(f"{model}: SWD to real crops, mean {swd['swd_mean']:.1f}, finest band "
-              f"({finest[4:]}) {swd[finest]:.1f}")
+        bands = sorted((k for k in swd if k.endswith("px")), key=lambda k: -int(k[4:-2]))
+        print(f"{model}: SWD to real crops, mean {swd['swd_mean']:.1f} ± {swd['swd_mean_sd']:.1f}; "
+              + ", ".join(f"{k[4:]} {swd[k]:.1f} ± {swd[k + '_sd']:.1f}" for k in bands))
     print(json.dumps(figures))
     return 0
 

@@ -7,7 +7,9 @@ own eyes-open rest, as the README tells an operator to do, and both recordings g
 show (:mod:`benchmarks.steering_contrast`, without the upscaler: the figures pool to 128 px).
 Printed per person: the ratio of mean images (``centroid``: closed vs open against the two
 halves of one recording; target >= 2, >= 1.5 for S005, whose alpha barely rises) and all pairs
-(target >= 1.5 for the people the model was fitted to), then the minimum.
+(target >= 1.5 for the people the model was fitted to), and how steady the painting is: the
+distance between the states against the median change from one keyframe to the next
+(``state_over_step``; a shimmering painting has it low), then the minimum.
 
 ``--leave-one-out-from BASE`` re-fits the mapping network of ``BASE`` (the bundle before its
 mapping saw these people; for the default model, the one before its re-fit) to every person but
@@ -57,7 +59,9 @@ def person_figures(model: Path, person: str, profile: Path) -> dict:
     figures = measure(model, profile, eyes_closed, eyes_open, native=True)
     return {"centroid": round(figures["centroid_distance_ratio"], 3),
             "all_pairs": round(figures["eyes_closed_open_ratio"], 3),
-            "step_median": round(figures["keyframe_step_median"], 2)}
+            "step_median": round(figures["keyframe_step_median"], 2),
+            "state_over_step": round(figures["eyes_closed_open_distance"]
+                                     / figures["keyframe_step_median"], 2)}
 
 
 def leave_one_out_bundle(model: Path, base: Path, person: str, profiles: dict,
@@ -72,8 +76,10 @@ def leave_one_out_bundle(model: Path, base: Path, person: str, profiles: dict,
 
     spec = BundleSpec.load(resolve_bundle_paths(model)[1]).feature_spec
     others = [Person(p, recordings(p), load_profile(profiles[p])) for p in PEOPLE if p != person]
-    generator = generator_from_checkpoint(bundle_checkpoint(base)).eval()
-    generator.mapping, _ = fit_mapping(generator.mapping, load_people_pool(others, spec))
+    ckpt = bundle_checkpoint(base)
+    generator = generator_from_checkpoint(ckpt).eval()
+    generator.mapping, _ = fit_mapping(generator.mapping, load_people_pool(others, spec),
+                                       trained_on=ckpt.get("steering_sample"))
     export_generator(generator, spec, out, {"trained": True,
                                             "left_out": person, "base": str(base)})
     return out
@@ -120,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         left = (f"; left out of the fit: centroid {row['left_out']['centroid']:.2f}"
                 if "left_out" in row else "")
         print(f"{person}: eyes closed vs open, centroid {row['centroid']:.2f} (target >= "
-              f"{TARGETS.get(person, 2.0):g}), all pairs {row['all_pairs']:.2f}{left}")
+              f"{TARGETS.get(person, 2.0):g}), all pairs {row['all_pairs']:.2f}, state change "
+              f"{row['state_over_step']:.1f}x a keyframe step{left}")
     figures = summary(rows)
     print(json.dumps({"people": rows, **figures}))
     return 0

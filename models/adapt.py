@@ -28,8 +28,11 @@ from models.conditioning import FeaturePool
 from models.export import generator_from_checkpoint, read_checkpoint
 from models.mapping_fit import MappingFitSettings, fit_mapping
 from models.snapshots import checkpoint_name, link_latest, save_atomic, save_grid
+from models.training_loop import steering_sample
 
 CHECKPOINT_NAME = "generator.pt"
+# What an adapted bundle keeps of its base's story: the synthesis network is still that training's.
+BASE_PROVENANCE = ("data", "kimg", "metrics", "eeg_normalisation", "training_command", "credits")
 
 
 def is_bundle(path: str | Path) -> bool:
@@ -77,10 +80,13 @@ def adapt_run_config(bundle_dir: str | Path, ckpt: dict, spec: FeatureSpec, eeg:
                      settings: MappingFitSettings, run_dir: Path) -> dict:
     """The run's configuration: where it came from (lineage) and what it was fitted to."""
     base = ckpt.get("config", {})
+    trained = BundleSpec.load(resolve_bundle_paths(bundle_dir)[1]).provenance
     lineage = [*base.get("lineage", []),
                {"bundle": str(Path(bundle_dir).resolve()), "kimg": float(ckpt.get("kimg", 0)),
-                "adapted": "mapping", "eeg": eeg, "fit": settings.to_dict()}]
-    return {**{k: v for k, v in base.items() if k not in ("note",)},
+                "adapted": "mapping", "eeg": eeg, "fit": settings.to_dict(),
+                "base_provenance": {k: trained.get(k) for k in BASE_PROVENANCE}}]
+    images = base.get("images") or (trained.get("data") or {}).get("images")
+    return {**{k: v for k, v in base.items() if k not in ("note",)}, "images": images,
             "command": " ".join(["python train.py", *sys.argv[1:]]),
             "feature_spec": spec.to_dict(), "run_dir": str(run_dir),
             "eeg": eeg.get("eeg", []), "people": eeg.get("people", []),
@@ -112,14 +118,20 @@ def adapt_bundle(bundle_dir: str | Path, pool: FeaturePool, spec: FeatureSpec, e
     generator = generator_from_checkpoint(ckpt).eval()
     print(f"re-fitting the mapping network of {bundle_dir} to {len(pool.all)} hops of EEG "
           f"({settings.steps} steps)", flush=True)
-    mapping, figures = fit_mapping(generator.mapping, pool, settings, progress_printer())
+    trained_on = ckpt.get("steering_sample")
+    if trained_on is None:
+        print("the bundle keeps no sample of its training EEG: the mapping is held to "
+              "Gaussian stand-ins of it, which may paint less like the artist", flush=True)
+    mapping, figures = fit_mapping(generator.mapping, pool, settings, progress_printer(),
+                                   trained_on)
     generator.mapping = mapping
     run_dir.mkdir(parents=True, exist_ok=True)
     config = adapt_run_config(bundle_dir, ckpt, spec, eeg, settings, run_dir)
     state = {"G": generator.state_dict(), "G_ema": generator.state_dict(),
              "G_kwargs": ckpt["G_kwargs"], "config": config, "kimg": float(ckpt.get("kimg", 0)),
-             "metrics": {**ckpt.get("metrics", {}), **{f"mapping_fit_{k}": v
-                                                       for k, v in figures.items()}}}
+             "steering_sample": steering_sample(pool),
+             # the base's training figures stay in the lineage: they measured the old mapping
+             "metrics": {f"mapping_fit_{k}": v for k, v in figures.items()}}
     for key in ("D", "D_kwargs"):
         if key in ckpt:
             state[key] = ckpt[key]

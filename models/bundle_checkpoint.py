@@ -1,9 +1,10 @@
 """The compact checkpoint a bundle carries beside its ONNX graph, and what a new bundle inherits.
 
 ``generator.pt`` holds the generator, its EMA and (when training had one) the discriminator,
-with their arguments, the run's configuration, kimg and metrics, but no optimiser state: enough
-to continue training, adapt the mapping (``train.py --resume BUNDLE --adapt mapping``) or
-distil, on any machine, at about half the size of a training snapshot.
+with their arguments, the run's configuration, kimg, metrics and a sample of the steering it
+was trained on, but no optimiser state: enough to continue training, adapt the mapping
+(``train.py --resume BUNDLE --adapt mapping``) or distil, on any machine, at about half the
+size of a training snapshot.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from models.snapshots import save_atomic
 
 GENERATOR_CHECKPOINT = "generator.pt"
 UPSCALER_CHECKPOINT = "upscaler.pt"
-KEPT = ("G", "G_ema", "D", "G_kwargs", "D_kwargs", "config", "kimg", "metrics")
+KEPT = ("G", "G_ema", "D", "G_kwargs", "D_kwargs", "config", "kimg", "metrics",
+        "steering_sample")
 
 
 def compact_generator_state(ckpt: dict) -> dict:

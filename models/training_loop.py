@@ -43,6 +43,7 @@ from models.snapshots import (
 from models.trainer import Trainer
 
 GRID_ROWS, GRID_COLUMNS = 4, 6
+STEERING_SAMPLE = 4096  # hops a checkpoint keeps of its EEG (400 kB for 25 features)
 EYES_CLOSED, EYES_OPEN = "S001R02.edf", "S001R01.edf"
 
 
@@ -208,16 +209,24 @@ def timelapse_grids(tick: int, config: dict) -> int:
                if timelapse_due(t, config) or t % config["snap"] == 0)
 
 
+def steering_sample(pool: FeaturePool, count: int = STEERING_SAMPLE) -> torch.Tensor:
+    """Up to ``count`` hops spread over the pool (what a checkpoint keeps of its EEG)."""
+    return pool.fixed_windows(min(count, len(pool.all))).clone()
+
+
 def save_checkpoint(trainer: Trainer, config: dict, run_dir: Path, tick: int,
-                    metrics: dict) -> None:
-    """Save the checkpoint of ``tick``.
+                    metrics: dict, pool: FeaturePool) -> None:
+    """Save the checkpoint of ``tick``, with a sample of the steering it trains on.
 
     It is written after the tick's stats line: a kill between the two leaves a run that resumes
     from the previous checkpoint and writes the line again, never a checkpoint without its line.
+    The steering sample lets a later re-fit of the mapping (:mod:`models.mapping_fit`) find the
+    ``w`` the synthesis network learned to paint from.
     """
     state = trainer.state_dict()
     state.update(tick=tick, config=config, metrics=metrics,
                  G_kwargs=config["G_kwargs"], D_kwargs=config["D_kwargs"],
+                 steering_sample=steering_sample(pool),
                  rng={"torch": torch.get_rng_state()})
     name = checkpoint_name(tick, trainer.kimg)
     save_atomic(state, run_dir / name)
@@ -354,7 +363,7 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
                 log.write(record)
                 log.pictures(pictures, trainer.kimg)
             if snapping:
-                save_checkpoint(trainer, config, run_dir, tick, metrics)
+                save_checkpoint(trainer, config, run_dir, tick, metrics, pool)
     finally:
         if log is not None:
             log.close()
