@@ -305,8 +305,10 @@ class _LiveWiring:
         """Build the steering for the open source and hand the painter over to it."""
         options, runtime = self.options, self.runtime
         try:
+            # A drift of its own, from its start: the session then replays with the noise the
+            # show painted (a replay starts the drift at the recording's first sample).
             show = _prepare(options, runtime, self.source, info, self.profile,
-                            self.painter.drift, self.status)
+                            status=self.status)
             if options.record:
                 show.recorder = SessionRecorder(options.record, info, options.source,
                                                 self.status.note, profile=self.profile)

@@ -275,6 +275,8 @@ def render_session(folder, out, model=None, size=None, fps: float = 60.0, mode: 
     bar = ProgressLine(total) if progress else None
     started = time.perf_counter()
     try:
+        if track is not None:  # silence until the first hop sounds (e.g. a show's lost lead-in)
+            encoder.write_audio(np.zeros(track.position, np.float32))
         for k, frame in enumerate(render_frames(runtime, log, fps, canvas)):
             encoder.write(frame)
             if track is not None:

@@ -48,7 +48,11 @@ def live_session(runtime, tmp_path_factory):
     run_show(ShowOptions(source=f"file:{edf}", headless=True, frames_out=str(folder / "frames"),
                          frame_every=0, duration=3.0, record=str(folder / "rec"), native=True),
              runtime=remembering)
-    return folder / "rec", remembering.images
+    # The show paints the drift while it opens the source; the session (and its log) starts
+    # once the source is open, so the logged keyframes are the last ones painted.
+    logged = len(read_session_log(folder / "rec").entries)
+    assert len(remembering.images) >= logged
+    return folder / "rec", remembering.images[len(remembering.images) - logged:]
 
 
 def test_every_keyframe_renders_again_as_it_was_shown(live_session, runtime):
@@ -95,7 +99,7 @@ def test_the_mp4_decodes_with_its_frames_and_keyframes(live_session, runtime, tm
     # about 34-37 dB; a wrong or shifted frame is under 25
     assert psnr(decoded[0], expected[0]) >= 30 and psnr(decoded[-1], expected[-1]) >= 30
     assert min(psnr(d, e) for d, e in zip(decoded, expected, strict=True)) >= 30
-    assert psnr(decoded[0], decoded[-1]) < 25  # the show moved: the check above can fail
+    assert psnr(decoded[0], decoded[-1]) < 30  # the show moved: the check above can fail
 
 
 def test_the_timeline_follows_eeg_time_and_the_clock_while_it_stands_still():
