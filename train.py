@@ -316,7 +316,7 @@ def adapt(args) -> int:
     from models.mapping_fit import MappingFitSettings
     from models.snapshots import next_run_dir
 
-    resolution = bundle_checkpoint(args.resume)["G_kwargs"]["resolution"]  # refused early
+    ckpt = bundle_checkpoint(args.resume)  # a bundle without one is refused before the EEG
     spec = adapted_spec(args.resume, args.features == "current")
     eeg = {"eeg": [str(Path(e).resolve()) for e in args.eeg],
            "people": people_config(args.person),
@@ -329,8 +329,9 @@ def adapt(args) -> int:
         return 0
     if args.threads:
         torch.set_num_threads(args.threads)
-    run_dir = next_run_dir(Path(args.outdir).resolve(), "adapt-mapping", resolution)
-    checkpoint = adapt_bundle(args.resume, pool, spec, eeg, run_dir, settings)
+    run_dir = next_run_dir(Path(args.outdir).resolve(), "adapt-mapping",
+                           ckpt["G_kwargs"]["resolution"])
+    checkpoint = adapt_bundle(args.resume, pool, spec, eeg, run_dir, settings, ckpt)
     print(f"wrote {checkpoint}\nnext: python -m models.export {run_dir} --out NEW_BUNDLE, then "
           f"python -m installation --model NEW_BUNDLE ...")
     return 0

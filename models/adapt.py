@@ -24,20 +24,15 @@ import torch
 from installation.bundle import BundleSpec, resolve_bundle_paths
 from installation.errors import ConfigError, ModelError
 from installation.feature_spec import FeatureSpec
+from models.bundle_checkpoint import GENERATOR_CHECKPOINT
 from models.conditioning import FeaturePool
 from models.export import generator_from_checkpoint, read_checkpoint
 from models.mapping_fit import MappingFitSettings, fit_mapping
 from models.snapshots import checkpoint_name, link_latest, save_atomic, save_grid
 from models.training_loop import steering_sample
 
-CHECKPOINT_NAME = "generator.pt"
 # What an adapted bundle keeps of its base's story: the synthesis network is still that training's.
 BASE_PROVENANCE = ("data", "kimg", "metrics", "eeg_normalisation", "training_command", "credits")
-
-
-def is_bundle(path: str | Path) -> bool:
-    """Whether ``path`` is a model bundle folder (it holds ``generator.json``)."""
-    return (Path(path) / "generator.json").is_file()
 
 
 def bundle_checkpoint(bundle_dir: str | Path) -> dict:
@@ -48,9 +43,9 @@ def bundle_checkpoint(bundle_dir: str | Path) -> dict:
     ModelError
         When the bundle holds no ``generator.pt`` or an unreadable one.
     """
-    path = Path(bundle_dir) / CHECKPOINT_NAME
+    path = Path(bundle_dir) / GENERATOR_CHECKPOINT
     if not path.is_file():
-        raise ModelError(f"The bundle {bundle_dir} carries no {CHECKPOINT_NAME} (its compact "
+        raise ModelError(f"The bundle {bundle_dir} carries no {GENERATOR_CHECKPOINT} (its compact "
                          "checkpoint), so it cannot be continued; export it again with "
                          "`python -m models.export RUN --out BUNDLE`, or continue its run folder.")
     ckpt = read_checkpoint(path)
@@ -95,7 +90,8 @@ def adapt_run_config(bundle_dir: str | Path, ckpt: dict, spec: FeatureSpec, eeg:
 
 
 def adapt_bundle(bundle_dir: str | Path, pool: FeaturePool, spec: FeatureSpec, eeg: dict,
-                 run_dir: Path, settings: MappingFitSettings | None = None) -> Path:
+                 run_dir: Path, settings: MappingFitSettings | None = None,
+                 ckpt: dict | None = None) -> Path:
     """Re-fit the bundle's mapping to ``pool`` and write the run folder; returns its checkpoint.
 
     Parameters
@@ -112,9 +108,11 @@ def adapt_bundle(bundle_dir: str | Path, pool: FeaturePool, spec: FeatureSpec, e
         New run folder.
     settings : MappingFitSettings, optional
         Steps, rates and weights (the defaults when None).
+    ckpt : dict, optional
+        The bundle's checkpoint, when the caller has read it already.
     """
     settings = settings or MappingFitSettings()
-    ckpt = bundle_checkpoint(bundle_dir)
+    ckpt = ckpt or bundle_checkpoint(bundle_dir)
     generator = generator_from_checkpoint(ckpt).eval()
     print(f"re-fitting the mapping network of {bundle_dir} to {len(pool.all)} hops of EEG "
           f"({settings.steps} steps)", flush=True)
