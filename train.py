@@ -137,14 +137,14 @@ def check_eeg_and_outdir(args) -> None:
                              if not f.lower().endswith(".json"))]:
         check_recording_path(eeg)
     if args.profile:
-        from installation.profile import load_profile
+        from installation.eeg.profile import load_profile
 
         load_profile(args.profile)  # refuse a missing or garbled profile before training
 
 
 def check_recording_path(path: str) -> None:
     """Refuse a path that is neither a recording file nor a session folder of the show."""
-    from installation.sources.session_folder import is_session_folder
+    from installation.eeg.sources.session_folder import is_session_folder
 
     if not Path(path).exists():
         raise ConfigError(f"The EEG recording {path} does not exist; check the --eeg path.")
@@ -155,7 +155,7 @@ def check_recording_path(path: str) -> None:
 
 def session_profile(recordings: list[str]) -> str | None:
     """The calibration profile the show kept in a recorded session among ``recordings``."""
-    from installation.recorder import SESSION_PROFILE_FILE
+    from installation.eeg.sources.session_format import SESSION_PROFILE_FILE
 
     for recording in recordings:
         kept = Path(recording) / SESSION_PROFILE_FILE
@@ -175,7 +175,7 @@ def people_config(person_args: list[list[str]]) -> list[dict]:
     A .json among a person's files is their calibration profile (checked now), else the one a
     session recorded by the show kept; the rest are their recordings.
     """
-    from installation.profile import load_profile
+    from installation.eeg.profile import load_profile
 
     people, names = [], set()
     for files in person_args:
@@ -199,7 +199,7 @@ def people_config(person_args: list[list[str]]) -> list[dict]:
 
 def resolve_config(args, world: int = 1) -> dict:
     """The full configuration of a new run from the parsed options."""
-    from installation.feature_spec import FeatureSpec
+    from installation.eeg.feature_spec import FeatureSpec
     from models.configs import CONFIGS
     from models.dataset import CropSettings
     from models.snapshots import next_run_dir
@@ -339,7 +339,7 @@ def adapt(args) -> int:
 
 def load_pool(eeg: dict, spec):
     """The EEG of ``eeg`` (the config entries) through the feature pipeline."""
-    from installation.profile import load_profile
+    from installation.eeg.profile import load_profile
     from models.conditioning import load_feature_pool, load_people_pool
     from models.training_loop import person_of
 

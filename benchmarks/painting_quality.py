@@ -29,9 +29,9 @@ PEOPLE = ("S001", "S005", "S026", "S070")
 
 def people_steering(spec, per_person: int, seed: int) -> np.ndarray:
     """``per_person`` steering vectors of each shared person, as the show would feed them."""
-    from installation.feature_pipeline import extract_feature_sequence, feature_frames
-    from installation.features import FeatureNormaliser
-    from installation.sources.recordings import load_recording
+    from installation.eeg.feature_pipeline import extract_feature_sequence, feature_frames
+    from installation.eeg.features import FeatureNormaliser
+    from installation.eeg.sources.recordings import load_recording
 
     rng, out = np.random.default_rng(seed), []
     for person in PEOPLE:

@@ -68,7 +68,7 @@ def leave_one_out_bundle(model: Path, base: Path, person: str, profiles: dict,
                          out: Path) -> Path:
     """``base`` with its mapping re-fitted to everyone but ``person`` on ``model``'s features."""
     from installation.bundle import BundleSpec, resolve_bundle_paths
-    from installation.profile import load_profile
+    from installation.eeg.profile import load_profile
     from models.adapt import bundle_checkpoint
     from models.conditioning import Person, load_people_pool
     from models.export import export_generator, generator_from_checkpoint

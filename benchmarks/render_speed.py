@@ -29,7 +29,8 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 from installation.app import run_show  # noqa: E402
 from installation.config import DEFAULT_MODEL, ShowOptions  # noqa: E402
-from installation.feature_pipeline import feature_frames  # noqa: E402
+from installation.eeg.feature_pipeline import feature_frames  # noqa: E402
+from installation.eeg.sources.recordings import load_recording  # noqa: E402
 from installation.feeds import FeedHub, hop_report  # noqa: E402
 from installation.feeds.lsl_out import LslFeed  # noqa: E402
 from installation.feeds.osc import OscFeed  # noqa: E402
@@ -41,7 +42,6 @@ from installation.render import (  # noqa: E402
     read_session_log,
     render_session,
 )
-from installation.sources.recordings import load_recording  # noqa: E402
 from installation.video_writer import VideoEncoder  # noqa: E402
 
 RECORDING = (Path(__file__).resolve().parents[2] / "shared" / "data" / "eeg" / "physionet_eegmmidb"

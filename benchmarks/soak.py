@@ -39,11 +39,11 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 from benchmarks import EYES_OPEN_EDF  # noqa: E402
 from installation.config import DEFAULT_MODEL  # noqa: E402
 from installation.drift import LatentDrift  # noqa: E402
-from installation.feature_pipeline import FeatureExtractor  # noqa: E402
+from installation.eeg.feature_pipeline import FeatureExtractor  # noqa: E402
+from installation.eeg.sources.file_source import FileSource  # noqa: E402
 from installation.generator_runtime import GeneratorRuntime  # noqa: E402
 from installation.headless import HeadlessLoop  # noqa: E402
 from installation.ring_buffer import RingBuffer  # noqa: E402
-from installation.sources.file_source import FileSource  # noqa: E402
 from installation.steering import SteeringWorker  # noqa: E402
 
 DEFAULT_RECORDING = EYES_OPEN_EDF

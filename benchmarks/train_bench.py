@@ -16,7 +16,7 @@ import time
 import torch
 
 from benchmarks import PAINTINGS
-from installation.feature_spec import FeatureSpec
+from installation.eeg.feature_spec import FeatureSpec
 from models.configs import CONFIGS
 from models.trainer import Trainer
 

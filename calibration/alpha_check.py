@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from installation.eeg.feature_pipeline import feature_frames
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.montage import region_of
 from installation.errors import ConfigError
-from installation.feature_pipeline import feature_frames
-from installation.feature_spec import FeatureSpec
-from installation.montage import region_of
 
 # Closing the eyes raises posterior alpha (Berger 1929; eyes-closed vs eyes-open rest, Barry et
 # al. 2007, Clin Neurophysiol 118:2765). Measured here: PhysioNet eegmmidb S001 R02 over R01 gives

@@ -18,9 +18,9 @@ from calibration.session import (
     CalibrationSession,
     default_steps,
 )
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.sources import EndOfStream, open_source, parse_source_spec
 from installation.errors import ConfigError, SourceError, run_cli
-from installation.feature_spec import FeatureSpec
-from installation.sources import EndOfStream, open_source, parse_source_spec
 
 READ_BLOCK_S = 0.25  # seconds read per call from a file at full speed
 POLL_S = 0.02  # sleep between reads of a live source that had nothing

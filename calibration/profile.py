@@ -2,7 +2,7 @@
 
 The profile holds baseline feature statistics plus what the calibration learned about the
 headset: channels, rate, mains frequency, bad channels, the eyes-closed check. Reading it and
-checking it fits a stream is the show's half, in :mod:`installation.profile`.
+checking it fits a stream is the show's half, in :mod:`installation.eeg.profile`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import numpy as np
 
 from calibration.montage_outliers import ABNORMAL
 from calibration.quality import FLAT, LINE_NOISE, NOISY, RAILED
-from installation.feature_spec import FeatureSpec
-from installation.features import FeatureNormaliser
-from installation.profile import PROFILE_FORMAT
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.features import FeatureNormaliser
+from installation.eeg.profile import PROFILE_FORMAT
 
 # States that corrupt band powers; the show leaves such channels out. Mains hum is not among
 # them: the show's filter notches the line frequency, so a humming channel's features are fine

@@ -16,8 +16,8 @@ import numpy as np
 from scipy import signal
 
 from calibration.montage_outliers import ABNORMAL, flag_abnormal
+from installation.eeg.filtering import StreamingFilter, line_frequency_or_default
 from installation.errors import ConfigError
-from installation.filtering import StreamingFilter, line_frequency_or_default
 
 GOOD = "good"
 RAILED = "railed"

@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pygame
 
 from calibration.quality import GOOD
+from calibration.quiet_pygame import pygame
 from calibration.report import print_verdict, write_calibration
 from calibration.session import (
     DONE,
@@ -28,9 +28,9 @@ from calibration.session import (
 )
 from calibration.tones import StepBell
 from calibration.verdicts import channel_figure, next_steps, passed, verdict_line
+from installation.eeg.sources import EndOfStream, open_source
+from installation.eeg.sources.base import Source
 from installation.errors import ConfigError, InstallationError
-from installation.sources import EndOfStream, open_source
-from installation.sources.base import Source
 
 SIZE = (1280, 720)
 DESIGN_HEIGHT = 720  # the layout's unit: every length below is for a 720-line window

@@ -20,10 +20,10 @@ from calibration.profile import (
     channels_to_leave_out,
 )
 from calibration.quality import QualityMonitor, QualityReport, QualityThresholds
+from installation.eeg.feature_pipeline import FeatureExtractor, FeatureFrame
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.sources.base import Chunk, StreamInfo
 from installation.errors import ConfigError
-from installation.feature_pipeline import FeatureExtractor, FeatureFrame
-from installation.feature_spec import FeatureSpec
-from installation.sources.base import Chunk, StreamInfo
 
 BASELINE = "baseline"
 EYES_CLOSED = "eyes_closed"

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import pygame
+
+from calibration.quiet_pygame import pygame
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from calibration.alpha_check import ALPHA_REGION
 from calibration.quality import FLAT, GOOD, LINE_NOISE, NOISY, RAILED, ChannelQuality
-from installation.montage import region_of
+from installation.eeg.montage import region_of
 
 REPEAT_ON_SCREEN = "press R to repeat"
 REPEAT_IN_TERMINAL = "calibrate again"

@@ -1,11 +1,7 @@
-"""The live EEG-to-painting show: sources, signal processing, generator runtime and display."""
+"""The live EEG-to-painting show; its EEG side (sources, filters, features) is ``eeg``.
 
-import os
-import warnings
+Importing it changes no process-wide state: the modules that import pygame quiet its banner and
+its ``pkg_resources`` notice where they import it.
+"""
 
 __version__ = "0.1.0"
-
-# pygame 2.6 and BrainFlow 5.23 still import pkg_resources (kept by setuptools<81); its
-# deprecation notice is not for the gallery operator's terminal.
-warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame's banner on every start

@@ -20,18 +20,18 @@ from pathlib import Path
 from installation.config import ShowOptions
 from installation.display import DisplayLoop
 from installation.drift import LatentDrift
+from installation.eeg.feature_pipeline import FeatureExtractor
+from installation.eeg.features import FeatureNormaliser
+from installation.eeg.profile import check_profile_fits, load_profile
+from installation.eeg.sources import open_source
+from installation.eeg.sources.base import EndOfStream, SourceEvent, SourceThread, StreamInfo
 from installation.errors import SourceAbsent
-from installation.feature_pipeline import FeatureExtractor
-from installation.features import FeatureNormaliser
 from installation.generator_runtime import GeneratorRuntime
 from installation.headless import FrameWriter, HeadlessLoop
 from installation.hud import ShowStatus
-from installation.profile import check_profile_fits, load_profile
 from installation.recorder import SessionRecorder, expand_start_time
 from installation.ring_buffer import RingBuffer
 from installation.show_outputs import ShowOutputs
-from installation.sources import open_source
-from installation.sources.base import EndOfStream, SourceEvent, SourceThread, StreamInfo
 from installation.steering import LatestSlot, SteeringThread, SteeringWorker
 from installation.waiting import (
     LIVE_RESOLVE_TIMEOUT_S,

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ModelError
-from installation.feature_spec import FeatureSpec
 
 BUNDLE_FORMAT = "eeg-painting-bundle/1"
 ONNX_NAME = "generator.onnx"

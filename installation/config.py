@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from installation.eeg.sources import parse_source_spec
 from installation.errors import ConfigError
-from installation.sources import parse_source_spec
 
 try:
     import tomllib

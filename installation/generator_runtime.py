@@ -22,10 +22,10 @@ from installation.bundle import (
     BundleSpec,
     resolve_bundle_paths,
 )
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.features import BandPowerFeatures
+from installation.eeg.sources.base import StreamInfo
 from installation.errors import ConfigError, ModelError
-from installation.feature_spec import FeatureSpec
-from installation.features import BandPowerFeatures
-from installation.sources.base import StreamInfo
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns
     warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
     import pygame
 
-from installation.sources.base import SourceEvent  # noqa: E402
+from installation.eeg.sources.base import SourceEvent  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from installation.eeg.sources.base import SourceEvent
 from installation.errors import ConfigError
-from installation.sources.base import SourceEvent
 
 log = logging.getLogger(__name__)
 

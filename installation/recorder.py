@@ -1,18 +1,9 @@
 """Crash-safe session recording: raw EEG chunks and the keyframe log, appended as they come.
 
-A session folder holds three files:
-
-- ``session.json``: the header, written (atomically) before any data: channel names, sample
-  rate, source, start time and the layout of the chunk records;
-- ``eeg.bin``: one record per chunk, appended: a fixed header (magic, sample count, CRC-32 of
-  the payload), the chunk's timestamps (float64) and its samples (float32, channel-major);
-- ``keyframes.jsonl``: one JSON object per keyframe (EEG time, wall time, steering vector,
-  noise vector), enough to render each keyframe again.
-
-The show's threads only put items on a queue; a writer thread of its own writes them and
-flushes and fsyncs both files at least every ``sync_s`` seconds, so a ``kill -9`` loses at most
-the last second. :mod:`installation.sources.session_folder` reads a folder back, dropping a torn
-last record.
+The folder's layout is :mod:`installation.eeg.sources.session_format`. The show's threads only
+put items on a queue; a writer thread of its own writes them and flushes and fsyncs both files
+at least every ``sync_s`` seconds, so a ``kill -9`` loses at most the last second.
+:mod:`installation.eeg.sources.session_folder` reads a folder back, dropping a torn last record.
 """
 
 from __future__ import annotations
@@ -21,28 +12,26 @@ import json
 import logging
 import os
 import queue
-import struct
 import threading
 import time
-import zlib
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
+from installation.eeg.sources.base import Chunk, SourceEvent, StreamInfo
+from installation.eeg.sources.session_format import (
+    EEG_FILE,
+    HEADER_FILE,
+    KEYFRAME_FILE,
+    SESSION_PROFILE_FILE,
+    encode_chunk,
+    keyframe_record,
+    session_header,
+)
 from installation.errors import ConfigError
-from installation.sources.base import Chunk, SourceEvent, StreamInfo
 
 log = logging.getLogger(__name__)
 
-FORMAT = "eeg-painting-session/1"
-HEADER_FILE = "session.json"
-EEG_FILE = "eeg.bin"
-KEYFRAME_FILE = "keyframes.jsonl"
-SESSION_PROFILE_FILE = "profile.json"  # the calibration profile the show z-scored with
-RECORD_MAGIC = b"EEGC"
-RECORD_HEADER = struct.Struct("<4sII")  # magic, n_samples, crc32 of the payload
 SYNC_S = 0.5
 
 
@@ -69,53 +58,6 @@ def expand_start_time(path: str | None, when: datetime | None = None) -> str | N
     when = when or datetime.now()
     return path.replace("{date}", when.strftime("%Y-%m-%d")).replace(
         "{time}", when.strftime("%H%M%S"))
-
-
-def encode_chunk(chunk: Chunk) -> bytes:
-    """One ``eeg.bin`` record: header, float64 timestamps, float32 samples (channel-major).
-
-    Parameters
-    ----------
-    chunk : Chunk
-        The samples to store.
-
-    Returns
-    -------
-    bytes
-    """
-    payload = (np.ascontiguousarray(chunk.timestamps, dtype="<f8").tobytes()
-               + np.ascontiguousarray(chunk.data, dtype="<f4").tobytes())
-    return RECORD_HEADER.pack(RECORD_MAGIC, chunk.n_samples, zlib.crc32(payload)) + payload
-
-
-def keyframe_record(keyframe, started_wall: float) -> dict:
-    """The keyframe log's line for a keyframe (anything with the Keyframe fields)."""
-    return {
-        "eeg_time": float(keyframe.eeg_time),
-        "wall_time": time.time(),
-        "show_s": round(time.time() - started_wall, 4),
-        "signal_lost": bool(keyframe.signal_lost),
-        "masked": list(keyframe.masked_channels),
-        "steering": [float(v) for v in np.asarray(keyframe.steering).ravel()],
-        "noise": [float(v) for v in np.asarray(keyframe.noise).ravel()],
-    }
-
-
-def session_header(info: StreamInfo, source: str, started_wall: float) -> dict:
-    """What ``session.json`` says about a session."""
-    return {
-        "format": FORMAT,
-        "channel_names": list(info.channel_names),
-        "sample_rate": float(info.sample_rate),
-        "source": source,
-        "description": info.description,
-        "started": datetime.fromtimestamp(started_wall, timezone.utc).isoformat(),
-        "started_unix": started_wall,
-        "eeg_file": EEG_FILE,
-        "eeg_record": "magic 'EEGC', uint32 n_samples, uint32 crc32 of payload (little-endian); "
-                      "payload: float64[n_samples] seconds, float32[n_channels, n_samples] uV",
-        "keyframe_file": KEYFRAME_FILE,
-    }
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -21,11 +21,11 @@ import numpy as np
 
 from installation.blending import DEFAULT_INTERVAL_S, KeyframeBlender
 from installation.config import DEFAULT_MODEL, MODES, parse_colour
+from installation.eeg.sources.session_folder import read_header, read_keyframe_log
+from installation.eeg.sources.session_format import HEADER_FILE, KEYFRAME_FILE
 from installation.errors import ConfigError, ModelError, OneLineParser, ranged, run_cli
 from installation.frame_canvas import FrameCanvas
 from installation.generator_runtime import GeneratorRuntime
-from installation.recorder import HEADER_FILE, KEYFRAME_FILE
-from installation.sources.session_folder import read_header, read_keyframe_log
 from installation.video_writer import (
     AUDIO_RATE,
     PRESET,
@@ -173,9 +173,9 @@ def session_sound(log: SessionLog, spec, sample_rate: int = AUDIO_RATE):
     (they depend only on the samples); a hop sounds from its EEG time, counted from the first
     keyframe's.
     """
-    from installation.feature_pipeline import feature_frames
+    from installation.eeg.feature_pipeline import feature_frames
+    from installation.eeg.sources.session_folder import read_session_folder
     from installation.sonification import HopSound
-    from installation.sources.session_folder import read_session_folder
 
     frames = feature_frames(read_session_folder(log.folder), spec)
     t0 = float(log.entries[0]["eeg_time"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from installation.sources.base import Chunk
+from installation.eeg.sources.base import Chunk
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ the display one ``offer_frame``, both returning at once, and adds their state to
 
 from __future__ import annotations
 
-from installation.feature_spec import FeatureSpec
+from installation.eeg.feature_spec import FeatureSpec
 from installation.feeds import FeedHub, hop_report
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.feature_spec import FeatureSpec
+from installation.eeg.feature_spec import FeatureSpec
 
 SAMPLE_RATE = 44100
 ROOT_HZ = 110.0

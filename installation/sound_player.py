@@ -21,9 +21,9 @@ with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns
     warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
     import pygame
 
-from installation.feature_spec import FeatureSpec  # noqa: E402
+from installation.eeg.feature_spec import FeatureSpec  # noqa: E402
+from installation.eeg.sources.base import SourceEvent  # noqa: E402
 from installation.sonification import SAMPLE_RATE, Sonifier  # noqa: E402
-from installation.sources.base import SourceEvent  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from installation.sources.base import SourceEvent
+from installation.eeg.sources.base import SourceEvent
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class SteeringWorker:
     signal_timeout_s, lost_decay_s : float
         Seconds without samples before the signal counts as lost; time constant of the decay.
     on_hop : callable, optional
-        Receives every :class:`~installation.feature_pipeline.FeatureFrame` (every hop, also
+        Receives every :class:`~installation.eeg.feature_pipeline.FeatureFrame` (every hop, also
         those whose painting is skipped) and the worker; the feeds and the sound listen here.
         While the signal is lost it gets the last frame, with the decayed steering, once per
         painting. It must not block.

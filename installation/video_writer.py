@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from installation.eeg.sources.base import SourceEvent
 from installation.errors import ConfigError
-from installation.sources.base import SourceEvent
 
 log = logging.getLogger(__name__)
 

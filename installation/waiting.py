@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from installation.eeg.sources.base import Source, SourceEvent, StreamInfo
 from installation.errors import InstallationError, SourceAbsent
-from installation.sources.base import Source, SourceEvent, StreamInfo
 from installation.steering import Keyframe
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class SourceConnector(threading.Thread):
 
 def waiting_line(spec: str) -> str:
     """What the show waits for, in words, from a source spec (for the HUD's first line)."""
-    from installation.sources import parse_source_spec
+    from installation.eeg.sources import parse_source_spec
 
     kind, target, options = parse_source_spec(spec)
     if kind == "lsl":

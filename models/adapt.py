@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 
 from installation.bundle import BundleSpec, resolve_bundle_paths
+from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ConfigError, ModelError
-from installation.feature_spec import FeatureSpec
 from models.bundle_checkpoint import GENERATOR_CHECKPOINT
 from models.conditioning import FeaturePool
 from models.export import generator_from_checkpoint, read_checkpoint

@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from installation.eeg.feature_pipeline import extract_feature_sequence, feature_frames
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.features import FeatureNormaliser
+from installation.eeg.profile import check_profile_fits
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError
-from installation.feature_pipeline import extract_feature_sequence, feature_frames
-from installation.feature_spec import FeatureSpec
-from installation.features import FeatureNormaliser
-from installation.profile import check_profile_fits
-from installation.sources.recordings import load_recording
 
 
 @dataclass
@@ -96,7 +96,7 @@ def load_feature_pool(paths: list[str | Path], spec: FeatureSpec,
     ConfigError
         When no file is given, a recording is shorter than one feature window, or the profile
         was made with another feature spec, or with other channels or another sample rate
-        than a recording (the show's rule, :func:`~installation.profile.check_profile_fits`).
+        than a recording (the show's rule, :func:`~installation.eeg.profile.check_profile_fits`).
     """
     if not paths:
         raise ConfigError("No EEG recording given; pass --eeg FILE (EDF, BDF, FIF, XDF, OpenBCI "
@@ -215,7 +215,7 @@ def profile_describes_stream(profile: dict | None) -> bool:
     """Whether a profile names its channels and rate, as a calibration's does.
 
     Such a profile is held to the show's own rule of what fits a stream
-    (:func:`~installation.profile.check_profile_fits`).
+    (:func:`~installation.eeg.profile.check_profile_fits`).
     """
     return profile is not None and "channel_names" in profile and "sample_rate" in profile
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
+from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import run_cli
-from installation.feature_spec import FeatureSpec
 from models.bundle_checkpoint import save_generator_checkpoint
 from models.configs import CONFIGS
 from models.export import export_generator, network_description

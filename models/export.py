@@ -31,8 +31,8 @@ from installation.bundle import (
     OUTPUT_IMAGE,
     BundleSpec,
 )
+from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ModelError, run_cli
-from installation.feature_spec import FeatureSpec
 from models.bundle_checkpoint import inherit_upscaler, save_generator_checkpoint
 from models.networks import Generator
 

@@ -22,8 +22,8 @@ import torch.distributed as dist
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from installation.feature_spec import FeatureSpec
-from installation.profile import load_profile
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.profile import load_profile
 from models.conditioning import FeaturePool, Person, load_feature_pool, load_people_pool
 from models.dataset import CropSettings, PaintingCrops, to_float
 from models.inception import fid_kid, load_detector

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from installation.feature_spec import FeatureSpec
+from installation.eeg.feature_spec import FeatureSpec
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class HopReport:
 
 
 def hop_report(frame, spec: FeatureSpec, signal_lost: bool, keyframes: int) -> HopReport:
-    """The report of a :class:`~installation.feature_pipeline.FeatureFrame`.
+    """The report of a :class:`~installation.eeg.feature_pipeline.FeatureFrame`.
 
     Parameters
     ----------

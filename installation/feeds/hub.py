@@ -7,7 +7,7 @@ import queue
 import threading
 from collections.abc import Callable
 
-from installation.sources.base import SourceEvent
+from installation.eeg.sources.base import SourceEvent
 
 log = logging.getLogger(__name__)
 

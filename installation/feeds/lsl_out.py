@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ConfigError
-from installation.feature_spec import FeatureSpec
 
 STREAM_TYPE = "EEGFeatures"
 

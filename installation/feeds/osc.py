@@ -15,8 +15,8 @@ Address space (one bundle per hop, all values float32 unless said):
 
 from __future__ import annotations
 
+from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ConfigError
-from installation.feature_spec import FeatureSpec
 
 PREFIX = "/eeg"
 

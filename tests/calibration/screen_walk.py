@@ -15,7 +15,7 @@ import pygame
 
 from calibration.screen import FAILURE, CalibrationScreen
 from calibration.session import DONE, RECORDING, WAITING, CalibrationSession, default_steps
-from installation.sources import open_source
+from installation.eeg.sources import open_source
 
 MAX_FRAMES = 400
 

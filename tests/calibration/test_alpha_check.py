@@ -13,10 +13,10 @@ from calibration.alpha_check import (
     alpha_ratio,
     check_recordings,
 )
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.montage import region_of
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError
-from installation.feature_spec import FeatureSpec
-from installation.montage import region_of
-from installation.sources.recordings import load_recording
 
 
 def _part(recording, columns=slice(None), rows=None):

@@ -10,9 +10,9 @@ import matplotlib.image
 import pytest
 
 from calibration.cli import main
-from installation.features import FeatureNormaliser
-from installation.profile import check_profile_fits, load_profile
-from installation.sources.recordings import load_recording
+from installation.eeg.features import FeatureNormaliser
+from installation.eeg.profile import check_profile_fits, load_profile
+from installation.eeg.sources.recordings import load_recording
 from tests.conftest import REPO, shared_file
 
 JORDAN = "eeg/openbci_gui/OpenBCI_2016-02-13_Jordan_focus.txt"

@@ -10,12 +10,12 @@ import pytest
 
 from calibration.profile import save_profile
 from calibration.session import CalibrationSession, default_steps
+from installation.eeg.feature_pipeline import FeatureExtractor, feature_frames
+from installation.eeg.features import FeatureNormaliser
+from installation.eeg.profile import PROFILE_FORMAT, check_profile_fits, load_profile
+from installation.eeg.sources.base import StreamInfo
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError
-from installation.feature_pipeline import FeatureExtractor, feature_frames
-from installation.features import FeatureNormaliser
-from installation.profile import PROFILE_FORMAT, check_profile_fits, load_profile
-from installation.sources.base import StreamInfo
-from installation.sources.recordings import load_recording
 from tests.calibration.sessions import run_until_done
 from tests.conftest import shared_file
 

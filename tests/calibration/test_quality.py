@@ -16,8 +16,8 @@ from calibration.quality import (
     assess_quality,
     classify,
 )
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError
-from installation.sources.recordings import load_recording
 from tests.conftest import shared_file
 
 SECONDS = 30

@@ -14,10 +14,10 @@ from calibration.session import (
     CalibrationSession,
     default_steps,
 )
+from installation.eeg.features import FeatureNormaliser
+from installation.eeg.profile import check_profile_fits, load_profile
+from installation.eeg.sources import open_source
 from installation.errors import ConfigError
-from installation.features import FeatureNormaliser
-from installation.profile import check_profile_fits, load_profile
-from installation.sources import open_source
 
 MAX_FRAMES = 200  # 4 s steps at 0.25 s a frame need ~40; a hang fails instead of spinning
 

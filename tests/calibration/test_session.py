@@ -14,11 +14,11 @@ from calibration.session import (
     CalibrationSession,
     default_steps,
 )
+from installation.eeg.feature_pipeline import expected_frame_count
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.sources.base import Chunk
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError
-from installation.feature_pipeline import expected_frame_count
-from installation.feature_spec import FeatureSpec
-from installation.sources.base import Chunk
-from installation.sources.recordings import load_recording
 from tests.calibration.sessions import run_until_done
 
 
@@ -124,7 +124,7 @@ def test_a_fixed_line_frequency_is_used_for_quality_and_features(eyes_open_edf):
 
 
 def test_a_repeated_step_replaces_what_it_recorded(eyes_open_edf):
-    from installation.sources import open_source
+    from installation.eeg.sources import open_source
 
     source = open_source(f"file:{eyes_open_edf}", speed="max", chunk_s=0.25)
     session = CalibrationSession(source.open(), steps=default_steps(4, 4))

@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pytest
 
+from installation.eeg.feature_pipeline import feature_frames
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.features import FeatureNormaliser
+from installation.eeg.profile import PROFILE_FORMAT
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError, run_cli
-from installation.feature_pipeline import feature_frames
-from installation.feature_spec import FeatureSpec
-from installation.features import FeatureNormaliser
-from installation.profile import PROFILE_FORMAT
-from installation.sources.recordings import load_recording
 from models.conditioning import load_feature_pool
 from tests.helpers import assert_user_error
 from train import main

@@ -9,7 +9,7 @@ import pytest
 
 from installation.bundle import BundleSpec
 from installation.config import DEFAULT_MODEL
-from installation.profile import load_profile
+from installation.eeg.profile import load_profile
 from tests.conftest import SHARED_DATA
 
 BUNDLE_LIMIT_BYTES = 60 * 1024**2

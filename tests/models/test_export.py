@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from installation.bundle import BundleSpec
-from installation.feature_spec import FeatureSpec
+from installation.eeg.feature_spec import FeatureSpec
 from models.default_bundle import build_untrained_bundle, untrained_generator
 from models.export import export_generator, frozen_copy
 from models.networks import Generator

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ModelError, run_cli
-from installation.feature_spec import FeatureSpec
 from models.default_bundle import generator_kwargs, untrained_generator
 from models.export import export_generator, network_description
 from models.networks import Generator

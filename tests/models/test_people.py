@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.profile import PROFILE_FORMAT
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError, run_cli
-from installation.feature_spec import FeatureSpec
-from installation.profile import PROFILE_FORMAT
-from installation.sources.recordings import load_recording
 from models.conditioning import Person, load_feature_pool, load_people_pool
 from models.default_bundle import untrained_generator
 from models.mapping_fit import MappingFitSettings, fit_mapping

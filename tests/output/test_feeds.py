@@ -17,11 +17,11 @@ from installation.app import run_show
 from installation.bundle import BundleSpec
 from installation.cli import main as show_cli
 from installation.config import DEFAULT_MODEL, ShowOptions
-from installation.feature_pipeline import feature_frames
+from installation.eeg.feature_pipeline import feature_frames
+from installation.eeg.sources.recordings import load_recording
 from installation.feeds import FeedHub, hop_report
 from installation.feeds.lsl_out import channel_labels
 from installation.feeds.osc import OscFeed, osc_addresses
-from installation.sources.recordings import load_recording
 from tests.helpers import assert_user_error
 
 SHOW_S = 4.0
@@ -123,10 +123,10 @@ def test_a_bad_host_port_is_one_sentence_and_exit_2(target, capsys):
 
 def test_while_the_signal_is_lost_the_feeds_hear_lost_once_a_hop(spec, eyes_closed_edf):
     from installation.drift import LatentDrift
-    from installation.feature_pipeline import FeatureExtractor
+    from installation.eeg.feature_pipeline import FeatureExtractor
+    from installation.eeg.sources.base import Chunk
     from installation.generator_runtime import GeneratorRuntime
     from installation.ring_buffer import RingBuffer
-    from installation.sources.base import Chunk
     from installation.steering import SteeringWorker
 
     recording = load_recording(eyes_closed_edf)

@@ -13,9 +13,9 @@ from installation.app import run_show
 from installation.bundle import BundleSpec
 from installation.cli import main as show_cli
 from installation.config import DEFAULT_MODEL, ShowOptions
-from installation.feature_pipeline import feature_frames
+from installation.eeg.feature_pipeline import feature_frames
+from installation.eeg.sources.recordings import load_recording
 from installation.sound_player import SoundPlayer
-from installation.sources.recordings import load_recording
 from installation.video_writer import LiveVideoWriter
 from tests.helpers import assert_user_error
 

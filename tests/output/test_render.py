@@ -10,9 +10,9 @@ import pytest
 
 from installation.app import run_show
 from installation.config import DEFAULT_MODEL, ShowOptions
+from installation.eeg.sources.session_format import KEYFRAME_FILE
 from installation.frame_canvas import FrameCanvas
 from installation.generator_runtime import GeneratorRuntime
-from installation.recorder import KEYFRAME_FILE
 from installation.render import (
     keyframe_image,
     keyframe_times,

@@ -237,7 +237,7 @@ def _checkpoints(root: Path) -> dict[str, Path]:
     """A tiny real checkpoint saved as train.py does, then truncated and byte-flipped copies."""
     import torch
 
-    from installation.feature_spec import FeatureSpec
+    from installation.eeg.feature_spec import FeatureSpec
     from models.networks import Generator
 
     kwargs = {"n_features": 25, "noise_dim": 8, "resolution": 16,

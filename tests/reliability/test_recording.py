@@ -12,14 +12,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from installation.errors import ConfigError, SourceError
-from installation.recorder import EEG_FILE, KEYFRAME_FILE, SessionRecorder
-from installation.sources.recordings import load_recording
-from installation.sources.session_folder import (
+from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.session_folder import (
     read_keyframe_log,
     read_session_eeg,
     read_session_folder,
 )
+from installation.eeg.sources.session_format import EEG_FILE, KEYFRAME_FILE
+from installation.errors import ConfigError, SourceError
+from installation.recorder import SessionRecorder
 from tests.helpers import REPO, RememberingRuntime, read_frames, run_module, show_env
 from tests.show.tiny_bundle import write_tiny_bundle
 

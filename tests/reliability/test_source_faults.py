@@ -17,10 +17,10 @@ import pylsl
 
 from installation.app import run_show
 from installation.config import ShowOptions
-from installation.sources.base import SourceThread
-from installation.sources.brainflow_source import BrainFlowSource
-from installation.sources.lsl_source import LSLSource
-from installation.sources.recordings import load_recording
+from installation.eeg.sources.base import SourceThread
+from installation.eeg.sources.brainflow_source import BrainFlowSource
+from installation.eeg.sources.lsl_source import LSLSource
+from installation.eeg.sources.recordings import load_recording
 from tests.helpers import largest_gap, read_frames
 from tests.show.tiny_bundle import write_tiny_bundle
 

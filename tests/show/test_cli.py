@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from installation.config import ShowOptions, resolve_options
+from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ConfigError
-from installation.feature_spec import FeatureSpec
 from tests.helpers import REPO, assert_one_line_error, read_frames, run_module
 from tests.show.tiny_bundle import write_tiny_bundle
 
@@ -145,8 +145,8 @@ def write_profile(path: Path, channel_names, sample_rate: float, bad=()) -> Path
 
     import numpy as np
 
-    from installation.features import FeatureNormaliser
-    from installation.profile import PROFILE_FORMAT
+    from installation.eeg.features import FeatureNormaliser
+    from installation.eeg.profile import PROFILE_FORMAT
 
     spec = FeatureSpec()
     powers = np.random.default_rng(0).normal(1.0, 0.2, (20, spec.n_features))
@@ -158,7 +158,7 @@ def write_profile(path: Path, channel_names, sample_rate: float, bad=()) -> Path
 
 
 def test_profile_that_fits_is_used(eyes_closed_edf, tmp_path):
-    from installation.sources.recordings import load_recording
+    from installation.eeg.sources.recordings import load_recording
 
     names = load_recording(eyes_closed_edf).channel_names
     profile = write_profile(tmp_path / "profile.json", names, 160.0, bad=names[:2])

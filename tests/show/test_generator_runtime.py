@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from installation.bundle import BundleSpec
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.sources.base import StreamInfo
 from installation.errors import ConfigError, ModelError
-from installation.feature_spec import FeatureSpec
 from installation.generator_runtime import GeneratorRuntime, choose_providers
-from installation.sources.base import StreamInfo
 from tests.show.tiny_bundle import write_tiny_bundle
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "assets" / "default"

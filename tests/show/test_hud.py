@@ -3,8 +3,8 @@ from __future__ import annotations
 import pygame
 import pytest
 
+from installation.eeg.sources.base import SourceEvent
 from installation.hud import Hud, RateMeter, ShowStatus, hud_lines
-from installation.sources.base import SourceEvent
 
 
 def test_rate_meter_counts_events_per_second_over_its_span():

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from installation.drift import LatentDrift
-from installation.feature_pipeline import FeatureExtractor
+from installation.eeg.feature_pipeline import FeatureExtractor
+from installation.eeg.sources.base import Chunk
+from installation.eeg.sources.recordings import load_recording
 from installation.generator_runtime import GeneratorRuntime
 from installation.ring_buffer import RingBuffer
-from installation.sources.base import Chunk
-from installation.sources.recordings import load_recording
 from installation.steering import LatestSlot, SteeringThread, SteeringWorker
 from tests.show.tiny_bundle import write_tiny_bundle
 

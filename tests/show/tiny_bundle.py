@@ -14,7 +14,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from installation.bundle import INPUT_FEATURES, INPUT_NOISE, OUTPUT_IMAGE, BundleSpec
-from installation.feature_spec import FeatureSpec
+from installation.eeg.feature_spec import FeatureSpec
 
 
 def tiny_graph(n_features: int, noise_dim: int, size: int, seed: int = 0) -> onnx.ModelProto:

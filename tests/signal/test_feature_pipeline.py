@@ -7,18 +7,18 @@ import dataclasses
 import numpy as np
 import pytest
 
-from installation.errors import ConfigError, SourceError
-from installation.feature_pipeline import (
+from installation.eeg.feature_pipeline import (
     FeatureExtractor,
     expected_frame_count,
     extract_feature_sequence,
     feature_frames,
 )
-from installation.feature_spec import FeatureSpec
-from installation.features import ABSURD_UV, FeatureNormaliser
-from installation.filtering import StreamingFilter
-from installation.sources.base import Chunk, StreamInfo
-from installation.sources.recordings import Recording, load_recording
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.features import ABSURD_UV, FeatureNormaliser
+from installation.eeg.filtering import StreamingFilter
+from installation.eeg.sources.base import Chunk, StreamInfo
+from installation.eeg.sources.recordings import Recording, load_recording
+from installation.errors import ConfigError, SourceError
 
 SPEC = FeatureSpec()
 

@@ -7,12 +7,12 @@ import time
 import numpy as np
 import pytest
 
+from installation.eeg.feature_pipeline import feature_frames
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.features import BandPowerFeatures, FeatureNormaliser, FeatureSmoother
+from installation.eeg.filtering import StreamingFilter
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError
-from installation.feature_pipeline import feature_frames
-from installation.feature_spec import FeatureSpec
-from installation.features import BandPowerFeatures, FeatureNormaliser, FeatureSmoother
-from installation.filtering import StreamingFilter
-from installation.sources.recordings import load_recording
 
 SPEC = FeatureSpec()
 BANDS = [b[0] for b in SPEC.bands]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from installation.eeg.filtering import StreamingFilter, design_sos, detect_line_frequency
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError
-from installation.filtering import StreamingFilter, design_sos, detect_line_frequency
-from installation.sources.recordings import load_recording
 
 
 def _chunked(filt: StreamingFilter, data: np.ndarray, size: int) -> np.ndarray:

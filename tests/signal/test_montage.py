@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from installation.feature_spec import DEFAULT_REGIONS
-from installation.montage import region_of, regions_of
+from installation.eeg.feature_spec import DEFAULT_REGIONS
+from installation.eeg.montage import region_of, regions_of
 
 NAMES_BY_REGION = {
     "frontal": "Fp1 FPz AF7 AF8 F3 Fz",

@@ -10,11 +10,11 @@ import pytest
 from calibration.montage_outliers import ABNORMAL
 from calibration.profile import channels_to_leave_out
 from calibration.quality import assess_quality
-from installation.feature_pipeline import extract_feature_sequence, feature_frames
-from installation.feature_spec import FeatureSpec
-from installation.features import FeatureNormaliser
-from installation.montage import region_of
-from installation.sources.recordings import load_recording
+from installation.eeg.feature_pipeline import extract_feature_sequence, feature_frames
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.features import FeatureNormaliser
+from installation.eeg.montage import region_of
+from installation.eeg.sources.recordings import load_recording
 from tests.conftest import shared_file
 
 LOUD_CHANNEL = "O1"

@@ -7,9 +7,9 @@ import time
 import numpy as np
 import pytest
 
+from installation.eeg.sources import open_source
+from installation.eeg.sources.brainflow_source import BrainFlowSource
 from installation.errors import SourceError
-from installation.sources import open_source
-from installation.sources.brainflow_source import BrainFlowSource
 
 
 def _collect(source, seconds: float, min_samples: int):

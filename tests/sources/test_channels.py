@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from installation.channels import clean_channel_name, is_eeg_channel
+from installation.eeg.channels import clean_channel_name, is_eeg_channel
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,11 @@ import time
 import numpy as np
 import pytest
 
+from installation.eeg.sources import open_source
+from installation.eeg.sources.base import EndOfStream
+from installation.eeg.sources.file_source import FileSource
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import SourceError
-from installation.sources import open_source
-from installation.sources.base import EndOfStream
-from installation.sources.file_source import FileSource
-from installation.sources.recordings import load_recording
 from tests.conftest import shared_file
 
 MUSE_SHORT = "eeg/xdf/muselsl2/sub-P031_ses-S001_task-Default_run-001_eeg.xdf"

@@ -8,10 +8,10 @@ import numpy as np
 import pylsl
 import pytest
 
+from installation.eeg.sources import open_source
+from installation.eeg.sources.lsl_source import LSLSource
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import SourceError
-from installation.sources import open_source
-from installation.sources.lsl_source import LSLSource
-from installation.sources.recordings import load_recording
 from tests.source_reading import read_until
 
 REPLAY_SECONDS = 4

@@ -7,8 +7,8 @@ import struct
 import numpy as np
 import pytest
 
+from installation.eeg.sources.recordings import load_recording
 from installation.errors import SourceError
-from installation.sources.recordings import load_recording
 from tests.conftest import shared_file
 
 MUSE = ("TP9", "AF7", "AF8", "TP10")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from installation.eeg.sources import open_source, parse_source_spec
+from installation.eeg.sources.brainflow_source import BrainFlowSource
+from installation.eeg.sources.file_source import FileSource
+from installation.eeg.sources.lsl_source import LSLSource
 from installation.errors import SourceError
-from installation.sources import open_source, parse_source_spec
-from installation.sources.brainflow_source import BrainFlowSource
-from installation.sources.file_source import FileSource
-from installation.sources.lsl_source import LSLSource
 
 
 @pytest.mark.parametrize(

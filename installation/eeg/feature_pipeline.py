@@ -5,7 +5,7 @@
 depends only on the samples, never on how they were cut into chunks.
 
 Line frequency: when ``spec.line_freq`` is None, nothing is filtered until the first full
-window has arrived; :func:`~installation.filtering.detect_line_frequency` then looks at that
+window has arrived; :func:`~installation.eeg.filtering.detect_line_frequency` then looks at that
 raw window (50 Hz when neither 50 nor 60 stands out), the notch is built, and the stream is
 filtered from its first sample on. The same samples give the same choice offline and live.
 """
@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from installation.errors import ConfigError, SourceError
-from installation.feature_spec import FeatureSpec
-from installation.features import (
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.features import (
     ABSURD_UV,
     BandPowerFeatures,
     FeatureNormaliser,
@@ -26,8 +25,9 @@ from installation.features import (
     hop_samples,
     window_samples,
 )
-from installation.filtering import StreamingFilter, line_frequency_or_default
-from installation.sources.base import Chunk, StreamInfo
+from installation.eeg.filtering import StreamingFilter, line_frequency_or_default
+from installation.eeg.sources.base import Chunk, StreamInfo
+from installation.errors import ConfigError, SourceError
 
 
 @dataclass(frozen=True)
@@ -271,7 +271,7 @@ def feature_frames(recording, spec: FeatureSpec, normaliser=None, bad_channels=(
     Parameters
     ----------
     recording : Recording
-        A loaded recording (:func:`installation.sources.recordings.load_recording`); anything
+        A loaded recording (:func:`installation.eeg.sources.recordings.load_recording`); anything
         with ``info`` and ``chunks(n_samples)`` will do.
     spec : FeatureSpec
         The feature spec.

@@ -1,4 +1,4 @@
-"""Reading back a session folder written by :class:`~installation.recorder.SessionRecorder`.
+"""Reading back a session folder (:mod:`installation.eeg.sources.session_format`).
 
 The reader is tolerant: a record cut short by a crash (``kill -9``, power loss) or one whose
 checksum fails ends the EEG there, and a torn last line of the keyframe log is skipped, so
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.errors import SourceError
-from installation.recorder import (
+from installation.eeg.sources.recordings import Recording, build_recording
+from installation.eeg.sources.session_format import (
     EEG_FILE,
     FORMAT,
     HEADER_FILE,
@@ -24,8 +24,8 @@ from installation.recorder import (
     RECORD_HEADER,
     RECORD_MAGIC,
 )
-from installation.sources.recordings import Recording, build_recording
-from installation.sources.timestamps import StreamClock
+from installation.eeg.sources.timestamps import StreamClock
+from installation.errors import SourceError
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-from installation.channels import clean_channel_name
+from installation.eeg.channels import clean_channel_name
 from installation.errors import SourceError
 
 with warnings.catch_warnings():

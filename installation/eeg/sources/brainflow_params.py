@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from installation.eeg.sources.board_ids import BrainFlowInputParams, parse_board
 from installation.errors import SourceError
-from installation.sources.board_ids import BrainFlowInputParams, parse_board
 
 
 def input_params(params: dict) -> BrainFlowInputParams:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from installation.eeg.sources.recordings import Recording, build_recording, is_number
 from installation.errors import SourceError
-from installation.sources.recordings import Recording, build_recording, is_number
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from installation.channels import clean_channel_name, is_eeg_channel
+from installation.eeg.channels import clean_channel_name, is_eeg_channel
+from installation.eeg.sources.base import Chunk, Source, StreamInfo
+from installation.eeg.sources.timestamps import StreamClock
+from installation.eeg.sources.units import microvolt_scale
 from installation.errors import SourceAbsent, SourceError
-from installation.sources.base import Chunk, Source, StreamInfo
-from installation.sources.timestamps import StreamClock
-from installation.sources.units import microvolt_scale
 
 log = logging.getLogger(__name__)
 

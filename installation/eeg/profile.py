@@ -2,9 +2,9 @@
 
 Calibration writes the profile (``calibration.profile``); the show only reads it, so this half
 lives here and the live show never imports the calibration package. The show feeds it to
-:meth:`installation.features.FeatureNormaliser.from_profile` (keys ``feature_spec``, ``mean``,
+:meth:`installation.eeg.features.FeatureNormaliser.from_profile` (keys ``feature_spec``, ``mean``,
 ``std``) and calls :func:`check_profile_fits` with its stream's
-:class:`~installation.sources.base.StreamInfo` to get the bad channels in the stream's spelling.
+:class:`~installation.eeg.sources.base.StreamInfo` to get the bad channels in the stream's spelling.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import json
 import math
 from pathlib import Path
 
+from installation.eeg.features import FeatureNormaliser
 from installation.errors import ConfigError
-from installation.features import FeatureNormaliser
 
 PROFILE_FORMAT = "eeg-painting-profile/1"
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.errors import SourceAbsent, SourceError
-from installation.sources.base import Chunk, Source, StreamInfo
-from installation.sources.board_ids import (
+from installation.eeg.sources.base import Chunk, Source, StreamInfo
+from installation.eeg.sources.board_ids import (
     RELAY_BOARDS,
     BoardShim,
     BrainFlowError,
@@ -17,8 +16,9 @@ from installation.sources.board_ids import (
     board_name,
     parse_board,
 )
-from installation.sources.brainflow_params import input_params
-from installation.sources.timestamps import StreamClock
+from installation.eeg.sources.brainflow_params import input_params
+from installation.eeg.sources.timestamps import StreamClock
+from installation.errors import SourceAbsent, SourceError
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.channels import clean_channel_name, is_eeg_channel
+from installation.eeg.channels import clean_channel_name, is_eeg_channel
+from installation.eeg.sources.base import Chunk, StreamInfo
 from installation.errors import SourceAbsent, SourceError
-from installation.sources.base import Chunk, StreamInfo
 
 SUPPORTED_EXTENSIONS = (".edf", ".bdf", ".fif", ".fif.gz", ".xdf", ".xdfz", ".txt", ".csv")
 _EXTENSION_FORMATS = {
@@ -158,7 +158,7 @@ def load_recording(path: str | Path, board: str | int | None = None) -> Recordin
     """
     path = Path(path).expanduser()
     if path.is_dir():
-        from installation.sources.session_folder import is_session_folder, read_session_folder
+        from installation.eeg.sources.session_folder import is_session_folder, read_session_folder
 
         if is_session_folder(path):
             return read_session_folder(path)
@@ -168,18 +168,18 @@ def load_recording(path: str | Path, board: str | int | None = None) -> Recordin
         raise SourceAbsent(f"Recording {path} does not exist; check the path after file:.")
     fmt = detect_format(path)
     if fmt in ("edf", "bdf", "fif"):
-        from installation.sources.mne_files import read_mne_file
+        from installation.eeg.sources.mne_files import read_mne_file
 
         return read_mne_file(path, fmt)
     if fmt == "xdf":
-        from installation.sources.xdf_files import read_xdf_file
+        from installation.eeg.sources.xdf_files import read_xdf_file
 
         return read_xdf_file(path)
     if fmt == "openbci":
-        from installation.sources.openbci_text import read_openbci_text
+        from installation.eeg.sources.openbci_text import read_openbci_text
 
         return read_openbci_text(path)
-    from installation.sources.brainflow_csv import read_brainflow_csv
+    from installation.eeg.sources.brainflow_csv import read_brainflow_csv
 
     return read_brainflow_csv(path, board)
 

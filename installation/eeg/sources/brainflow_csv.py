@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from installation.errors import SourceError
-from installation.sources.board_ids import (
+from installation.eeg.sources.board_ids import (
     BoardIds,
     BrainFlowError,
     board_layout,
     board_name,
     parse_board,
 )
-from installation.sources.recordings import Recording, build_recording
-from installation.sources.timestamps import board_seconds
+from installation.eeg.sources.recordings import Recording, build_recording
+from installation.eeg.sources.timestamps import board_seconds
+from installation.errors import SourceError
 
 DEFAULT_BOARD = BoardIds.SYNTHETIC_BOARD.value
 

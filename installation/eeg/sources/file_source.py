@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from installation.eeg.sources.base import Chunk, EndOfStream, Source, StreamInfo
+from installation.eeg.sources.recordings import Recording, load_recording
 from installation.errors import SourceError
-from installation.sources.base import Chunk, EndOfStream, Source, StreamInfo
-from installation.sources.recordings import Recording, load_recording
 
 SPEEDS = ("realtime", "max")
 
@@ -20,7 +20,7 @@ class FileSource(Source):
     Parameters
     ----------
     path : str or Path
-        Any file :func:`~installation.sources.recordings.load_recording` reads.
+        Any file :func:`~installation.eeg.sources.recordings.load_recording` reads.
     speed : {"realtime", "max"}
         ``"realtime"`` releases samples as the wall clock since ``open()`` reaches their
         timestamps, a chunk at a time like a headset; ``"max"`` returns the next

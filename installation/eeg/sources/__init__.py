@@ -12,8 +12,8 @@ A source spec on the command line names one of them:
 
 from __future__ import annotations
 
+from installation.eeg.sources.base import Chunk, EndOfStream, Source, SourceEvent, StreamInfo
 from installation.errors import SourceError
-from installation.sources.base import Chunk, EndOfStream, Source, SourceEvent, StreamInfo
 
 VALID_FORMS = (
     "synthetic, brainflow:BOARD[,key=value...], lsl:NAME, lsl:type=EEG, file:PATH[,board=BOARD]"
@@ -142,14 +142,14 @@ def open_source(
     """
     kind, target, options = parse_source_spec(spec)
     if kind == "brainflow":
-        from installation.sources.brainflow_source import BrainFlowSource
+        from installation.eeg.sources.brainflow_source import BrainFlowSource
 
         return BrainFlowSource(target, options)
     if kind == "lsl":
-        from installation.sources.lsl_source import LSLSource
+        from installation.eeg.sources.lsl_source import LSLSource
 
         return LSLSource(target, options.get("type"), resolve_timeout=resolve_timeout)
-    from installation.sources.file_source import FileSource
+    from installation.eeg.sources.file_source import FileSource
 
     loop = loop or options.get("loop", "0").lower() in ("1", "true", "yes")
     return FileSource(target, speed=speed, chunk_s=chunk_s, board=options.get("board"), loop=loop)

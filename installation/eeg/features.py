@@ -1,7 +1,7 @@
 """Feature steps: band powers per region, their z-scores, and the smoothed steering vector.
 
 Each class is a step object with a pure method (``compute`` or ``update``); the live show,
-calibration and training chain them through :mod:`installation.feature_pipeline`.
+calibration and training chain them through :mod:`installation.eeg.feature_pipeline`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import numpy as np
 import scipy.fft
 from scipy import signal
 
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.montage import region_of
 from installation.errors import ConfigError
-from installation.feature_spec import FeatureSpec
-from installation.montage import region_of
 
 FLAT_STD_UV = 0.1  # a channel whose filtered window varies less than this is not connected
 ABSURD_UV = 5000.0  # filtered EEG never reaches 5 mV; such a window is an artefact or a rail

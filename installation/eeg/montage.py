@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from installation.channels import clean_channel_name
+from installation.eeg.channels import clean_channel_name
 
 # Electrode-name prefix (the letters before the number or "z") -> region of FeatureSpec.
 _PREFIX_REGIONS: dict[str, str] = {

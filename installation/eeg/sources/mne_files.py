@@ -5,9 +5,9 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from installation.channels import is_eeg_channel
+from installation.eeg.channels import is_eeg_channel
+from installation.eeg.sources.recordings import Recording, build_recording
 from installation.errors import InstallationError, SourceError
-from installation.sources.recordings import Recording, build_recording
 
 VOLTS_TO_MICROVOLTS = 1e6
 # MNE warns, then reads on, when an EDF/BDF file is shorter than its header says.

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from installation.eeg.sources.recordings import Recording, build_recording
+from installation.eeg.sources.units import microvolt_scale
 from installation.errors import SourceError
-from installation.sources.recordings import Recording, build_recording
-from installation.sources.units import microvolt_scale
 
 log = logging.getLogger(__name__)
 
