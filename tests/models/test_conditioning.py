@@ -11,7 +11,7 @@ import pytest
 from installation.eeg.feature_pipeline import feature_frames
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import FeatureNormaliser
-from installation.eeg.profile import PROFILE_FORMAT
+from installation.eeg.profile import PROFILE_FORMAT, check_profile_fits
 from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError, run_cli
 from models.conditioning import load_feature_pool
@@ -75,3 +75,21 @@ def test_train_records_the_profile_and_refuses_a_missing_one(tmp_path, capsys, e
         "bad_channels": []}))
     assert run_cli(main, [*common, str(profile)]) == 0
     assert json.loads(capsys.readouterr().out)["eeg_profile"] == str(profile.resolve())
+
+
+def test_training_and_the_show_refuse_a_profile_of_another_headset_alike(eyes_open_edf):
+    """A 250 Hz four-channel profile for a 160 Hz 64-channel recording: one rule refuses it.
+
+    Training used to keep the channels the two had in common (and apply the profile's bad
+    channels); it now asks :func:`check_profile_fits`, as the show does.
+    """
+    info = load_recording(eyes_open_edf).info
+    muse = {**eyes_open_profile(eyes_open_edf), "format": PROFILE_FORMAT,
+            "channel_names": ["TP9", "AF7", "AF8", "TP10"], "sample_rate": 250.0,
+            "bad_channels": ["AF7"]}
+    with pytest.raises(ConfigError) as show_refusal:
+        check_profile_fits(muse, info)
+    with pytest.raises(ConfigError) as training_refusal:
+        load_feature_pool([eyes_open_edf], SPEC, muse)
+    assert "recorded at 250 Hz" in str(training_refusal.value)
+    assert str(training_refusal.value) == str(show_refusal.value)
