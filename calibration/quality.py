@@ -16,7 +16,11 @@ import numpy as np
 from scipy import signal
 
 from calibration.montage_outliers import ABNORMAL, flag_abnormal
-from installation.eeg.filtering import StreamingFilter, line_frequency_or_default
+from installation.eeg.filtering import (
+    StreamingFilter,
+    line_detection_samples,
+    mains_frequency_at_start,
+)
 from installation.errors import ConfigError
 
 GOOD = "good"
@@ -259,8 +263,8 @@ class QualityMonitor:
     """Sliding-window signal quality of a stream, step by step.
 
     Until the first full window has arrived nothing is filtered; the mains frequency is then
-    detected from it (unless given; 50 Hz when neither 50 nor 60 stands out) and the filters
-    run from the first sample on, as the show's feature pipeline does.
+    decided (unless given) by :func:`~installation.eeg.filtering.mains_frequency_at_start`, the
+    rule the show's feature pipeline follows, and the filters run from the first sample on.
 
     Parameters
     ----------
@@ -323,9 +327,9 @@ class QualityMonitor:
         self._n_received += data.shape[1]
         if self._filters is None:
             self._pending = np.hstack([self._pending, data])
-            if self._pending.shape[1] < self.window:
+            if self._pending.shape[1] < self._samples_before_filtering:
                 return []
-            self._filters = self._build_filters(self._pending[:, : self.window])
+            self._filters = self._build_filters(self._pending)
             data, self._pending = self._pending, self._pending[:, :0]
         self._append(data)
         out = []
@@ -338,9 +342,16 @@ class QualityMonitor:
         self._trim()
         return out
 
-    def _build_filters(self, first_window: np.ndarray):
+    @property
+    def _samples_before_filtering(self) -> int:
+        """Raw samples held back until the filters can be built (a window; mains detection)."""
+        if self.line_freq is not None:
+            return self.window
+        return max(self.window, line_detection_samples(self.sample_rate))
+
+    def _build_filters(self, first_samples: np.ndarray):
         if self.line_freq is None:
-            self.line_freq = line_frequency_or_default(first_window, self.sample_rate)
+            self.line_freq = mains_frequency_at_start(first_samples, self.sample_rate)
         n = len(self.channel_names)
         rms = StreamingFilter(self.sample_rate, n, self.thresholds.rms_band, self.line_freq)
         line_band = (1.0, self.line_top_hz)

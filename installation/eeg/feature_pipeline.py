@@ -4,10 +4,12 @@
 ``train.py`` all run, so the generator is fed exactly the features it learned from. Its output
 depends only on the samples, never on how they were cut into chunks.
 
-Line frequency: when ``spec.line_freq`` is None, nothing is filtered until the first full
-window has arrived; :func:`~installation.eeg.filtering.detect_line_frequency` then looks at that
-raw window (50 Hz when neither 50 nor 60 stands out), the notch is built, and the stream is
-filtered from its first sample on. The same samples give the same choice offline and live.
+Line frequency: the spec's when it fixes one, else the one given (the show passes its
+calibration profile's), else decided by
+:func:`~installation.eeg.filtering.mains_frequency_at_start` on the stream's first second, as
+calibration decides it: nothing is filtered until that second and the first window have
+arrived, then the notch is built and the stream is filtered from its first sample on. The same
+samples give the same choice offline and live.
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ from installation.eeg.features import (
     hop_samples,
     window_samples,
 )
-from installation.eeg.filtering import StreamingFilter, line_frequency_or_default
+from installation.eeg.filtering import (
+    StreamingFilter,
+    line_detection_samples,
+    mains_frequency_at_start,
+)
 from installation.eeg.sources.base import Chunk, StreamInfo
 from installation.errors import ConfigError, SourceError
 
@@ -71,9 +77,13 @@ class FeatureExtractor:
         A calibration profile's normaliser; a running baseline when None.
     bad_channels : sequence of str
         Channel names to leave out (e.g. from calibration).
+    line_freq : float, optional
+        Mains frequency to notch when ``spec.line_freq`` is None (e.g. the calibration
+        profile's); None = decide it from the stream's first second.
     """
 
-    def __init__(self, spec: FeatureSpec, info: StreamInfo, normaliser=None, bad_channels=()):
+    def __init__(self, spec: FeatureSpec, info: StreamInfo, normaliser=None, bad_channels=(),
+                 line_freq: float | None = None):
         spec.validate(info.sample_rate)
         self.spec = spec
         self.info = info
@@ -85,8 +95,10 @@ class FeatureExtractor:
         self.normaliser = _checked_normaliser(normaliser, spec)
         self.smoother = FeatureSmoother(spec)
         self.filter: StreamingFilter | None = None
-        if spec.line_freq is not None:
-            self.filter = self._build_filter(float(spec.line_freq))
+        fixed = spec.line_freq if spec.line_freq is not None else line_freq
+        if fixed is not None:
+            self.filter = self._build_filter(float(fixed))
+        self._first_drain_at = max(self.window, line_detection_samples(info.sample_rate))
         self._buffer = _SampleBuffer(self.n_channels, capacity=4 * self.window)
         self._pending: list[Chunk] = []
         self._n_received = 0
@@ -97,7 +109,7 @@ class FeatureExtractor:
 
     @property
     def line_freq(self) -> float | None:
-        """The notched mains frequency; None until detected from the first window."""
+        """The notched mains frequency; None until decided from the stream's first second."""
         return None if self.filter is None else self.filter.line_freq
 
     @property
@@ -128,7 +140,8 @@ class FeatureExtractor:
             return []
         self._pending.append(chunk)
         self._n_received += chunk.n_samples
-        if self._n_received < self._next_end:
+        if self._n_received < self._next_end or (
+                self.filter is None and self._n_received < self._first_drain_at):
             return []
         return self._drain()
 
@@ -137,7 +150,7 @@ class FeatureExtractor:
         chunks, self._pending = self._pending, []
         raw = chunks[0].data if len(chunks) == 1 else np.hstack([c.data for c in chunks])
         if self.filter is None:
-            self.filter = self._build_filter(self._detected_line_freq(raw))
+            self.filter = self._build_filter(mains_frequency_at_start(raw, self.info.sample_rate))
         filtered = self.filter.process(raw)
         start = self._n_received - raw.shape[1]
         if self.filter.last_block_had_non_finite:
@@ -179,10 +192,6 @@ class FeatureExtractor:
         for channel in np.flatnonzero(bad.any(axis=1)):
             last_bad = start + int(np.flatnonzero(bad[channel])[-1])
             self._bad_until[channel] = max(self._bad_until[channel], last_bad + self.window)
-
-    def _detected_line_freq(self, raw: np.ndarray) -> float:
-        """Mains frequency seen in the first full window (50 Hz when undecided)."""
-        return line_frequency_or_default(raw[:, : self.window], self.info.sample_rate)
 
     def _build_filter(self, line_freq: float) -> StreamingFilter:
         return StreamingFilter(

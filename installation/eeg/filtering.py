@@ -21,6 +21,9 @@ LINE_FREQUENCIES = (50.0, 60.0)
 DEFAULT_LINE_FREQ = 50.0  # mains frequency assumed when neither 50 nor 60 Hz stands out
 # A line peak must stand this many times above its neighbours' median power to count.
 LINE_PEAK_RATIO = 4.0
+# The mains frequency is decided once per stream, on its first second of raw samples, by
+# calibration and the feature pipeline alike (see ``mains_frequency_at_start``).
+LINE_DETECTION_S = 1.0
 
 
 def design_sos(
@@ -198,9 +201,35 @@ def detect_line_frequency(data: np.ndarray, sample_rate: float) -> float | None:
     return best if ratios[best] >= LINE_PEAK_RATIO else None
 
 
-def line_frequency_or_default(data: np.ndarray, sample_rate: float) -> float:
-    """The detected mains frequency, or ``DEFAULT_LINE_FREQ`` (50 Hz) when neither stands out."""
-    found = detect_line_frequency(data, sample_rate)
+def line_detection_samples(sample_rate: float) -> int:
+    """Raw samples :func:`mains_frequency_at_start` needs: ``LINE_DETECTION_S`` of the stream."""
+    return max(1, int(round(LINE_DETECTION_S * sample_rate)))
+
+
+def mains_frequency_at_start(data: np.ndarray, sample_rate: float) -> float:
+    """The mains frequency of a stream, decided on its first ``LINE_DETECTION_S`` seconds.
+
+    The one rule for every stage that has to choose the notch itself (calibration, the feature
+    pipeline when neither the spec nor a profile fixes it): the same samples give the same
+    choice everywhere.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_channels, n_samples)
+        Raw samples from the stream's first sample on, at least
+        :func:`line_detection_samples` of them; later samples are not looked at.
+    sample_rate : float
+        Samples per second.
+
+    Returns
+    -------
+    float
+        50.0 or 60.0; ``DEFAULT_LINE_FREQ`` (50 Hz) when neither stands out.
+    """
+    n = line_detection_samples(sample_rate)
+    if data.shape[1] < n:
+        raise ValueError(f"mains detection needs {n} samples, got {data.shape[1]}")
+    found = detect_line_frequency(data[:, :n], sample_rate)
     return DEFAULT_LINE_FREQ if found is None else found
 
 

@@ -3,8 +3,9 @@
 Calibration writes the profile (``calibration.profile``); the show only reads it, so this half
 lives here and the live show never imports the calibration package. The show feeds it to
 :meth:`installation.eeg.features.FeatureNormaliser.from_profile` (keys ``feature_spec``, ``mean``,
-``std``) and calls :func:`check_profile_fits` with its stream's
-:class:`~installation.eeg.sources.base.StreamInfo` to get the bad channels in the stream's spelling.
+``std``), calls :func:`check_profile_fits` with its stream's
+:class:`~installation.eeg.sources.base.StreamInfo` to get the bad channels in the stream's
+spelling (training asks the same function), and notches :func:`profile_line_freq`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import math
 from pathlib import Path
 
+from installation.eeg.feature_pipeline import FeatureExtractor
 from installation.eeg.features import FeatureNormaliser
 from installation.errors import ConfigError
 
@@ -63,6 +65,9 @@ def validate_profile(profile, where: str = "The calibration profile") -> None:
     rate = profile.get("sample_rate")
     if not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
         raise ConfigError(f"{where} has no valid sample rate; run calibration again.")
+    if profile.get("line_freq") not in (None, 50, 60):
+        raise ConfigError(f"{where} gives a line frequency other than 50 or 60 Hz; run "
+                          "calibration again.")
     bad = profile.get("bad_channels")
     if not isinstance(bad, list) or not set(bad) <= set(names):
         raise ConfigError(
@@ -111,6 +116,59 @@ def check_profile_fits(profile: dict, info) -> tuple[str, ...]:
             "again with this headset."
         )
     return tuple(stream[_key(name)] for name in profile.get("bad_channels", []))
+
+
+def profile_line_freq(profile: dict | None) -> float | None:
+    """The mains frequency calibration found, for the show to notch; None when not recorded.
+
+    Calibration decided it on the headset in the room the show plays in; the show uses it
+    rather than deciding again on its own first second.
+
+    Parameters
+    ----------
+    profile : dict or None
+        A validated profile (:func:`load_profile`), or None for none.
+
+    Returns
+    -------
+    float or None
+        50.0 or 60.0; None without a profile, or for one written before it was recorded.
+    """
+    if profile is None or profile.get("line_freq") is None:
+        return None
+    return float(profile["line_freq"])
+
+
+def profiled_extractor(spec, info, profile: dict | None = None):
+    """The feature pipeline for a stream, set by a calibration profile when there is one.
+
+    The profile must fit the stream (:func:`check_profile_fits`); its statistics z-score the
+    features, its bad channels are left out, and its mains frequency is notched
+    (:func:`profile_line_freq`). Without a profile: a running baseline, every channel, and the
+    mains decided from the stream's first second.
+
+    Parameters
+    ----------
+    spec : FeatureSpec
+        The model's feature spec.
+    info : StreamInfo
+        The stream to be played.
+    profile : dict, optional
+        A validated profile (:func:`load_profile`).
+
+    Returns
+    -------
+    FeatureExtractor
+
+    Raises
+    ------
+    ConfigError
+        When the profile does not fit the stream or was made with another feature spec.
+    """
+    if profile is None:
+        return FeatureExtractor(spec, info)
+    return FeatureExtractor(spec, info, FeatureNormaliser.from_profile(profile),
+                            check_profile_fits(profile, info), profile_line_freq(profile))
 
 
 def _key(name: str) -> str:
