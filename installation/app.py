@@ -21,8 +21,7 @@ from installation.config import ShowOptions
 from installation.display import DisplayLoop
 from installation.drift import LatentDrift
 from installation.eeg.feature_pipeline import FeatureExtractor
-from installation.eeg.features import FeatureNormaliser
-from installation.eeg.profile import check_profile_fits, load_profile
+from installation.eeg.profile import load_profile, profiled_extractor
 from installation.eeg.sources import open_source
 from installation.eeg.sources.base import EndOfStream, SourceEvent, SourceThread, StreamInfo
 from installation.errors import SourceAbsent
@@ -178,11 +177,7 @@ def _finish(summary: ShowSummary, show: _Show) -> ShowSummary:
 def _prepare(options, runtime, source, info, profile, drift=None, status=None) -> _Show:
     """Check the model and profile fit the source and build the feature extractor."""
     runtime.check_fits(info)
-    normaliser, bad_channels = None, ()
-    if profile is not None:  # one definition of "fits", shared with calibration
-        bad_channels = check_profile_fits(profile, info)
-        normaliser = FeatureNormaliser.from_profile(profile)
-    extractor = FeatureExtractor(runtime.feature_spec, info, normaliser, bad_channels)
+    extractor = profiled_extractor(runtime.feature_spec, info, profile)
     drift = drift or LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
     status = status or ShowStatus(info.description, runtime.provider_name)
     return _Show(runtime, source, info, extractor, drift, status)
@@ -220,7 +215,6 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
                                                options.fps, show.outputs.offer_frame)
                 continue
             show.log_keyframe(keyframe)
-            show.status.took_keyframe(keyframe)
             loop.take(keyframe, keyframe.eeg_time)
             if next_frame is None:
                 next_frame = math.floor(keyframe.eeg_time * options.fps) + 1
@@ -378,7 +372,6 @@ def _live_headless(options, status, slot, summary: ShowSummary,
             keyframe = slot.take()
             if keyframe is not None:
                 loop.take(keyframe, now)
-                status.took_keyframe(keyframe)
             if loop.step(now):
                 on_frame(loop.image)
                 if first_frame is None:

@@ -101,7 +101,8 @@ class HeadlessLoop:
     writer : FrameWriter
         Where frames go.
     status : ShowStatus, optional
-        Whose signal state each row records.
+        Whose signal state each row records; it takes every keyframe shown (masked
+        channels, signal), as the window's does.
     """
 
     def __init__(self, writer: FrameWriter, status=None) -> None:
@@ -119,6 +120,8 @@ class HeadlessLoop:
         self.keyframe = keyframe
         self.keyframes += 1
         self._fresh = True
+        if self.status is not None:  # as the window does: the HUD's state follows what is shown
+            self.status.took_keyframe(keyframe)
 
     def step(self, t: float) -> bool:
         """Write the frame at time ``t``; False while there is no keyframe to show yet."""
@@ -126,7 +129,7 @@ class HeadlessLoop:
             return False
         self.image = image = self.blender.frame(t)
         latency_ms = 1000.0 * (time.perf_counter() - self.keyframe.arrival)
-        signal = self.status.signal.removeprefix("signal ") if self.status is not None else ""
+        signal = str(self.status.signal) if self.status is not None else ""
         self.writer.write(t, self.keyframe.eeg_time, latency_ms, self._fresh, image,
                           signal=signal)
         self._fresh = False

@@ -13,7 +13,8 @@ with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns
     warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
     import pygame
 
-from installation.eeg.sources.base import SourceEvent  # noqa: E402
+from installation.eeg.sources.base import EventKind, SourceEvent  # noqa: E402
+from installation.signal_state import Signal, signal_after, signal_after_keyframe  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class ShowStatus:
     def __init__(self, source_description: str = "", provider: str = "") -> None:
         self.source_description = source_description
         self.provider = provider
-        self.signal = "waiting"
+        self.signal = Signal.WAITING
         self.last_error = ""
         self.ended = False
         self.masked_channels: tuple[str, ...] = ()
@@ -79,7 +80,7 @@ class ShowStatus:
     def wait_for(self, what: str) -> None:
         """Say the show waits for ``what`` (e.g. "LSL stream Muse") before it can listen."""
         self.waiting_for = what
-        self.signal = "waiting"
+        self.signal = Signal.WAITING
 
     def still_waiting(self, reason: str) -> None:
         """Say why the last attempt to open the source found nothing."""
@@ -89,33 +90,24 @@ class ShowStatus:
         """The source is open: the HUD names it and the waiting lines go."""
         self.source_description = description
         self.waiting_for = self.waiting_reason = ""
-        self.note(SourceEvent("info", f"Connected to {description}."))
+        self.note(SourceEvent(EventKind.INFO, f"Connected to {description}."))
 
     def fail(self, error) -> None:
         """End the show with ``error`` (an InstallationError), shown and logged first."""
-        self.note(SourceEvent("error", str(error)))
+        self.note(SourceEvent(EventKind.ERROR, str(error)))
         self.failure = error
 
     def note(self, event: SourceEvent) -> None:
         """Take an event from the source or steering thread: log it and update the state."""
-        level = logging.WARNING if event.kind in ("error", "signal_lost") else logging.INFO
-        log.log(level, "%s: %s", event.kind, event.message)
+        warn = event.kind in (EventKind.ERROR, EventKind.SIGNAL_LOST)
+        log.log(logging.WARNING if warn else logging.INFO, "%s: %s", event.kind, event.message)
         with self._lock:
             self.events.append(event)
-            if event.kind == "error":
+            if event.kind == EventKind.ERROR:
                 self.last_error = event.message
-            elif event.kind == "signal_lost":
-                self.signal = "signal lost"
-            elif event.kind == "signal_back":
-                self.signal = "ok"
-            elif event.kind == "ended":
+            elif event.kind == EventKind.ENDED:
                 self.ended = True
-                self.signal = "ended"
-
-    def saw_signal(self) -> None:
-        """Mark the signal as flowing (first keyframe from real samples)."""
-        if self.signal == "waiting":
-            self.signal = "ok"
+            self.signal = signal_after(self.signal, event.kind)
 
     def took_keyframe(self, keyframe) -> None:
         """Take the state of a keyframe just shown: its masked channels, and the signal flowing.
@@ -123,8 +115,8 @@ class ShowStatus:
         A keyframe painted while the signal was lost does not count as signal.
         """
         self.masked_channels = keyframe.masked_channels
-        if not keyframe.signal_lost:
-            self.saw_signal()
+        with self._lock:
+            self.signal = signal_after_keyframe(self.signal, keyframe.signal_lost)
 
 
 HUD_FONT_PX_AT_720 = 22  # the font's pixel height on a 720-line screen

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from installation.eeg.sources.base import SourceEvent
+from installation.eeg.sources.base import EventKind, SourceEvent
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,9 @@ class SteeringWorker:
     Every hop goes through the extractor (its filters and EMAs need them all), but only the
     newest frame of a step is rendered: when the generator falls behind, stale hops are skipped.
     When no samples arrive for ``signal_timeout_s`` it reports "signal_lost" and keeps painting
-    once per hop from the last steering vector, decayed toward 0, plus the drift.
+    once per hop from the last steering vector, decayed toward 0, plus the drift; when samples
+    flow again it reports "signal_back". It is the one owner of those two events (see
+    :mod:`installation.signal_state`): the source thread's reconnecting says nothing of samples.
 
     Parameters
     ----------
@@ -138,7 +140,7 @@ class SteeringWorker:
         self._last_sample_clock = now
         if self.signal_lost:
             self.signal_lost = False
-            self.on_event(SourceEvent("signal_back", "The EEG signal is back."))
+            self.on_event(SourceEvent(EventKind.SIGNAL_BACK, "The EEG signal is back."))
         frames = self.extractor.push(chunk)
         if not frames:
             return None
@@ -157,7 +159,8 @@ class SteeringWorker:
             self.signal_lost = True
             self._lost_since = self._last_sample_clock  # decay from the last sample seen
             self.on_event(SourceEvent(
-                "signal_lost", "No EEG samples for over a second; check the headset."))
+                EventKind.SIGNAL_LOST, f"No EEG samples for over {self.signal_timeout_s:g} s; "
+                "check the headset."))
         if now - self._last_render_clock < self.hop_s:
             return None
         decay = math.exp(-(now - self._lost_since) / self.lost_decay_s)
@@ -252,7 +255,7 @@ class SteeringThread(threading.Thread):
                 keyframe = self.worker.step()
             except Exception as exc:  # a worker failure must become data, never a dead thread
                 log.exception("steering step failed")
-                self.on_event(SourceEvent("error", f"Steering failed: {exc}"))
+                self.on_event(SourceEvent(EventKind.ERROR, f"Steering failed: {exc}"))
                 self._stop_requested.wait(self.error_pause_s)
                 continue
             if keyframe is None:

@@ -99,9 +99,13 @@ def test_lsl_outlet_disappears_and_returns(eyes_open_edf, tmp_path):
     assert outlet.returned_at is not None
     kinds = [e.kind for e in summary.events]
     assert "signal_lost" in kinds
-    back = [e for e in summary.events if e.kind == "signal_back" and "Reconnected" in e.message]
-    assert back, [(e.kind, e.message) for e in summary.events]
-    assert back[0].time - outlet.returned_at < RECONNECT_S
+    reconnected = [e for e in summary.events if e.kind == "reconnected"]
+    assert reconnected, [(e.kind, e.message) for e in summary.events]
+    assert reconnected[0].time - outlet.returned_at < RECONNECT_S
+    # "back" only once samples flow again, from the steering worker: never before the reconnect
+    back = [e for e in summary.events if e.kind == "signal_back"]
+    assert back and back[-1].time >= reconnected[0].time, [(e.kind, e.message)
+                                                            for e in summary.events]
     rows = _assert_frames_flowed(out)
     eeg = [float(r["eeg_time"]) for r in rows]
     assert eeg[-1] > 6.0  # samples after the return were painted on the same clock
@@ -118,14 +122,14 @@ def test_brainflow_board_released_under_the_reader_reconnects():
         source._shim.release_session()  # the board goes away under the reading thread
         released_at = time.perf_counter()
         deadline = released_at + 10
-        while time.perf_counter() < deadline and "signal_back" not in [e.kind for e in events]:
+        while time.perf_counter() < deadline and "reconnected" not in [e.kind for e in events]:
             time.sleep(0.05)
         n_before = len(chunks)
         time.sleep(1.0)
     finally:
         thread.stop()
     kinds = [e.kind for e in events]
-    assert kinds[:2] == ["error", "signal_back"], [(e.kind, e.message) for e in events]
+    assert kinds[:2] == ["error", "reconnected"], [(e.kind, e.message) for e in events]
     assert events[1].time - released_at < RECONNECT_S
     assert len(chunks) > n_before  # streaming again
     stamps = np.concatenate([c.timestamps for c in chunks])

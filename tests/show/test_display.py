@@ -150,3 +150,19 @@ def test_a_display_that_does_not_exist_is_a_config_error(runtime, tmp_path):
     display = DisplayLoop(lambda: None, ShowStatus(), display=7, fps=0)
     with pytest.raises(ConfigError, match="Display 7 does not exist"):
         display.open()
+
+
+def test_the_window_and_the_headless_loop_take_a_keyframe_alike(loop, runtime, tmp_path):
+    """Both update the show's state from the keyframe they show (the headless loop's caller
+    used to do it for it)."""
+    from installation.headless import FrameWriter, HeadlessLoop
+    from installation.signal_state import Signal
+
+    display, clock = loop
+    display.step()
+    status = ShowStatus("test source", "cpu")
+    headless = HeadlessLoop(FrameWriter(tmp_path / "frames", frame_every=0), status)
+    headless.take(display.keyframe, 0.0)
+    headless.writer.close()
+    for shown in (display.status, status):
+        assert shown.masked_channels == ("T7",) and shown.signal is Signal.OK

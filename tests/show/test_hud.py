@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pygame
 import pytest
 
-from installation.eeg.sources.base import SourceEvent
+from installation.eeg.sources.base import EventKind, SourceEvent
 from installation.hud import Hud, RateMeter, ShowStatus, hud_lines
+from installation.signal_state import Signal
 
 
 def test_rate_meter_counts_events_per_second_over_its_span():
@@ -19,9 +22,10 @@ def test_rate_meter_counts_events_per_second_over_its_span():
 def test_status_follows_events():
     status = ShowStatus("BrainFlow synthetic board", "cpu")
     assert status.signal == "waiting"
-    status.saw_signal()
+    status.took_keyframe(SimpleNamespace(masked_channels=(), signal_lost=False))
+    assert status.signal is Signal.OK
     status.note(SourceEvent("signal_lost", "No EEG samples for over a second."))
-    assert status.signal == "signal lost"
+    assert status.signal == "lost"
     status.note(SourceEvent("error", "Steering failed: boom"))
     status.note(SourceEvent("signal_back", "back"))
     assert status.signal == "ok" and status.last_error == "Steering failed: boom"
@@ -31,12 +35,12 @@ def test_status_follows_events():
 
 def test_hud_lines_say_what_the_operator_needs():
     status = ShowStatus("LSL stream Muse", "cuda")
-    status.signal = "signal lost"
+    status.signal = Signal.LOST
     status.masked_channels = ("T7", "T8")
     status.last_error = "EEG source failed: device unplugged"
     text = "\n".join(hud_lines(59.8, 14.9, 83.2, status))
     for expected in ("59.8 fps", "14.9 keyframes/s", "latency 83 ms", "LSL stream Muse",
-                     "signal: signal lost", "cuda", "masked: T7, T8", "device unplugged"):
+                     "signal: lost", "cuda", "masked: T7, T8", "device unplugged"):
         assert expected in text
 
 
@@ -52,3 +56,22 @@ def test_hud_draws_only_when_visible():
         assert pygame.surfarray.array3d(surface).any()
     finally:
         pygame.display.quit()
+
+
+def test_a_reconnect_reads_lost_until_samples_flow():
+    """The source thread reconnecting used to set "ok" before any sample came; now only the
+    steering worker, which sees the samples, says the signal is back."""
+    status = ShowStatus("LSL stream Muse", "cpu")
+    status.took_keyframe(SimpleNamespace(masked_channels=(), signal_lost=False))
+    status.note(SourceEvent(EventKind.SIGNAL_LOST, "No EEG samples for over 1 s."))
+    status.note(SourceEvent(EventKind.RECONNECTING, "No samples for 2.5 s; reconnecting."))
+    status.note(SourceEvent(EventKind.RECONNECTED, "Reconnected to LSL stream Muse."))
+    assert status.signal is Signal.LOST
+    assert "signal: lost" in hud_lines(60.0, 15.0, None, status)[1]
+    status.took_keyframe(SimpleNamespace(masked_channels=(), signal_lost=True))  # drift only
+    assert status.signal is Signal.LOST
+    status.note(SourceEvent(EventKind.SIGNAL_BACK, "The EEG signal is back."))
+    assert status.signal is Signal.OK
+    status.note(SourceEvent(EventKind.ENDED, "The recording has ended."))
+    status.note(SourceEvent(EventKind.SIGNAL_BACK, "late"))
+    assert status.signal is Signal.ENDED and status.ended

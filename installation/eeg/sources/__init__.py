@@ -12,7 +12,14 @@ A source spec on the command line names one of them:
 
 from __future__ import annotations
 
-from installation.eeg.sources.base import Chunk, EndOfStream, Source, SourceEvent, StreamInfo
+from installation.eeg.sources.base import (
+    Chunk,
+    EndOfStream,
+    EventKind,
+    Source,
+    SourceEvent,
+    StreamInfo,
+)
 from installation.errors import SourceError
 
 VALID_FORMS = (
@@ -24,6 +31,7 @@ _LSL_OPTIONS = ("name", "type")
 __all__ = [
     "Chunk",
     "EndOfStream",
+    "EventKind",
     "Source",
     "SourceEvent",
     "StreamInfo",

@@ -13,6 +13,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
 
@@ -111,11 +112,31 @@ class Source(ABC):
         self.close()
 
 
+class EventKind(str, Enum):
+    """What a :class:`SourceEvent` reports (each compares equal to its string value).
+
+    ``SIGNAL_LOST`` and ``SIGNAL_BACK`` come from one owner only, the steering worker, which
+    sees whether samples flow; the source thread reports its connection (``RECONNECTING``,
+    ``RECONNECTED``), which says nothing yet about samples.
+    """
+
+    ERROR = "error"
+    INFO = "info"
+    ENDED = "ended"
+    SIGNAL_LOST = "signal_lost"
+    SIGNAL_BACK = "signal_back"
+    RECONNECTING = "reconnecting"
+    RECONNECTED = "reconnected"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class SourceEvent:
     """Something the display should show and log: a failure, a lost or regained signal."""
 
-    kind: str  # "error", "signal_lost", "signal_back", "ended", "info"
+    kind: EventKind | str  # an EventKind; a plain string of one of its values compares equal
     message: str
     time: float = field(default_factory=time.perf_counter)
 
@@ -185,14 +206,14 @@ class SourceThread(threading.Thread):
                 try:
                     self._read_until_stall()
                 except EndOfStream:
-                    self.on_event(SourceEvent("ended", "The recording has ended."))
+                    self.on_event(SourceEvent(EventKind.ENDED, "The recording has ended."))
                     return
                 except Exception as exc:  # a thread must turn every failure into data
                     if isinstance(exc, InstallationError):  # already one sentence
                         log.warning("source failed: %s", exc)
                     else:
                         log.exception("source thread failed")
-                    self.on_event(SourceEvent("error", f"EEG source failed: {exc}"))
+                    self.on_event(SourceEvent(EventKind.ERROR, f"EEG source failed: {exc}"))
                     if not self.reconnect:
                         return
                 if not self._stop_requested.is_set():
@@ -208,8 +229,8 @@ class SourceThread(threading.Thread):
             if chunk is None or chunk.n_samples == 0:
                 if self.stall_s is not None and time.perf_counter() - last_data > self.stall_s:
                     self.on_event(SourceEvent(
-                        "signal_lost", f"No samples from the EEG source for {self.stall_s:g} s; "
-                        "reconnecting."))
+                        EventKind.RECONNECTING, f"No samples from the EEG source for "
+                        f"{self.stall_s:g} s; reconnecting."))
                     return
                 time.sleep(self.poll_interval)
                 continue
@@ -230,14 +251,15 @@ class SourceThread(threading.Thread):
                                          "other channels or another rate; restart the show.")
             except _ChangedStream as exc:  # the operator must see this one, once
                 if not mismatch_said:
-                    self.on_event(SourceEvent("error", str(exc)))
+                    self.on_event(SourceEvent(EventKind.ERROR, str(exc)))
                     mismatch_said = True
                 log.info("reconnecting the EEG source failed: %s", exc)
             except Exception as exc:  # keep trying: the headset may come back
                 log.info("reconnecting the EEG source failed: %s", exc)
             else:
-                self.on_event(SourceEvent("signal_back", f"Reconnected to {info.description} "
-                                          f"after {time.perf_counter() - lost_at:.1f} s."))
+                self.on_event(SourceEvent(
+                    EventKind.RECONNECTED, f"Reconnected to {info.description} after "
+                    f"{time.perf_counter() - lost_at:.1f} s; waiting for its samples."))
                 return
             self._stop_requested.wait(pause)
             pause = min(2 * pause, self.max_retry_s)
