@@ -23,9 +23,6 @@ from pathlib import Path
 
 from installation.errors import ConfigError, OneLineParser, ranged, run_cli
 
-DEFAULT_KIMG = {"tiny": 5.0, "128": 500.0, "256": 2000.0, "512": 5000.0}
-DEFAULT_TICK_KIMG = {"tiny": 0.2, "128": 1.0, "256": 4.0, "512": 4.0}
-
 
 def power_of_two(text: str) -> int:
     """An argparse type: a power of two from 16 to 1024."""
@@ -42,6 +39,11 @@ class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
         if action.default in (None, []) or "%(default)" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
+
+
+def preset_figures(configs: dict, name: str) -> str:
+    """``tiny: 5, 128: 500, ...``: one field of every preset, for the help text."""
+    return ", ".join(f"{key}: {getattr(cfg, name):g}" for key, cfg in configs.items())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,11 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolution", type=power_of_two, metavar="R",
                    help="pixels (default: the cfg's)")
     p.add_argument("--kimg", type=ranged(float, 0, low_open=True), metavar="K",
-                   help=f"thousands of images to train for (default per cfg: {DEFAULT_KIMG})")
+                   help="thousands of images to train for (default per cfg: "
+                        f"{preset_figures(CONFIGS, 'kimg')})")
     p.add_argument("--batch", type=ranged(int, 2, 4096), metavar="N",
                    help="total batch (default: the cfg's)")
     p.add_argument("--tick", type=ranged(float, 0, low_open=True), metavar="K",
-                   help=f"kimg per tick (default per cfg: {DEFAULT_TICK_KIMG})")
+                   help=f"kimg per tick (default per cfg: {preset_figures(CONFIGS, 'tick_kimg')})")
     p.add_argument("--snap", type=ranged(int, 1), metavar="N",
                    help="ticks between snapshots (default: 5)")
     p.add_argument("--timelapse-every", type=ranged(int, 0), default=1, metavar="N",
@@ -210,7 +213,7 @@ def resolve_config(args, world: int = 1) -> dict:
     if batch % world:
         raise ConfigError(f"--batch {batch} does not split over {world} processes; use a "
                           f"multiple of {world}.")
-    tick_kimg = args.tick or DEFAULT_TICK_KIMG[args.cfg]
+    tick_kimg = args.tick or cfg.tick_kimg
     steps_per_tick = max(1, round(tick_kimg * 1000 / batch))
     spec = FeatureSpec()
     g_kwargs, d_kwargs, train = cfg.network_kwargs(resolution, batch, spec.n_features, args.gamma,
@@ -226,7 +229,7 @@ def resolve_config(args, world: int = 1) -> dict:
         "outdir": str(Path(args.outdir).resolve()),
         "run_dir": str(next_run_dir(Path(args.outdir).resolve(), args.cfg, resolution)),
         "cfg": args.cfg, "resolution": resolution, "batch": batch, "seed": args.seed,
-        "kimg": args.kimg or DEFAULT_KIMG[args.cfg],
+        "kimg": args.kimg or cfg.kimg,
         "tick_kimg": steps_per_tick * batch / 1000, "steps_per_tick": steps_per_tick,
         "inception": str(Path(args.inception).resolve()) if args.inception else None,
         "snap": args.snap or 5, "metric_images": args.metric_images, "world_size": world,

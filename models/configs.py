@@ -1,4 +1,8 @@
-"""Named network and training configurations (``--cfg``)."""
+"""Named network and training configurations (``--cfg``): the one preset table.
+
+Everything a preset decides (sizes, optimiser, regularisation, and how long a run lasts) is a
+field of :class:`NetworkConfig`, so a preset added here is complete everywhere it is named.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,10 @@ class NetworkConfig:
         kimg for the augmentation probability to go from 0 to 1 at full imbalance.
     pl_weight : float
         Path-length regularisation weight (0 = off).
+    kimg : float
+        Default length of a run in thousands of images (``--kimg``).
+    tick_kimg : float
+        Default thousands of images per tick (``--tick``): one progress line per tick.
     """
 
     name: str
@@ -46,6 +54,8 @@ class NetworkConfig:
     ema_kimg: float = 10.0
     ada_kimg: float = 500.0
     pl_weight: float = 0.0
+    kimg: float = 2000.0
+    tick_kimg: float = 4.0
 
     def network_kwargs(self, resolution: int, batch: int, n_features: int,
                        r1_gamma: float | None = None, ada_target: float = 0.6,
@@ -87,7 +97,7 @@ CONFIGS: dict[str, NetworkConfig] = {
         g_channels={4: 64, 8: 64, 16: 64, 32: 32, 64: 16, 128: 16, 256: 16},
         d_channels={4: 64, 8: 64, 16: 64, 32: 32, 64: 16, 128: 16, 256: 16},
         w_dim=64, noise_dim=32, mapping_layers=2, batch=8, lr=0.002, r1_gamma=0.05,
-        ema_kimg=0.5, ada_kimg=20.0,
+        ema_kimg=0.5, ada_kimg=20.0, kimg=5.0, tick_kimg=0.2,
     ),
     # The largest size that trains to painterly results on a 2-core CPU within hours (~130
     # sec/kimg at one thread): wide at low resolution for composition, narrow above.
@@ -96,7 +106,7 @@ CONFIGS: dict[str, NetworkConfig] = {
         g_channels={4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16},
         d_channels={4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16},
         w_dim=256, noise_dim=64, mapping_layers=4, batch=16, lr=0.0025, r1_gamma=0.2,
-        ema_kimg=5.0, ada_kimg=100.0,
+        ema_kimg=5.0, ada_kimg=100.0, kimg=500.0, tick_kimg=1.0,
     ),
     # The default show model on a GPU: 256 px, narrow at high resolution (~20-40 ms/frame with ONNX
     # Runtime on 1-2 CPU cores).
@@ -105,7 +115,7 @@ CONFIGS: dict[str, NetworkConfig] = {
         g_channels={4: 256, 8: 256, 16: 128, 32: 128, 64: 64, 128: 32, 256: 32},
         d_channels={4: 256, 8: 256, 16: 256, 32: 128, 64: 64, 128: 32, 256: 32},
         w_dim=256, noise_dim=64, mapping_layers=4, batch=32, r1_gamma=1.0, ema_kimg=10.0,
-        ada_kimg=500.0,
+        ada_kimg=500.0, kimg=2000.0, tick_kimg=4.0,
     ),
     # For a GPU in the gallery: wider, 512 px.
     "512": NetworkConfig(
@@ -113,7 +123,7 @@ CONFIGS: dict[str, NetworkConfig] = {
         g_channels={4: 512, 8: 512, 16: 512, 32: 256, 64: 128, 128: 64, 256: 32, 512: 16},
         d_channels={4: 512, 8: 512, 16: 512, 32: 256, 64: 128, 128: 64, 256: 32, 512: 32},
         w_dim=512, noise_dim=64, mapping_layers=8, batch=32, r1_gamma=4.0, ema_kimg=10.0,
-        ada_kimg=500.0,
+        ada_kimg=500.0, kimg=5000.0, tick_kimg=4.0,
     ),
 }
 

@@ -32,6 +32,24 @@ def test_dry_run_prints_the_resolved_config(tmp_path, capsys):
     assert not (tmp_path / "runs" / "00004-tiny-64px").exists()
 
 
+def test_a_preset_added_to_the_table_trains_with_its_own_length(tmp_path, capsys, monkeypatch):
+    """A preset is one entry of CONFIGS: its run length comes with it (a second table in
+    train.py used to give a KeyError traceback for a preset it did not list)."""
+    import dataclasses
+
+    from models.configs import CONFIGS
+
+    monkeypatch.setitem(CONFIGS, "pocket", dataclasses.replace(CONFIGS["tiny"], name="pocket",
+                                                               kimg=1.5, tick_kimg=0.1))
+    code, out, err = run_train(["--images", str(tmp_path), "--eeg", str(shared_file(EEG_OPEN)),
+                                "--outdir", str(tmp_path / "runs"), "--cfg", "pocket",
+                                "--dry-run"], capsys)
+    assert code == 0, err
+    config = json.loads(out)
+    assert config["kimg"] == 1.5
+    assert config["tick_kimg"] == pytest.approx(0.1, abs=0.01)
+
+
 def test_help_shows_defaults(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
