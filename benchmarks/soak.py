@@ -1,15 +1,17 @@
-"""Long runs: hours of show played at --speed max through the real pipeline, memory watched.
+"""Long runs: hours of show played through the live show's own threads, memory watched.
 
-A shared recording loops (``FileSource(loop=True)``) hop by hop into the ring buffer; the
-:class:`SteeringWorker` runs every hop through the feature pipeline and the real generator (the
-default bundle on ONNX Runtime); keyframes are blended into frames at a virtual refresh rate
-and handed to a sink that only counts them. The ring is checked against the recording sample by
-sample: every sample the worker reads must be the next one of the looped recording, so a lost,
-doubled or altered sample is counted.
+A shared recording loops, faster than real time (``--speedup``), through the same
+:func:`~installation.app.run_show` a gallery runs: its source thread fills the ring buffer, its
+steering worker runs every hop through the feature pipeline and the real generator (the default
+bundle on ONNX Runtime), and its display loop blends the keyframes in a pygame window (SDL's
+dummy driver) at the refresh rate. The show records the session as ``--record`` does; the
+recorded EEG is then checked against the loop sample by sample, and the steering worker says
+how many samples it skipped for falling a whole ring behind, so a lost, doubled or altered
+sample is counted.
 
-Every hop is painted, but the generator itself runs only every ``--generate-every`` hops (the
-hops between reuse its last image) so that 8 hours of EEG fit in minutes of CPU; everything
-else (filters, features, smoothing, drift, blending) runs on every hop and every frame.
+The generator itself runs only every ``--generate-every`` paintings (the paintings between
+reuse its last image) so that 8 hours of EEG fit in far less time; everything else (filters,
+features, smoothing, drift, blending, recording) runs on every hop and every frame.
 
 Prints one JSON line: hours of EEG played, wall time, hops, generator calls, keyframes,
 frames, resident memory after warm-up and at the end with the growth in percent, and lost,
@@ -24,9 +26,10 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,17 +40,16 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 from benchmarks import EYES_OPEN_EDF  # noqa: E402
-from installation.config import DEFAULT_MODEL  # noqa: E402
-from installation.drift import LatentDrift  # noqa: E402
-from installation.eeg.feature_pipeline import FeatureExtractor  # noqa: E402
+from installation.app import run_show  # noqa: E402
+from installation.config import DEFAULT_MODEL, ShowOptions, validate  # noqa: E402
+from installation.eeg.sources.base import EndOfStream, Source  # noqa: E402
 from installation.eeg.sources.file_source import FileSource  # noqa: E402
+from installation.eeg.sources.session_format import EEG_FILE, RecordReader  # noqa: E402
 from installation.generator_runtime import GeneratorRuntime  # noqa: E402
-from installation.headless import HeadlessLoop  # noqa: E402
-from installation.ring_buffer import RingBuffer  # noqa: E402
-from installation.steering import SteeringWorker  # noqa: E402
 
 DEFAULT_RECORDING = EYES_OPEN_EDF
 MAX_GROWTH_PCT = 5.0
+DEFAULT_SPEEDUP = 20.0  # EEG seconds per wall second: hours in minutes, the ring never overrun
 
 
 @dataclass
@@ -88,51 +90,71 @@ def resident_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-class CheckedRing(RingBuffer):
-    """A ring buffer that checks every sample read against the looped recording.
+class PacedLoop(Source):
+    """A recording looped ``speedup`` times faster than real time, ending after ``eeg_s``.
+
+    Behind the :class:`Source` interface like a headset: ``read`` returns the samples whose
+    time has come (None before), so the show's source thread polls it as it polls a board.
 
     Parameters
     ----------
-    recording : Recording
-        What the file source loops.
-    capacity_samples : int
-        Ring size.
+    path : path-like
+        The recording.
+    eeg_s : float
+        Seconds of EEG to play; then :class:`EndOfStream` (the show ends as at a file's end).
+    speedup : float
+        EEG seconds per wall-clock second.
     """
 
-    def __init__(self, recording, capacity_samples: int) -> None:
-        super().__init__(recording.info.n_channels, capacity_samples)
-        self.recording = recording
-        self.expected = 0  # index of the next sample the reader should get
-        self.lost = self.doubled = self.altered = 0
-        self._last_stamp = -math.inf
+    finite = True  # it ends rather than going quiet: the show stops, it does not reconnect
 
-    def since(self, seen: int):
-        """As :meth:`RingBuffer.since`, counting lost, doubled and altered samples."""
-        chunk = super().since(seen)
-        if chunk is not None and chunk.n_samples:
-            self._check(chunk)
-        return chunk
+    def __init__(self, path, eeg_s: float, speedup: float) -> None:
+        self.loop = FileSource(path, speed="max", loop=True)
+        self.eeg_s, self.speedup = float(eeg_s), float(speedup)
+        self.recording = None
+        self.delivered = 0
+        self._end = 0
+        self._started = 0.0
 
-    def _check(self, chunk) -> None:
-        first = chunk.end_count - chunk.n_samples
-        self.lost += max(0, first - self.expected)
-        self.doubled += max(0, self.expected - first)
-        columns = np.arange(first, chunk.end_count) % self.recording.n_samples
-        wrong = ~np.all(chunk.data == self.recording.data[:, columns], axis=0)
-        self.altered += int(wrong.sum())
-        stamps = chunk.timestamps
-        self.altered += int(stamps[0] <= self._last_stamp) + int(np.sum(np.diff(stamps) <= 0))
-        self._last_stamp = float(stamps[-1])
-        self.expected = chunk.end_count
+    def open(self):
+        """Load the recording and start the clock."""
+        self.info = self.loop.open()
+        self.recording = self.loop.recording
+        self._end = int(round(self.eeg_s * self.info.sample_rate))
+        self._started = time.perf_counter()
+        return self.info
+
+    def read(self, max_samples: int | None = None):
+        """The samples due by now (at most one second of EEG), None when none is due."""
+        if self.delivered >= self._end:
+            raise EndOfStream
+        elapsed_eeg = (time.perf_counter() - self._started) * self.speedup
+        due = min(int(elapsed_eeg * self.info.sample_rate), self._end) - self.delivered
+        due = min(due, int(self.info.sample_rate), max_samples or due)
+        if due <= 0:
+            return None
+        self.delivered += due
+        return self.loop.read(due)
+
+    def close(self) -> None:
+        """Nothing held open between reads (the show closes it once, at the end)."""
+
+    @property
+    def eeg_played_s(self) -> float:
+        """EEG seconds handed to the show so far."""
+        return self.delivered / self.info.sample_rate if self.info else 0.0
 
 
 class EveryKth:
-    """The real generator, run every ``k``-th call; the calls between reuse its last image."""
+    """The real generator, run every ``k``-th painting; those between reuse its last image."""
 
     def __init__(self, runtime: GeneratorRuntime, k: int) -> None:
         self.runtime, self.k = runtime, max(1, int(k))
         self.calls = self.generated = 0
         self._image = None
+
+    def __getattr__(self, name):
+        return getattr(self.runtime, name)  # the rest of the runtime's face, for the show
 
     def generate(self, steering, noise=None) -> np.ndarray:
         """The painting for this hop."""
@@ -143,27 +165,58 @@ class EveryKth:
         return self._image
 
 
-class NullSink:
-    """Takes frames as FrameWriter does and keeps only their count and a running checksum."""
+class MemoryWatch(threading.Thread):
+    """Takes the resident memory once ``warm_s`` of EEG has played; reports progress."""
 
-    def __init__(self) -> None:
-        self.frames = 0
-        self.pngs = 0
-        self.checksum = 0
+    def __init__(self, source: PacedLoop, warm_s: float, progress=None) -> None:
+        super().__init__(name="soak-memory", daemon=True)
+        self.source, self.warm_s, self.progress = source, warm_s, progress
+        self.rss_warm: float | None = None
+        self.stopped = threading.Event()
 
-    def write(self, time_s, eeg_time, latency_ms, keyframe, image, signal="") -> None:
-        """Count one frame (sampling a pixel so the blend cannot be optimised away)."""
-        self.frames += 1
-        self.checksum = (self.checksum + int(image[0, 0, 0])) % 65521
+    def run(self) -> None:
+        """Check every half second until stopped."""
+        started, report_at = time.perf_counter(), 0.0
+        while not self.stopped.wait(0.5):
+            played = self.source.eeg_played_s if self.source.recording is not None else 0.0
+            if self.rss_warm is None and played >= self.warm_s:
+                gc.collect()
+                self.rss_warm = resident_mb()
+            if self.progress is not None and played >= report_at:
+                self.progress(f"{played / 3600:.2f} h of EEG in "
+                              f"{time.perf_counter() - started:.0f} s, "
+                              f"{resident_mb():.1f} MiB resident")
+                report_at += 1800.0
 
-    def close(self) -> None:
-        """Nothing to close."""
+
+def recorded_against_loop(folder: Path, recording) -> dict:
+    """Compare a recorded session's EEG with the looped recording, record by record.
+
+    Returns
+    -------
+    dict
+        ``samples`` recorded, ``altered`` (samples or timestamps that differ from the loop's
+        sample at their place), ``torn`` (bytes of a cut or corrupt last record).
+    """
+    total = recording.n_samples
+    period = float(recording.timestamps[-1]) + 1.0 / recording.sample_rate
+    samples = altered = 0
+    with open(folder / EEG_FILE, "rb") as stream:
+        reader = RecordReader(stream, recording.data.shape[0])
+        for stamps, data in reader:
+            loops, columns = np.divmod(np.arange(samples, samples + data.shape[1]), total)
+            expected = recording.timestamps[columns] + loops * period
+            altered += int(np.sum(~np.all(data == recording.data[:, columns], axis=0)
+                                  | (stamps != expected)))
+            samples += data.shape[1]
+    return {"samples": samples, "altered": altered, "torn": reader.torn_bytes}
 
 
 def soak(hours: float = 8.0, recording_path: str | Path = DEFAULT_RECORDING,
          model: str | Path = DEFAULT_MODEL, generate_every: int = 48, fps: float = 60.0,
-         threads: int = 1, warmup_fraction: float = 0.1, progress=None) -> SoakFigures:
-    """Play ``hours`` of EEG through the pipeline at max speed and measure it.
+         threads: int = 1, warmup_fraction: float = 0.1, progress=None,
+         speedup: float = DEFAULT_SPEEDUP) -> SoakFigures:
+    """Play ``hours`` of EEG through the live show's threads and measure it.
 
     Parameters
     ----------
@@ -174,9 +227,9 @@ def soak(hours: float = 8.0, recording_path: str | Path = DEFAULT_RECORDING,
     model : path-like
         The model bundle.
     generate_every : int
-        Run the generator every this many hops (1: every hop).
+        Run the generator every this many paintings (1: every one).
     fps : float
-        Virtual display refresh rate of the blended frames.
+        The display loop's refresh rate.
     threads : int
         ONNX Runtime threads.
     warmup_fraction : float
@@ -184,59 +237,45 @@ def soak(hours: float = 8.0, recording_path: str | Path = DEFAULT_RECORDING,
         of EEG).
     progress : callable, optional
         Called with a line of text now and then.
+    speedup : float
+        EEG seconds played per wall-clock second.
 
     Returns
     -------
     SoakFigures
     """
-    source = FileSource(recording_path, speed="max", loop=True)
-    info = source.open()
-    runtime = GeneratorRuntime.load(model, "cpu", threads)
-    generator = EveryKth(runtime, generate_every)
-    extractor = FeatureExtractor(runtime.feature_spec, info)
-    ring = CheckedRing(source.recording, 4 * extractor.window)
-    eeg_clock = [0.0]
-    worker = SteeringWorker(ring, extractor, generator, LatentDrift(runtime.noise_dim, 0, 0.1),
-                            clock=lambda: eeg_clock[0])
-    sink = NullSink()
-    loop = HeadlessLoop(sink)
-    end_s, warm_s = hours * 3600.0, min(600.0, warmup_fraction * hours * 3600.0)
-    hop_s = extractor.hop / info.sample_rate
-    rss_warm, next_frame, hops, report_at = None, None, 0, 0.0
-    started = time.perf_counter()
-    while eeg_clock[0] < end_s:
-        chunk = source.read(extractor.hop)
-        ring.push(chunk)
-        eeg_clock[0] = float(chunk.timestamps[-1])
-        hops += 1
-        keyframe = worker.step()
-        if keyframe is not None:
-            loop.take(keyframe, keyframe.eeg_time)
-            if next_frame is None:
-                next_frame = math.floor(keyframe.eeg_time * fps) + 1
-            while next_frame / fps <= keyframe.eeg_time + hop_s + 1e-9:
-                loop.step(next_frame / fps)
-                next_frame += 1
-        if rss_warm is None and eeg_clock[0] >= warm_s:
-            gc.collect()
-            rss_warm = resident_mb()
-        if progress is not None and eeg_clock[0] >= report_at:
-            progress(f"{eeg_clock[0] / 3600:.2f} h of EEG in {time.perf_counter() - started:.0f} "
-                     f"s, {resident_mb():.1f} MiB resident")
-            report_at += 1800.0
-    wall = time.perf_counter() - started
-    gc.collect()
-    rss_end = resident_mb()
-    rss_warm = rss_warm or rss_end
+    source = PacedLoop(recording_path, hours * 3600.0, speedup)
+    generator = EveryKth(GeneratorRuntime.load(model, "cpu", threads), generate_every)
+    watch = MemoryWatch(source, min(600.0, warmup_fraction * hours * 3600.0), progress)
+    with tempfile.TemporaryDirectory(prefix="soak-") as scratch:
+        session = Path(scratch) / "session"
+        options = validate(ShowOptions(source=f"file:{recording_path}", model=str(model),
+                                       fps=fps, record=str(session), threads=threads,
+                                       snapshots=str(Path(scratch) / "snapshots")))
+        watch.start()
+        started = time.perf_counter()
+        try:
+            summary = run_show(options, generator, source)
+        finally:
+            watch.stopped.set()
+            watch.join()
+        wall = time.perf_counter() - started
+        gc.collect()
+        rss_end = resident_mb()
+        recorded = recorded_against_loop(session, source.recording)
+    rss_warm = watch.rss_warm or rss_end
+    # every sample the source gave is recorded once, and the steering read it without a skip
+    lost = max(0, source.delivered - recorded["samples"]) + summary.samples_skipped
     return SoakFigures(
-        recording=Path(recording_path).name, eeg_hours=round(eeg_clock[0] / 3600.0, 4),
-        wall_s=round(wall, 1), realtime_factor=round(eeg_clock[0] / wall, 1), hops=hops,
-        generate_every=generator.k, generator_calls=generator.generated,
-        keyframes=loop.keyframes, frames=sink.frames, rss_warm_mb=round(rss_warm, 1),
+        recording=Path(recording_path).name, eeg_hours=round(source.eeg_played_s / 3600.0, 4),
+        wall_s=round(wall, 1), realtime_factor=round(source.eeg_played_s / wall, 1),
+        hops=summary.hops, generate_every=generator.k, generator_calls=generator.generated,
+        keyframes=generator.calls, frames=summary.frames, rss_warm_mb=round(rss_warm, 1),
         rss_end_mb=round(rss_end, 1),
         rss_growth_pct=round(100.0 * (rss_end - rss_warm) / rss_warm, 2) if rss_warm else 0.0,
-        samples=ring.expected, lost=ring.lost, doubled=ring.doubled,
-        altered=ring.altered)
+        samples=recorded["samples"], lost=lost,
+        doubled=max(0, recorded["samples"] - source.delivered),
+        altered=recorded["altered"] + int(recorded["torn"] > 0))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,16 +286,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--recording", default=str(DEFAULT_RECORDING), help="recording to loop")
     p.add_argument("--model", default=str(DEFAULT_MODEL), help="model bundle")
     p.add_argument("--generate-every", type=int, default=48,
-                   help="run the generator every N hops (default 48: every 3.2 s of EEG)")
-    p.add_argument("--fps", type=float, default=60.0, help="virtual refresh rate (default 60)")
+                   help="run the generator every N paintings (default 48)")
+    p.add_argument("--fps", type=float, default=60.0, help="display refresh rate (default 60)")
+    p.add_argument("--speedup", type=float, default=DEFAULT_SPEEDUP,
+                   help=f"EEG seconds per wall second (default {DEFAULT_SPEEDUP:g})")
     p.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = p.parse_args(argv)
-    if not args.hours > 0 or args.generate_every < 1 or not args.fps > 0:
-        p.error("--hours and --fps must be positive and --generate-every at least 1")
+    if not args.hours > 0 or args.generate_every < 1 or not args.fps > 0 or not args.speedup > 0:
+        p.error("--hours, --fps and --speedup must be positive and --generate-every at least 1")
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     figures = soak(args.hours, args.recording, args.model, args.generate_every, args.fps,
-                   args.threads, progress=progress)
+                   args.threads, progress=progress, speedup=args.speedup)
     print(json.dumps({**asdict(figures), "passed": figures.passed}))
     return 0 if figures.passed else 1
 

@@ -23,7 +23,13 @@ from installation.drift import LatentDrift
 from installation.eeg.feature_pipeline import FeatureExtractor
 from installation.eeg.profile import load_profile, profiled_extractor
 from installation.eeg.sources import open_source
-from installation.eeg.sources.base import EndOfStream, SourceEvent, SourceThread, StreamInfo
+from installation.eeg.sources.base import (
+    EndOfStream,
+    Source,
+    SourceEvent,
+    SourceThread,
+    StreamInfo,
+)
 from installation.errors import SourceAbsent
 from installation.generator_runtime import GeneratorRuntime
 from installation.headless import FrameWriter, HeadlessLoop
@@ -62,6 +68,9 @@ class ShowSummary:
     masked_channels: tuple[str, ...] = ()
     recorded_to: Path | None = None
     outputs: list[str] = field(default_factory=list)  # state of the video, feeds and sound
+    hops: int = 0  # feature frames the steering worker computed
+    samples_read: int = 0  # EEG samples the steering worker took from the ring
+    samples_skipped: int = 0  # of those, skipped because the worker fell a whole ring behind
 
     @property
     def fps(self) -> float:
@@ -101,6 +110,7 @@ class _Show:
     status: ShowStatus
     recorder: SessionRecorder | None = None
     outputs: ShowOutputs = field(default_factory=ShowOutputs)  # feeds, sound, video
+    worker: SteeringWorker | None = None  # once the steering is wired
 
     def tee_chunk(self, push):
         """``push`` plus the recorder, for the source thread's ``on_chunk``."""
@@ -120,7 +130,8 @@ class _Show:
             self.recorder.add_keyframe(keyframe)
 
 
-def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None) -> ShowSummary:
+def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None,
+             source: Source | None = None) -> ShowSummary:
     """Run the show until quit, the duration, the end of the file or Ctrl-C.
 
     Parameters
@@ -129,6 +140,9 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None) -> S
         Validated options.
     runtime : GeneratorRuntime, optional
         An already loaded generator (tests wrap one); loaded from ``options.model`` when None.
+    source : Source, optional
+        A source built already, not yet opened (the soak plays a paced loop through it);
+        built from ``options.source`` when None.
 
     Returns
     -------
@@ -141,9 +155,9 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None) -> S
                                         native=options.native)
     profile = load_profile(options.profile) if options.profile else None
     if options.speed != "max":  # live: wait for the source, painting on its own
-        source = open_source(options.source, resolve_timeout=LIVE_RESOLVE_TIMEOUT_S)
+        source = source or open_source(options.source, resolve_timeout=LIVE_RESOLVE_TIMEOUT_S)
         return _run_live(options, runtime, source, profile)
-    source = open_source(options.source, speed=options.speed)
+    source = source or open_source(options.source, speed=options.speed)
     info = source.open()
     show = None
     try:
@@ -167,6 +181,9 @@ def _finish(summary: ShowSummary, show: _Show) -> ShowSummary:
     """Copy what the show noted into its summary."""
     summary.events = list(show.status.events)
     summary.masked_channels = show.status.masked_channels
+    if show.worker is not None:
+        summary.hops, summary.samples_skipped = show.worker.frames_seen, show.worker.samples_dropped
+        summary.samples_read = show.worker.samples_seen
     show.outputs.close()  # the video finished and its counts final before they are told
     summary.outputs = show.outputs.status_lines()
     if show.recorder is not None:
@@ -190,8 +207,9 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
     ring = RingBuffer(show.info.n_channels, 4 * extractor.window)
     push = show.tee_chunk(ring.push)
     eeg_clock = [0.0]
-    worker = SteeringWorker(ring, extractor, show.runtime, show.drift, show.status.note,
-                            clock=lambda: eeg_clock[0], on_hop=show.outputs.on_hop)
+    show.worker = worker = SteeringWorker(ring, extractor, show.runtime, show.drift,
+                                          show.status.note, clock=lambda: eeg_clock[0],
+                                          on_hop=show.outputs.on_hop)
     writer = FrameWriter(options.frames_out, options.frame_every)
     loop = HeadlessLoop(writer, show.status)
     summary = ShowSummary(provider=show.runtime.provider_name, source=show.info.description,
@@ -312,8 +330,8 @@ class _LiveWiring:
         log.info("source: %s; generator on %s", info.description, runtime.provider_name)
         show.outputs = self.outputs
         ring = RingBuffer(info.n_channels, int(RING_SECONDS * info.sample_rate))
-        worker = SteeringWorker(ring, show.extractor, runtime, show.drift, self.status.note,
-                                on_hop=self.outputs.on_hop)
+        show.worker = worker = SteeringWorker(ring, show.extractor, runtime, show.drift,
+                                              self.status.note, on_hop=self.outputs.on_hop)
         self.show = show
         stall_s = None if self.source.finite else STALL_S  # a file never stalls, it ends
         self.source_thread = SourceThread(self.source, show.tee_chunk(ring.push),

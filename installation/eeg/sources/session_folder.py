@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +20,7 @@ from installation.eeg.sources.session_format import (
     FORMAT,
     HEADER_FILE,
     KEYFRAME_FILE,
-    RECORD_HEADER,
-    RECORD_MAGIC,
+    RecordReader,
 )
 from installation.eeg.sources.timestamps import StreamClock
 from installation.errors import SourceError
@@ -90,27 +88,21 @@ def read_session_eeg(folder: Path, n_channels: int) -> SessionEEG:
     SessionEEG
     """
     try:
-        blob = (folder / EEG_FILE).read_bytes()
+        with open(folder / EEG_FILE, "rb") as stream:
+            reader = RecordReader(stream, n_channels)
+            pieces = list(reader)
     except OSError as exc:
         raise SourceError(f"Cannot read {folder / EEG_FILE} ({exc.strerror}); the recording "
                           "folder is incomplete.") from None
-    data, stamps, offset, records = [], [], 0, 0
-    while offset + RECORD_HEADER.size <= len(blob):
-        magic, n, crc = RECORD_HEADER.unpack_from(blob, offset)
-        size = n * 8 + n * n_channels * 4
-        start = offset + RECORD_HEADER.size
-        payload = blob[start:start + size]
-        if magic != RECORD_MAGIC or len(payload) < size or zlib.crc32(payload) != crc:
-            break
-        stamps.append(np.frombuffer(payload, "<f8", n))
-        data.append(np.frombuffer(payload, "<f4", n * n_channels, n * 8).reshape(n_channels, n))
-        offset, records = start + size, records + 1
-    if offset < len(blob):
+    if reader.torn_bytes:
         log.warning("%s: %d bytes after record %d are torn or corrupt; dropped them",
-                    folder / EEG_FILE, len(blob) - offset, records)
-    if not records:
-        return SessionEEG(np.zeros((n_channels, 0), np.float32), np.zeros(0), 0, len(blob))
-    return SessionEEG(np.hstack(data), np.concatenate(stamps), records, len(blob) - offset)
+                    folder / EEG_FILE, reader.torn_bytes, reader.records)
+    if not pieces:
+        return SessionEEG(np.zeros((n_channels, 0), np.float32), np.zeros(0), 0,
+                          reader.torn_bytes)
+    return SessionEEG(np.hstack([data for _, data in pieces]),
+                      np.concatenate([stamps for stamps, _ in pieces]), reader.records,
+                      reader.torn_bytes)
 
 
 def read_session_folder(folder: str | Path) -> Recording:

@@ -79,3 +79,43 @@ def session_header(info: StreamInfo, source: str, started_wall: float) -> dict:
                       "payload: float64[n_samples] seconds, float32[n_channels, n_samples] uV",
         "keyframe_file": KEYFRAME_FILE,
     }
+
+
+class RecordReader:
+    """The whole records of an ``eeg.bin`` file, one at a time, up to the first torn one.
+
+    A record cut short (a crash mid-write) or whose checksum fails ends the reading there;
+    :attr:`torn_bytes` then says how much was left unread.
+
+    Parameters
+    ----------
+    stream : binary file object
+        ``eeg.bin``, opened for reading at its start.
+    n_channels : int
+        Channels per sample (from the header).
+    """
+
+    def __init__(self, stream, n_channels: int) -> None:
+        self.stream = stream
+        self.n_channels = int(n_channels)
+        self.records = 0
+        self.torn_bytes = 0
+
+    def __iter__(self):
+        """Yield ``(timestamps, data)``: float64 (n,), float32 (n_channels, n), read-only."""
+        while True:
+            start = self.stream.tell()
+            header = self.stream.read(RECORD_HEADER.size)
+            if len(header) < RECORD_HEADER.size:
+                self.torn_bytes = len(header)
+                return
+            magic, n, crc = RECORD_HEADER.unpack(header)
+            size = n * 8 + n * self.n_channels * 4
+            payload = self.stream.read(size) if magic == RECORD_MAGIC else b""
+            if magic != RECORD_MAGIC or len(payload) < size or zlib.crc32(payload) != crc:
+                self.torn_bytes = self.stream.seek(0, 2) - start
+                return
+            self.records += 1
+            yield (np.frombuffer(payload, "<f8", n),
+                   np.frombuffer(payload, "<f4", n * self.n_channels, n * 8).reshape(
+                       self.n_channels, n))
