@@ -168,6 +168,7 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None,
         if options.record:
             show.recorder = SessionRecorder(options.record, info, options.source,
                                             show.status.note, profile=profile)
+            show.status.line_sources.append(show.recorder.status_lines)
         return _finish(_render_offline(options, show), show)
     finally:
         source.close()
@@ -324,6 +325,7 @@ class _LiveWiring:
             if options.record:
                 show.recorder = SessionRecorder(options.record, info, options.source,
                                                 self.status.note, profile=self.profile)
+                self.status.line_sources.append(show.recorder.status_lines)
         except BaseException:
             self.source.close()
             raise

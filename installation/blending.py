@@ -31,11 +31,6 @@ class KeyframeBlender:
         self._last_add: float | None = None
         self._out: np.ndarray | None = None
 
-    @property
-    def has_keyframe(self) -> bool:
-        """True once a keyframe was added."""
-        return self._target is not None
-
     def add(self, image: np.ndarray, t: float) -> None:
         """Start fading to ``image`` (uint8 (H, W, 3)) at time ``t`` (seconds)."""
         image = np.ascontiguousarray(image, dtype=np.uint8)

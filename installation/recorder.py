@@ -33,6 +33,9 @@ from installation.errors import ConfigError
 log = logging.getLogger(__name__)
 
 SYNC_S = 0.5
+# Items (chunks, keyframe lines) waiting for the writer: about 40 s of a live stream (~32
+# chunks and 15 keyframes a second), so a disk that stalls that long costs data, not memory.
+MAX_QUEUED = 2000
 
 
 def expand_start_time(path: str | None, when: datetime | None = None) -> str | None:
@@ -89,11 +92,15 @@ class SessionRecorder:
     profile : dict, optional
         The calibration profile the show z-scores with, kept as ``profile.json`` so that
         training on the session z-scores it the same way.
+    max_queued : int
+        Items (chunks, keyframe lines) that may wait for the writer; beyond them new items are
+        dropped, counted, and told in the HUD (:meth:`status_lines`), while the show goes on.
     """
 
     def __init__(self, folder: str | Path, info: StreamInfo, source: str = "",
                  on_event: Callable[[SourceEvent], None] | None = None,
-                 sync_s: float = SYNC_S, profile: dict | None = None) -> None:
+                 sync_s: float = SYNC_S, profile: dict | None = None,
+                 max_queued: int = MAX_QUEUED) -> None:
         self.folder = Path(folder)
         self.info = info
         self.on_event = on_event or (lambda event: None)
@@ -101,21 +108,42 @@ class SessionRecorder:
         self.started_wall = time.time()
         self.samples_written = 0
         self.failed = False
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.samples_dropped = 0  # EEG samples not recorded because the queue was full
+        self.keyframes_dropped = 0
+        self._queue: queue.Queue = queue.Queue(maxsize=max_queued)
         self._eeg, self._keyframes = self._create(source, profile)
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._closing = threading.Event()
         self._thread.start()
 
     def add_chunk(self, chunk: Chunk) -> None:
-        """Queue a chunk for writing (from any thread; returns at once)."""
-        if not self.failed:
-            self._queue.put(("chunk", chunk))
+        """Queue a chunk for writing (from any thread; returns at once, dropping it if full)."""
+        if not self.failed and not self._offer(("chunk", chunk)):
+            self.samples_dropped += chunk.n_samples
 
     def add_keyframe(self, keyframe) -> None:
         """Queue a keyframe's log line (its image is not stored; it can be rendered again)."""
-        if not self.failed:
-            self._queue.put(("keyframe", keyframe_record(keyframe, self.started_wall)))
+        if not self.failed and not self._offer(
+                ("keyframe", keyframe_record(keyframe, self.started_wall))):
+            self.keyframes_dropped += 1
+
+    def status_lines(self) -> list[str]:
+        """HUD lines: none while every item reaches the disk; what was dropped otherwise."""
+        if not (self.samples_dropped or self.keyframes_dropped):
+            return []
+        return [f"recording behind (disk slow): {self.samples_dropped} EEG samples and "
+                f"{self.keyframes_dropped} keyframe lines not recorded"]
+
+    def _offer(self, item) -> bool:
+        """Queue ``item`` unless the queue is full; False (and a first warning) when dropped."""
+        try:
+            self._queue.put_nowait(item)
+            return True
+        except queue.Full:
+            if not (self.samples_dropped or self.keyframes_dropped):
+                log.warning("recording into %s fell %d items behind; dropping new ones until "
+                            "the disk catches up", self.folder, self._queue.maxsize)
+            return False
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, sync and close; safe to call twice."""

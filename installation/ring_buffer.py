@@ -39,7 +39,7 @@ class BufferedChunk(Chunk):
 class RingBuffer:
     """The newest ``capacity_samples`` samples of a stream, with their timestamps.
 
-    Thread-safe for one writer (:meth:`push`) and one reader (:meth:`since`, :meth:`latest`).
+    Thread-safe for one writer (:meth:`push`) and one reader (:meth:`since`).
 
     Parameters
     ----------
@@ -60,12 +60,6 @@ class RingBuffer:
         self._total = 0  # samples published to readers
         self._writing_to = 0  # samples the writer may be overwriting slots for (>= _total)
         self._arrival = 0.0
-
-    @property
-    def total(self) -> int:
-        """Samples ever pushed."""
-        with self._lock:
-            return self._total
 
     def push(self, chunk: Chunk) -> None:
         """Append a chunk's samples (only its newest ``capacity`` if it is longer).
@@ -122,24 +116,6 @@ class RingBuffer:
             cut = min(overwritten_below, total) - first
             data, stamps, first = data[:, cut:], stamps[cut:], first + cut
         return BufferedChunk(data, stamps, arrival, dropped=first - seen, end_count=total)
-
-    def latest(self, n_samples: int) -> Chunk | None:
-        """The newest ``n_samples`` samples (fewer if fewer were pushed), or None if none were.
-
-        Parameters
-        ----------
-        n_samples : int
-            How many; at most ``capacity`` are available.
-        """
-        with self._lock:
-            total = self._total
-        if total == 0:
-            return None
-        chunk = self.since(max(0, total - min(n_samples, self.capacity)))
-        if chunk is None:
-            return None
-        keep = min(n_samples, chunk.n_samples)
-        return Chunk(chunk.data[:, -keep:], chunk.timestamps[-keep:], chunk.arrival)
 
     def _copy(self, first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the samples numbered ``first`` to ``stop`` (exclusive)."""

@@ -63,10 +63,18 @@ def setup_distributed() -> tuple[int, int, torch.device]:
     return rank, world, device
 
 
-def finish_distributed() -> None:
-    """Leave the process group together (gloo aborts when a peer tears down mid-exit)."""
+def finish_distributed(together: bool = True) -> None:
+    """Leave the process group, if there is one.
+
+    Parameters
+    ----------
+    together : bool
+        Wait for every peer first (gloo aborts when a peer tears down mid-exit); a process
+        that failed leaves at once, since its peers would never reach the barrier.
+    """
     if dist.is_available() and dist.is_initialized():
-        dist.barrier()
+        if together:
+            dist.barrier()
         dist.destroy_process_group()
 
 
@@ -342,6 +350,7 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
     log = StatsLog(run_dir, config["kimg"], trainer.kimg) if rank == 0 else None
     grids_before = timelapse_grids(tick, config)
     timelapse = Timelapse(run_dir, grids_before=grids_before) if rank == 0 else None
+    finished = False
     try:
         while trainer.kimg < config["kimg"] - 1e-9:
             start = time.perf_counter()
@@ -364,10 +373,11 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
                 log.pictures(pictures, trainer.kimg)
             if snapping:
                 save_checkpoint(trainer, config, run_dir, tick, metrics, pool)
+        finished = True
     finally:
         if log is not None:
             log.close()
-    finish_distributed()
+        finish_distributed(together=finished)
     if rank == 0:
         print_run_summary(run_dir)
     return run_dir

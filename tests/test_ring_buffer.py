@@ -20,10 +20,9 @@ def _chunk(start: int, n: int, n_channels: int = 3, arrival: float = 0.0) -> Chu
 
 def test_since_returns_what_was_pushed_after_the_count():
     ring = RingBuffer(3, 50)
-    assert ring.since(0) is None and ring.latest(5) is None
+    assert ring.since(0) is None
     ring.push(_chunk(0, 10, arrival=1.0))
     ring.push(_chunk(10, 5, arrival=2.0))
-    assert ring.total == 15
     chunk = ring.since(4)
     np.testing.assert_array_equal(chunk.data, _chunk(4, 11).data)
     np.testing.assert_array_equal(chunk.timestamps, np.arange(4, 15) / 100.0)
@@ -56,15 +55,9 @@ def test_a_reader_that_fell_behind_gets_the_newest_and_a_dropped_count():
 def test_a_chunk_longer_than_the_ring_keeps_its_newest_samples():
     ring = RingBuffer(3, 4)
     ring.push(_chunk(0, 10))
-    np.testing.assert_array_equal(ring.latest(100).timestamps, np.arange(6, 10) / 100.0)
-    assert ring.since(0).dropped == 6
-
-
-def test_latest():
-    ring = RingBuffer(3, 20)
-    ring.push(_chunk(0, 6))
-    np.testing.assert_array_equal(ring.latest(4).data, _chunk(2, 4).data)
-    assert ring.latest(10).n_samples == 6
+    chunk = ring.since(0)
+    np.testing.assert_array_equal(chunk.timestamps, np.arange(6, 10) / 100.0)
+    assert chunk.dropped == 6
 
 
 def test_wrong_channel_count_is_refused():

@@ -6,7 +6,7 @@ generator is fed exactly what it learned from.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from installation.errors import ConfigError
 
@@ -20,6 +20,8 @@ DEFAULT_BANDS: tuple[tuple[str, float, float], ...] = (
 REGION_MEANS = ("log", "power")
 # A spec written before ``region_mean`` existed averaged power; reading it keeps that meaning.
 LEGACY_REGION_MEAN = "power"
+# Keys older bundles wrote that no longer mean anything (``extra`` was never read); ignored.
+RETIRED_KEYS = ("extra",)
 DEFAULT_REGIONS: tuple[str, ...] = ("frontal", "central", "temporal", "parietal", "occipital")
 
 
@@ -72,7 +74,6 @@ class FeatureSpec:
     pulse_gain: float = 0.2
     motion_gain: float = 1.0
     region_mean: str = "log"
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def n_features(self) -> int:
@@ -126,11 +127,11 @@ class FeatureSpec:
     @classmethod
     def from_dict(cls, d: dict) -> FeatureSpec:
         """Inverse of :meth:`to_dict`; unknown keys are an error, missing keys take defaults."""
-        known = set(cls.__dataclass_fields__)
+        known = set(cls.__dataclass_fields__) | set(RETIRED_KEYS)
         unknown = set(d) - known
         if unknown:
             raise ConfigError(f"Unknown feature-spec keys {sorted(unknown)}; check the spelling.")
-        kw = dict(d)
+        kw = {k: v for k, v in d.items() if k not in RETIRED_KEYS}
         kw.setdefault("region_mean", LEGACY_REGION_MEAN)
         if "bands" in kw:
             kw["bands"] = tuple((str(n), float(lo), float(hi)) for n, lo, hi in kw["bands"])

@@ -180,3 +180,26 @@ def test_the_keyframe_log_renders_every_keyframe_again(eyes_closed_edf, tmp_path
     eeg = load_recording(tmp_path / "rec")
     source = load_recording(eyes_closed_edf)
     np.testing.assert_array_equal(eeg.data, source.data[:, :eeg.n_samples])
+
+
+def test_a_full_queue_drops_new_items_counts_them_and_says_so(eyes_open_edf, tmp_path):
+    """The queue to the writer is bounded: what does not fit is dropped, counted to the sample,
+    and told in the HUD; what was queued is written whole."""
+    recording = load_recording(eyes_open_edf)
+    recorder = SessionRecorder(tmp_path / "rec", recording.info, "file:test", max_queued=2)
+    assert recorder.status_lines() == []
+    pushed = 0
+    for piece in recording.chunks(32):  # far faster than the writer can encode and write
+        recorder.add_chunk(piece)
+        recorder.add_keyframe(_keyframe(float(piece.timestamps[-1])))
+        pushed += piece.n_samples
+    recorder.close()
+    assert recorder.samples_dropped > 0 and not recorder.failed
+    assert recorder.samples_written + recorder.samples_dropped == pushed
+    lines = recorder.status_lines()
+    assert len(lines) == 1 and f"{recorder.samples_dropped} EEG samples" in lines[0]
+    assert f"{recorder.keyframes_dropped} keyframe lines" in lines[0]
+    written = read_session_eeg(tmp_path / "rec", recording.info.n_channels)
+    assert written.data.shape[1] == recorder.samples_written and written.torn_bytes == 0
+    assert len(read_keyframe_log(tmp_path / "rec")) + recorder.keyframes_dropped == len(
+        list(recording.chunks(32)))
