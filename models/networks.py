@@ -119,6 +119,23 @@ class MappingNetwork(nn.Module):
     Features are standardised with buffers set from the training data (``set_feature_stats``),
     embedded, and both parts are normalised to unit RMS before being concatenated, so neither
     dominates by scale. Tracks the running mean of ``w`` for truncation.
+
+    Parameters
+    ----------
+    n_features : int
+        Length of the EEG feature vector (the feature spec's ``n_features``).
+    noise_dim : int
+        Length of the noise vector; 0 = no noise input (``w`` follows the EEG alone).
+    w_dim : int
+        Length of ``w``.
+    num_layers : int
+        Fully connected layers after the concatenation.
+    embed_dim : int, optional
+        Width of the features' embedding; None = ``w_dim``.
+    lr_mul : float
+        Learning-rate multiplier of those layers (StyleGAN's 0.01: the mapping learns slowly).
+    w_avg_beta : float
+        Decay of the running mean of ``w`` per training step (used for truncation).
     """
 
     def __init__(self, n_features: int, noise_dim: int, w_dim: int, num_layers: int = 4,
@@ -165,6 +182,17 @@ class ModulatedConv2d(nn.Module):
     The style multiplies the activations before a convolution with static weights; the
     demodulation factor, computed from the styles and the squared weights, scales the output.
     This is StyleGAN2's non-fused path: same result as per-sample weights, but exportable.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels of the input and of the output.
+    kernel_size : int
+        Side of the square kernel (odd; padded to keep the size).
+    w_dim : int
+        Length of ``w``, from which the affine layer makes one style per input channel.
+    demodulate : bool
+        Scale each output channel to unit expected variance (False for the RGB layers).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, w_dim: int,
@@ -439,7 +467,25 @@ class SynthesisNetwork(nn.Module):
 
 
 class Generator(nn.Module):
-    """Mapping + synthesis: (features [B, F], noise [B, Z]) -> image [B, 3, R, R] in [-1, 1]."""
+    """Mapping + synthesis: (features [B, F], noise [B, Z]) -> image [B, 3, R, R] in [-1, 1].
+
+    Parameters
+    ----------
+    n_features : int
+        Length of the EEG feature vector.
+    noise_dim : int
+        Length of the noise vector; 0 = no noise input.
+    resolution : int
+        Output size, a power of two >= 4.
+    channels : dict of int to int
+        Channel count per resolution (missing keys take the nearest lower resolution's).
+    w_dim : int
+        Length of the intermediate latent ``w``.
+    mapping_layers : int
+        Fully connected layers of the mapping network.
+    static_from : int, optional
+        Render this resolution and the finer ones with static blocks; None: all modulated.
+    """
 
     def __init__(self, n_features: int, noise_dim: int, resolution: int, channels: dict[int, int],
                  w_dim: int = 256, mapping_layers: int = 4, static_from: int | None = None):
@@ -484,6 +530,13 @@ class Discriminator(nn.Module):
 
     The EEG features are paired with paintings at random, so there is nothing for D to judge
     about them; G learns to use them as a structured latent.
+
+    Parameters
+    ----------
+    resolution : int
+        Input size, a power of two >= 4.
+    channels : dict of int to int
+        Channel count per resolution (missing keys take the nearest lower resolution's).
     """
 
     def __init__(self, resolution: int, channels: dict[int, int]):
