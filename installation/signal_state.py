@@ -7,12 +7,10 @@ where it is, so a reconnected headset reads "lost" until its samples actually ar
 
 from __future__ import annotations
 
-from enum import Enum
-
-from installation.eeg.sources.base import EventKind
+from installation.eeg.sources.base import EventKind, ValueEnum
 
 
-class Signal(str, Enum):
+class Signal(ValueEnum):
     """Where the EEG signal stands (each compares equal to its string value).
 
     ``WAITING`` until the first keyframe painted from samples, then ``OK`` or ``LOST``;
@@ -23,9 +21,6 @@ class Signal(str, Enum):
     OK = "ok"
     LOST = "lost"
     ENDED = "ended"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _AFTER_EVENT = {

@@ -112,7 +112,14 @@ class Source(ABC):
         self.close()
 
 
-class EventKind(str, Enum):
+class ValueEnum(str, Enum):
+    """An enum of strings that compares equal to, and prints as, its value."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EventKind(ValueEnum):
     """What a :class:`SourceEvent` reports (each compares equal to its string value).
 
     ``SIGNAL_LOST`` and ``SIGNAL_BACK`` come from one owner only, the steering worker, which
@@ -127,9 +134,6 @@ class EventKind(str, Enum):
     SIGNAL_BACK = "signal_back"
     RECONNECTING = "reconnecting"
     RECONNECTED = "reconnected"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
