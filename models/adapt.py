@@ -120,6 +120,8 @@ def adapt_bundle(bundle_dir: str | Path, pool: FeaturePool, spec: FeatureSpec, e
     if trained_on is None:
         print("the bundle keeps no sample of its training EEG: the mapping is held to "
               "Gaussian stand-ins of it, which may paint less like the artist", flush=True)
+    elif spec == BundleSpec.load(resolve_bundle_paths(bundle_dir)[1]).feature_spec:
+        pool = with_kept_steering(pool, trained_on)
     mapping, figures = fit_mapping(generator.mapping, pool, settings, progress_printer(),
                                    trained_on)
     generator.mapping = mapping
@@ -140,6 +142,20 @@ def adapt_bundle(bundle_dir: str | Path, pool: FeaturePool, spec: FeatureSpec, e
     save_atomic(state, path)
     link_latest(path)
     return path
+
+
+def with_kept_steering(pool: FeaturePool, trained_on: torch.Tensor) -> FeaturePool:
+    """``pool`` and, as much as it holds at most, the steering the bundle was fitted to.
+
+    Re-fitting to a short performance alone would let the mapping forget everyone else: the
+    paintings it gives other wearers (and the artist on another day) would leave the region of
+    ``w`` the synthesis network paints well from. Fitting to both keeps them where they were
+    while the new recordings get at least half of the pairs.
+    """
+    keep = min(len(trained_on), len(pool.all))
+    index = torch.linspace(0, len(trained_on) - 1, keep).round().long()
+    kept = trained_on[index].numpy().astype("float32")
+    return FeaturePool({**pool.per_file, "kept/steering_sample": kept}, pool.normalisation)
 
 
 def paintings_of(generator, pool: FeaturePool, count: int = 32) -> torch.Tensor:

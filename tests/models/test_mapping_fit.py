@@ -1,0 +1,73 @@
+"""The mapping re-fit's two safeguards: whitened distribution matching, and kept steering."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from models.adapt import with_kept_steering
+from models.conditioning import FeaturePool
+from models.default_bundle import untrained_generator
+from models.mapping_fit import MappingFitSettings, fit_mapping, sliced_distance, whitening
+
+
+def narrow_cloud(count: int, seed: int, shift: float = 0.0) -> torch.Tensor:
+    """Points wide along 4 axes and 100x narrower along 60, one narrow axis moved by ``shift``."""
+    generator = torch.Generator().manual_seed(seed)
+    scale = torch.cat([torch.ones(4), torch.full((60,), 0.01)])
+    points = torch.randn(count, 64, generator=generator) * scale
+    points[:, 10] += shift * 0.01
+    return points
+
+
+def test_whitened_distance_sees_a_move_along_a_narrow_axis_that_raw_projections_miss():
+    reference, same, moved = narrow_cloud(4096, 0), narrow_cloud(4096, 1), narrow_cloud(4096, 2, 4)
+    mean, matrix = whitening(reference)
+
+    def distances(transform):
+        rng = torch.Generator().manual_seed(3)
+        return [float(sliced_distance(transform(x), transform(reference), rng, 256))
+                for x in (same, moved)]
+
+    raw_same, raw_moved = distances(lambda x: x)
+    white_same, white_moved = distances(lambda x: (x - mean) @ matrix)
+    assert raw_moved < 3 * raw_same  # lost in the sampling noise of the wide axes
+    assert white_moved > 20 * white_same
+
+
+def test_whitening_floors_the_emptiest_axes():
+    points = torch.randn(2048, 8, generator=torch.Generator().manual_seed(0))
+    points[:, 7] = 0.0  # an axis with no spread at all
+    _, matrix = whitening(points, floor=1e-2)
+    assert torch.isfinite(matrix).all()
+    assert float(matrix.norm(dim=0).max()) <= 1.01 / np.sqrt(1e-2 * 0.8)
+
+
+def test_adapting_to_a_short_recording_keeps_the_eeg_it_already_answered():
+    generator = untrained_generator("tiny")
+    rng = np.random.default_rng(0)
+    trained_on = torch.from_numpy(rng.standard_normal((1024, generator.n_features),
+                                                      dtype=np.float32))
+    # a short performance whose state sits far off, along one feature
+    new = FeaturePool({"session": (rng.standard_normal((200, generator.n_features))
+                                   * 0.3 + np.eye(generator.n_features)[0] * 3
+                                   ).astype(np.float32)})
+    kept = with_kept_steering(new, trained_on)
+    assert len(kept.per_file["kept/steering_sample"]) == 200 == len(new.all)
+
+    settings = MappingFitSettings(steps=150, batch=64, reference_size=1024)
+    rng = torch.Generator().manual_seed(1)
+    noise = torch.randn(len(trained_on), generator.noise_dim, generator=rng)
+    with torch.no_grad():
+        reference = generator.mapping(trained_on, noise)
+    mean, matrix = whitening(reference)
+
+    def off_reference(pool):
+        """How far the fitted mapping takes the old EEG from the ``w`` it had."""
+        mapping, _ = fit_mapping(generator.mapping, pool, settings, trained_on=trained_on)
+        with torch.no_grad():
+            w = mapping(trained_on, torch.randn(len(trained_on), generator.noise_dim,
+                                                generator=rng))
+        return float(sliced_distance((w - mean) @ matrix, (reference - mean) @ matrix, rng))
+
+    assert off_reference(kept) < 0.7 * off_reference(new)
