@@ -32,6 +32,9 @@ from models.snapshots import checkpoint_name, link_latest, save_atomic, save_gri
 from models.training_loop import steering_sample
 
 # What an adapted bundle keeps of its base's story: the synthesis network is still that training's.
+# How firmly an adaptation holds the EEG the bundle already answered to its paintings.
+ADAPT_ANCHOR = 10.0
+
 BASE_PROVENANCE = ("data", "kimg", "metrics", "eeg_normalisation", "training_command", "credits")
 
 
@@ -120,10 +123,13 @@ def adapt_bundle(bundle_dir: str | Path, pool: FeaturePool, spec: FeatureSpec, e
     if trained_on is None:
         print("the bundle keeps no sample of its training EEG: the mapping is held to "
               "Gaussian stand-ins of it, which may paint less like the artist", flush=True)
-    elif spec == BundleSpec.load(resolve_bundle_paths(bundle_dir)[1]).feature_spec:
-        pool = with_kept_steering(pool, trained_on)
+    same_features = (trained_on is not None and
+                     spec == BundleSpec.load(resolve_bundle_paths(bundle_dir)[1]).feature_spec)
+    settings = anchored(settings, same_features)
     mapping, figures = fit_mapping(generator.mapping, pool, settings, progress_printer(),
                                    trained_on)
+    if same_features:
+        pool = with_kept_steering(pool, trained_on)
     generator.mapping = mapping
     run_dir.mkdir(parents=True, exist_ok=True)
     config = adapt_run_config(bundle_dir, ckpt, spec, eeg, settings, run_dir)
@@ -144,13 +150,23 @@ def adapt_bundle(bundle_dir: str | Path, pool: FeaturePool, spec: FeatureSpec, e
     return path
 
 
+def anchored(settings: MappingFitSettings, same_features: bool) -> MappingFitSettings:
+    """The fit's settings with the anchor on when the bundle's own EEG can be held, else off.
+
+    On the bundle's features, the EEG it was fitted to keeps its paintings (``ADAPT_ANCHOR``,
+    unless the settings give a weight); on other features that EEG cannot be fed to the new
+    mapping, so nothing is anchored.
+    """
+    weight = (settings.anchor_weight or ADAPT_ANCHOR) if same_features else 0.0
+    return replace(settings, anchor_weight=weight)
+
+
 def with_kept_steering(pool: FeaturePool, trained_on: torch.Tensor) -> FeaturePool:
     """``pool`` and, as much as it holds at most, the steering the bundle was fitted to.
 
-    Re-fitting to a short performance alone would let the mapping forget everyone else: the
-    paintings it gives other wearers (and the artist on another day) would leave the region of
-    ``w`` the synthesis network paints well from. Fitting to both keeps them where they were
-    while the new recordings get at least half of the pairs.
+    What the adapted checkpoint keeps as its steering sample: the next adaptation then holds
+    both the earlier wearers and this one to their paintings, with the new recordings at
+    least half of it.
     """
     keep = min(len(trained_on), len(pool.all))
     index = torch.linspace(0, len(trained_on) - 1, keep).round().long()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from models.adapt import with_kept_steering
+from models.adapt import ADAPT_ANCHOR, anchored, with_kept_steering
 from models.conditioning import FeaturePool
 from models.default_bundle import untrained_generator
 from models.mapping_fit import MappingFitSettings, fit_mapping, sliced_distance, whitening
@@ -43,7 +43,7 @@ def test_whitening_floors_the_emptiest_axes():
     assert float(matrix.norm(dim=0).max()) <= 1.01 / np.sqrt(1e-2 * 0.8)
 
 
-def test_adapting_to_a_short_recording_keeps_the_eeg_it_already_answered():
+def test_adapting_to_a_short_recording_keeps_the_paintings_of_the_eeg_it_answered():
     generator = untrained_generator("tiny")
     rng = np.random.default_rng(0)
     trained_on = torch.from_numpy(rng.standard_normal((1024, generator.n_features),
@@ -52,22 +52,34 @@ def test_adapting_to_a_short_recording_keeps_the_eeg_it_already_answered():
     new = FeaturePool({"session": (rng.standard_normal((200, generator.n_features))
                                    * 0.3 + np.eye(generator.n_features)[0] * 3
                                    ).astype(np.float32)})
-    kept = with_kept_steering(new, trained_on)
-    assert len(kept.per_file["kept/steering_sample"]) == 200 == len(new.all)
-
-    settings = MappingFitSettings(steps=150, batch=64, reference_size=1024)
-    rng = torch.Generator().manual_seed(1)
-    noise = torch.randn(len(trained_on), generator.noise_dim, generator=rng)
+    noise = torch.randn(len(trained_on), generator.noise_dim,
+                        generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        reference = generator.mapping(trained_on, noise)
-    mean, matrix = whitening(reference)
+        before = generator.mapping(trained_on, noise)
 
-    def off_reference(pool):
-        """How far the fitted mapping takes the old EEG from the ``w`` it had."""
-        mapping, _ = fit_mapping(generator.mapping, pool, settings, trained_on=trained_on)
+    def moved(anchor_weight):
+        """How far the old EEG's ``w`` moved, against their typical distance."""
+        settings = MappingFitSettings(steps=150, batch=64, reference_size=1024,
+                                      anchor_weight=anchor_weight)
+        mapping, figures = fit_mapping(generator.mapping, new, settings, trained_on=trained_on)
+        assert ("anchor" in figures) == (anchor_weight > 0)
         with torch.no_grad():
-            w = mapping(trained_on, torch.randn(len(trained_on), generator.noise_dim,
-                                                generator=rng))
-        return float(sliced_distance((w - mean) @ matrix, (reference - mean) @ matrix, rng))
+            after = mapping(trained_on, noise)
+        return float((after - before).norm(dim=1).mean() / (before - before.roll(1, 0)).norm(
+            dim=1).mean())
 
-    assert off_reference(kept) < 0.7 * off_reference(new)
+    assert moved(10.0) < 0.5 * moved(0.0)
+
+
+def test_an_adapted_bundle_keeps_a_sample_of_the_old_eeg_and_the_new():
+    old = torch.zeros(1000, 3)
+    new = FeaturePool({"session": np.ones((200, 3), dtype=np.float32)})
+    kept = with_kept_steering(new, old)
+    assert len(kept.all) == 400  # the new recordings are at least half
+    assert kept.all[:200].min() == 1 and kept.all[200:].max() == 0
+
+
+def test_adapting_holds_the_old_eeg_only_on_the_bundles_own_features():
+    settings = MappingFitSettings()
+    assert anchored(settings, same_features=True).anchor_weight == ADAPT_ANCHOR
+    assert anchored(settings, same_features=False).anchor_weight == 0
