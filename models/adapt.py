@@ -154,11 +154,14 @@ def anchored(settings: MappingFitSettings, same_features: bool) -> MappingFitSet
     """The fit's settings with the anchor on when the bundle's own EEG can be held, else off.
 
     On the bundle's features, the EEG it was fitted to keeps its paintings (``ADAPT_ANCHOR``,
-    unless the settings give a weight); on other features that EEG cannot be fed to the new
-    mapping, so nothing is anchored.
+    unless the settings give a weight) and no moves are probed; on other features that EEG
+    cannot be fed to the new mapping, so nothing is anchored.
     """
-    weight = (settings.anchor_weight or ADAPT_ANCHOR) if same_features else 0.0
-    return replace(settings, anchor_weight=weight)
+    if not same_features:
+        return replace(settings, anchor_weight=0.0)
+    # the probes stand in for wearers a fit never saw; anchored, those keep their paintings
+    return replace(settings, anchor_weight=settings.anchor_weight or ADAPT_ANCHOR,
+                   probe_share=0.0)
 
 
 def with_kept_steering(pool: FeaturePool, trained_on: torch.Tensor) -> FeaturePool:

@@ -82,4 +82,5 @@ def test_an_adapted_bundle_keeps_a_sample_of_the_old_eeg_and_the_new():
 def test_adapting_holds_the_old_eeg_only_on_the_bundles_own_features():
     settings = MappingFitSettings()
     assert anchored(settings, same_features=True).anchor_weight == ADAPT_ANCHOR
+    assert anchored(settings, same_features=True).probe_share == 0
     assert anchored(settings, same_features=False).anchor_weight == 0

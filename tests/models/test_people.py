@@ -93,11 +93,11 @@ def test_the_mapping_refit_moves_with_the_eeg_and_leaves_the_paintings_alone():
     generator = untrained_generator("tiny", spec=SPEC)
     pool = load_feature_pool(list(person_files("S001")), SPEC)
     synthesis = {k: v.clone() for k, v in generator.synthesis.state_dict().items()}
-    settings = MappingFitSettings(steps=60, batch=64, reference_size=512)
+    settings = MappingFitSettings(steps=150, batch=64, reference_size=512)
     seen = []
     mapping, figures = fit_mapping(generator.mapping, pool, settings,
                                    lambda step, terms: seen.append(terms["isometry"]))
-    assert len(seen) == 60
+    assert len(seen) == 150
     assert np.mean(seen[-10:]) < 0.8 * np.mean(seen[:10])
     assert figures["seconds"] > 0
     changed = [not torch.equal(a, b) for a, b in zip(mapping.state_dict().values(),
