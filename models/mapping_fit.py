@@ -201,7 +201,7 @@ class MappingFit:
         self.optimiser = optimiser(self.mapping, self.log_scale, settings.lr)
 
     def losses(self) -> dict[str, torch.Tensor]:
-        """The two terms on one batch of random pairs."""
+        """The terms on one batch of random pairs (and the anchor, when one is set)."""
         n, m = self.settings.batch, self.mapping
         pick = torch.randint(len(self.features), (2, n), generator=self.rng)
         f1, f2 = self.features[pick[0]], self.features[pick[1]]
