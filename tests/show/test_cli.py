@@ -130,7 +130,7 @@ def test_ctrl_c_shuts_down_cleanly(tmp_path):
                 break
             time.sleep(0.1)
         show.send_signal(signal.SIGINT)
-        stdout, stderr = show.communicate(timeout=120)  # a loaded machine shuts down slowly
+        stdout, stderr = show.communicate(timeout=60)
     finally:
         if show.poll() is None:
             show.kill()
