@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 
 from installation.config import MODES, PROVIDERS, SPEEDS, resolve_options
 from installation.errors import run_cli
@@ -87,7 +86,4 @@ def show_main(argv: list[str] | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: exit code 0, or 2 with one sentence for a user error."""
-    # a launcher that ignored SIGINT (a background job of a script) would make Ctrl-C and
-    # `kill -INT` do nothing: the show always stops cleanly on it
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     return run_cli(show_main, argv)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import signal
 import sys
+import threading
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | No
     int
         The exit code: 0 on success, 2 for a user error, 130 when interrupted.
     """
+    stop_on_interrupt()
     try:
         code = main(argv)
     except InstallationError as exc:
@@ -71,6 +74,18 @@ def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | No
         print("interrupted", file=sys.stderr)
         return 130
     return int(code or 0)
+
+
+def stop_on_interrupt() -> None:
+    """Make Ctrl-C (SIGINT) stop the command, however it was launched.
+
+    A background job of a shell script inherits SIGINT ignored, and so would every command it
+    starts: the show ran on after Ctrl-C or ``kill -INT``, and a calibration could not be
+    stopped. Python sets handlers only from the main thread; elsewhere (a command run inside
+    another program's thread) the handler is left as it is.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -114,7 +114,15 @@ def test_config_types_are_checked(tmp_path):
         resolve_options({}, str(config))
 
 
-def test_ctrl_c_shuts_down_cleanly(tmp_path):
+def ignore_sigint() -> None:
+    """As a background job of a shell script starts: with SIGINT ignored, inherited."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("launcher_ignores_sigint", [False, True])
+def test_ctrl_c_shuts_down_cleanly(tmp_path, launcher_ignores_sigint):
     import signal
     import time
 
@@ -123,7 +131,8 @@ def test_ctrl_c_shuts_down_cleanly(tmp_path):
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
     show = subprocess.Popen([sys.executable, "-m", "installation", "--model", str(bundle),
                              "--headless", "--frames-out", str(out)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ignore_sigint if launcher_ignores_sigint else None)
     try:
         for _ in range(600):  # wait (up to a minute) until frames are being written
             if (out / "frames.csv").is_file() and len(read_frames(out)) > 10:
