@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --adapt: optimiser steps")
     p.add_argument("--inception", metavar="PATH",
                    help="TorchScript Inception (inception-2015-12-05.pt) for FID/KID")
-    p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    p.add_argument("--dry-run", action="store_true",
+                   help="read the EEG and its profiles, print the resolved config and exit")
     return p
 
 
@@ -294,9 +295,22 @@ def main(argv: list[str] | None = None) -> int:
 
         load_detector(config["inception"])  # refuse unusable weights before training
     if args.dry_run:
+        check_eeg(config)
         print(json.dumps(config, indent=2))
         return 0
     return train(config, state, args.threads)
+
+
+def check_eeg(config: dict) -> None:
+    """Read the run's EEG as training will, so that a dry run refuses what training would.
+
+    A profile of another headset, or from another feature spec, is refused here with the
+    sentence training would end on, minutes later, after the paintings were loaded.
+    """
+    from installation.eeg.feature_spec import FeatureSpec
+
+    if config.get("eeg") or config.get("people"):
+        load_pool(config, FeatureSpec.from_dict(config["feature_spec"]))
 
 
 def is_bundle_dir(path: str) -> bool:

@@ -93,3 +93,18 @@ def test_training_and_the_show_refuse_a_profile_of_another_headset_alike(eyes_op
         load_feature_pool([eyes_open_edf], SPEC, muse)
     assert "recorded at 250 Hz" in str(training_refusal.value)
     assert str(training_refusal.value) == str(show_refusal.value)
+
+
+def test_a_dry_run_refuses_the_profile_training_would_refuse(tmp_path, capsys, eyes_open_edf):
+    info = load_recording(eyes_open_edf).info
+    muse = tmp_path / "muse.json"
+    muse.write_text(json.dumps({
+        **eyes_open_profile(eyes_open_edf), "format": PROFILE_FORMAT,
+        "channel_names": ["TP9", "AF7", "AF8", "TP10"], "sample_rate": 250.0,
+        "bad_channels": []}))
+    code = run_cli(main, ["--images", str(tmp_path), "--eeg", str(eyes_open_edf), "--outdir",
+                          str(tmp_path / "runs"), "--cfg", "tiny", "--dry-run",
+                          "--profile", str(muse)])
+    err = capsys.readouterr().err
+    assert_user_error(code, err, "recorded at 250 Hz")
+    assert f"{info.sample_rate:g} Hz" in err
