@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +75,32 @@ class RememberingRuntime:
         """The runtime's painting, remembered."""
         self.images.append(self.runtime.generate(steering, noise))
         return self.images[-1]
+
+
+def ignore_sigint() -> None:
+    """As a background job of a shell script starts: with SIGINT ignored, inherited."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def catches_sigint(pid: int) -> bool:
+    """Whether process ``pid`` has a handler for SIGINT (Linux: its ``SigCgt`` mask)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> 1 & 1)  # bit n-1 stands for signal n
+    return False
+
+
+def interrupt_when(process: subprocess.Popen, ready, wait_s: float = 60) -> str:
+    """Send SIGINT once ``ready()`` holds (or after ``wait_s``); the stderr after it exits.
+
+    A process still running a minute after the signal is killed (its return code then says so).
+    """
+    try:
+        deadline = time.monotonic() + wait_s
+        while process.poll() is None and not ready() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        return process.communicate(timeout=60)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()

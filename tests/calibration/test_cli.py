@@ -15,6 +15,7 @@ from installation.eeg.features import FeatureNormaliser
 from installation.eeg.profile import check_profile_fits, load_profile
 from installation.eeg.sources.recordings import load_recording
 from tests.conftest import REPO, shared_file
+from tests.helpers import catches_sigint, ignore_sigint, interrupt_when
 
 JORDAN = "eeg/openbci_gui/OpenBCI_2016-02-13_Jordan_focus.txt"
 
@@ -112,37 +113,14 @@ def test_window_on_a_missing_display_is_refused(tmp_path, capsys, eyes_open_edf)
     assert err.count("\n") == 1 and "--display 7 does not exist" in err
 
 
-def catches_sigint(pid: int) -> bool:
-    """Whether process ``pid`` has a handler for SIGINT (Linux: its ``SigCgt`` mask)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("SigCgt:"):
-            return bool(int(line.split()[1], 16) >> 1 & 1)  # bit n-1 stands for signal n
-    return False
-
-
 @pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux's /proc")
 def test_ctrl_c_stops_a_calibration_launched_with_sigint_ignored(tmp_path):
     # A background job of a shell script inherits SIGINT ignored; Ctrl-C must still stop it.
-    import signal
-    import time
-
-    def ignore_sigint():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-
     calibration = subprocess.Popen(
         [sys.executable, "-m", "calibration", "--source", "synthetic", "--headless",
          "--duration", "600", "--eyes-closed-duration", "0", "--out", str(tmp_path / "out")],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=ignore_sigint)
-    try:
-        deadline = time.monotonic() + 60
-        while (calibration.poll() is None and not catches_sigint(calibration.pid)
-               and time.monotonic() < deadline):
-            time.sleep(0.1)
-        calibration.send_signal(signal.SIGINT)
-        _, stderr = calibration.communicate(timeout=60)
-    finally:
-        if calibration.poll() is None:
-            calibration.kill()
+    stderr = interrupt_when(calibration, lambda: catches_sigint(calibration.pid))
     assert calibration.returncode == 130, stderr
     assert "Traceback" not in stderr and "interrupted" in stderr

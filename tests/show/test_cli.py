@@ -10,7 +10,14 @@ import pytest
 from installation.config import ShowOptions, resolve_options
 from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ConfigError
-from tests.helpers import REPO, assert_one_line_error, read_frames, run_module
+from tests.helpers import (
+    REPO,
+    assert_one_line_error,
+    ignore_sigint,
+    interrupt_when,
+    read_frames,
+    run_module,
+)
 from tests.show.tiny_bundle import write_tiny_bundle
 
 HIGH_BANDS = FeatureSpec(bands=(("alpha", 8.0, 13.0), ("high_gamma", 60.0, 100.0)))
@@ -114,18 +121,8 @@ def test_config_types_are_checked(tmp_path):
         resolve_options({}, str(config))
 
 
-def ignore_sigint() -> None:
-    """As a background job of a shell script starts: with SIGINT ignored, inherited."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 @pytest.mark.parametrize("launcher_ignores_sigint", [False, True])
 def test_ctrl_c_shuts_down_cleanly(tmp_path, launcher_ignores_sigint):
-    import signal
-    import time
-
     bundle = write_tiny_bundle(tmp_path / "tiny")
     out = tmp_path / "live"
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
@@ -133,16 +130,8 @@ def test_ctrl_c_shuts_down_cleanly(tmp_path, launcher_ignores_sigint):
                              "--headless", "--frames-out", str(out)], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=ignore_sigint if launcher_ignores_sigint else None)
-    try:
-        for _ in range(600):  # wait (up to a minute) until frames are being written
-            if (out / "frames.csv").is_file() and len(read_frames(out)) > 10:
-                break
-            time.sleep(0.1)
-        show.send_signal(signal.SIGINT)
-        stdout, stderr = show.communicate(timeout=60)
-    finally:
-        if show.poll() is None:
-            show.kill()
+    stderr = interrupt_when(show, lambda: (out / "frames.csv").is_file()
+                            and len(read_frames(out)) > 10)  # once frames are being written
     assert show.returncode == 130, stderr
     assert "Traceback" not in stderr and "interrupted" in stderr
     rows = read_frames(out)
