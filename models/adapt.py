@@ -31,10 +31,10 @@ from models.mapping_fit import MappingFitSettings, fit_mapping
 from models.snapshots import checkpoint_name, link_latest, save_atomic, save_grid
 from models.training_loop import steering_sample
 
-# What an adapted bundle keeps of its base's story: the synthesis network is still that training's.
 # How firmly an adaptation holds the EEG the bundle already answered to its paintings.
 ADAPT_ANCHOR = 10.0
 
+# What an adapted bundle keeps of its base's story: the synthesis network is still that training's.
 BASE_PROVENANCE = ("data", "kimg", "metrics", "eeg_normalisation", "training_command", "credits")
 
 
