@@ -6,6 +6,7 @@
         --person b1.edf ... --outdir runs
     python train.py --resume runs/00000-tiny-64px [--kimg K]
     python train.py --resume BUNDLE --adapt mapping --eeg SESSION [...] --outdir runs
+    python train.py --resume BUNDLE --adapt discriminator --images PAINTINGS --outdir runs
     torchrun --nproc_per_node N train.py ...
 
 Every bad value ends in one sentence and exit code 2; ``--dry-run`` prints the resolved
@@ -101,14 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run folder (or checkpoint) to continue; or a model bundle: with --adapt "
                         "mapping, re-fit its mapping; with --images, --eeg and --outdir, a new "
                         "run starting from its networks")
-    p.add_argument("--adapt", choices=["mapping"],
+    p.add_argument("--adapt", choices=["mapping", "discriminator"],
                    help="with --resume BUNDLE: re-fit only the mapping network to the given EEG "
-                        "(minutes on a CPU; the paintings stay as they are)")
+                        "(minutes on a CPU), or train only a discriminator against the bundle's "
+                        "paintings and --images, for a later full run to start from; the "
+                        "paintings stay as they are")
     p.add_argument("--features", choices=["bundle", "current"], default="bundle",
                    help="with --adapt: keep the bundle's feature definition, or move it to this "
                         "version's")
     p.add_argument("--adapt-steps", type=ranged(int, 1, 10**6), default=1500, metavar="N",
-                   help="with --adapt: optimiser steps")
+                   help="with --adapt: optimiser steps (a discriminator's take about 1.5 s "
+                        "each on two CPU cores)")
     p.add_argument("--inception", metavar="PATH",
                    help="TorchScript Inception (inception-2015-12-05.pt) for FID/KID")
     p.add_argument("--dry-run", action="store_true",
@@ -321,8 +325,10 @@ def is_bundle_dir(path: str) -> bool:
 def adapt(args) -> int:
     """``--resume BUNDLE --adapt mapping``: re-fit the mapping, write a run, say how to export."""
     if not args.resume or not is_bundle_dir(args.resume) or not args.adapt:
-        raise ConfigError("--adapt mapping continues a model bundle: pass --resume BUNDLE (a "
-                          "folder with generator.json) with --adapt mapping.")
+        raise ConfigError(f"--adapt {args.adapt} continues a model bundle: pass --resume BUNDLE "
+                          f"(a folder with generator.json) with --adapt {args.adapt}.")
+    if args.adapt == "discriminator":
+        return adapt_discriminator(args)
     if not (args.eeg or args.person) or not args.outdir:
         raise ConfigError("Adapting needs the new EEG (--eeg FILE_OR_SESSION or --person ...) "
                           "and --outdir DIR.")
@@ -352,6 +358,59 @@ def adapt(args) -> int:
     print(f"wrote {checkpoint}\nnext: python -m models.export {run_dir} --out NEW_BUNDLE, then "
           f"python -m installation --model NEW_BUNDLE ...")
     return 0
+
+
+def adapt_discriminator(args) -> int:
+    """``--resume BUNDLE --adapt discriminator``: warm a critic up, write a run, say what next."""
+    if not args.images or not args.outdir:
+        raise ConfigError("--adapt discriminator needs the paintings (--images DIR) and "
+                          "--outdir DIR.")
+    if not Path(args.images).is_dir():
+        raise ConfigError(f"The image folder {args.images} does not exist; pass --images with a "
+                          "folder of paintings.")
+    if Path(args.outdir).exists() and not Path(args.outdir).is_dir():
+        raise ConfigError(f"--outdir {args.outdir} is a file; pass a folder for the run folders.")
+    import torch
+
+    from models.adapt import bundle_checkpoint
+    from models.dataset import CropSettings, PaintingCrops
+    from models.discriminator_warmup import (WarmupSettings, warm_discriminator,
+                                             warmup_run_config, warmup_trainer,
+                                             write_warmup_run)
+    from models.snapshots import next_run_dir
+
+    ckpt = bundle_checkpoint(args.resume)
+    resolution = int(ckpt["G_kwargs"]["resolution"])
+    crops = CropSettings(resolution, args.crops_per_image, args.crop_min, args.crop_max,
+                         args.mirror, args.seed)
+    settings = WarmupSettings(steps=args.adapt_steps, batch=args.batch or 16, seed=args.seed)
+    images = str(Path(args.images).resolve())
+    if args.dry_run:
+        print(json.dumps({"bundle": args.resume, "images": images, "crops": crops.to_dict(),
+                          "warmup": settings.to_dict()}, indent=2))
+        return 0
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dataset = PaintingCrops(images, crops)
+    trainer, d_kwargs = warmup_trainer(ckpt, settings.batch)
+    print(f"training {'the' if 'D' in ckpt else 'a fresh'} discriminator of {args.resume} "
+          f"alone against its paintings and {dataset.image_count} paintings' crops "
+          f"({settings.steps} steps)", flush=True)
+    figures = warm_discriminator(trainer, ckpt, dataset, settings, discriminator_progress)
+    print(f"telling crops from paintings: {figures['accuracy_before']:.0%} right before, "
+          f"{figures['accuracy']:.0%} after", flush=True)
+    run_dir = next_run_dir(Path(args.outdir).resolve(), "adapt-discriminator", resolution)
+    config = warmup_run_config(args.resume, ckpt, images, crops.to_dict(), settings, run_dir)
+    checkpoint = write_warmup_run(ckpt, trainer, d_kwargs, figures, config, run_dir)
+    print(f"wrote {checkpoint}\nnext: python -m models.export {run_dir} --out NEW_BUNDLE (the "
+          "same paintings, with the discriminator to continue from)")
+    return 0
+
+
+def discriminator_progress(step: int, loss: float, every: int = 100) -> None:
+    """Print the discriminator's loss every ``every`` steps."""
+    if step % every == 0:
+        print(f"step {step}: discriminator loss {loss:.3f}", flush=True)
 
 
 def load_pool(eeg: dict, spec):

@@ -6,7 +6,8 @@
   model paints, is not touched: minutes on a CPU.
 - Full: ``python train.py --resume BUNDLE --images DIR --eeg ... --outdir runs`` starts a new
   GAN run from the bundle's generator, its EMA and (when the bundle has one) discriminator
-  (:func:`continue_config`); a bundle without a discriminator starts a fresh one.
+  (:func:`continue_config`); a bundle without a discriminator starts a fresh one, unless
+  ``--adapt discriminator`` (:mod:`models.discriminator_warmup`) warmed one up against it first.
 
 Either run exports with ``python -m models.export RUN --out NEW_BUNDLE``; the new bundle keeps
 the lineage (which bundles, which recordings, how many kimg) and the base bundle's upscaler.

@@ -339,7 +339,8 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
 
         with_d = load_bundle_weights(trainer, config["init_bundle"])
         print(f"continuing {config['init_bundle']}"
-              + ("" if with_d else " (it carries no discriminator: a fresh one starts)"))
+              + ("" if with_d else " (it carries no discriminator: a fresh one starts; "
+                 "`train.py --resume BUNDLE --adapt discriminator` warms one up first)"))
     if resume_state is not None:
         trainer.load_state_dict(resume_state)
         torch.set_rng_state(resume_state["rng"]["torch"])
