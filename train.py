@@ -374,9 +374,13 @@ def adapt_discriminator(args) -> int:
 
     from models.adapt import bundle_checkpoint
     from models.dataset import CropSettings, PaintingCrops
-    from models.discriminator_warmup import (WarmupSettings, warm_discriminator,
-                                             warmup_run_config, warmup_trainer,
-                                             write_warmup_run)
+    from models.discriminator_warmup import (
+        WarmupSettings,
+        warm_discriminator,
+        warmup_run_config,
+        warmup_trainer,
+        write_warmup_run,
+    )
     from models.snapshots import next_run_dir
 
     ckpt = bundle_checkpoint(args.resume)

@@ -63,9 +63,12 @@ def config_of(g_kwargs: dict) -> str:
 
 
 def warmup_trainer(ckpt: dict, batch: int) -> tuple[Trainer, dict]:
-    """A trainer holding the checkpoint's EMA generator (as both G and G_ema) and its
-    discriminator, or a fresh one of the matching configuration; and the discriminator's
-    arguments."""
+    """Build a trainer around the checkpoint's EMA generator and its discriminator.
+
+    The EMA generator serves as both G and G_ema; a checkpoint without a discriminator
+    gets a fresh one of the matching configuration. Returns the trainer and the
+    discriminator's arguments.
+    """
     g_kwargs = ckpt["G_kwargs"]
     cfg = CONFIGS[config_of(g_kwargs)]
     _, d_kwargs, train = cfg.network_kwargs(int(g_kwargs["resolution"]), batch,

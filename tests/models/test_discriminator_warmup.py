@@ -19,8 +19,12 @@ def paint(bundle, seed: int = 0) -> np.ndarray:
     """A few paintings of the bundle's ONNX graph for fixed inputs."""
     runtime = GeneratorRuntime.load(bundle, provider="cpu", native=True)
     rng = np.random.default_rng(seed)
-    return np.stack([runtime.generate(rng.standard_normal(runtime.feature_spec.n_features).astype(np.float32),
-                                      rng.standard_normal(runtime.noise_dim).astype(np.float32))
+    n_features = runtime.feature_spec.n_features
+
+    def draw(size):
+        return rng.standard_normal(size).astype(np.float32)
+
+    return np.stack([runtime.generate(draw(n_features), draw(runtime.noise_dim))
                      for _ in range(3)])
 
 
