@@ -9,6 +9,7 @@ size of a training snapshot.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -31,6 +32,22 @@ def save_generator_checkpoint(ckpt: dict, bundle_dir: str | Path) -> Path:
     path = Path(bundle_dir) / GENERATOR_CHECKPOINT
     save_atomic(compact_generator_state(ckpt), path)
     return path
+
+
+def inherited_credits(base_bundle: str | Path | None) -> list[str]:
+    """The credits (licences, citations) of the bundle a checkpoint was adapted from.
+
+    An adapted bundle paints from the same paintings as its base, so what their licence asks
+    for still applies; an empty list when there is no base or it names none.
+    """
+    path = Path(base_bundle) / JSON_NAME if base_bundle else None
+    if path is None or not path.is_file():
+        return []
+    try:
+        credits = json.loads(path.read_text()).get("provenance", {}).get("credits", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(credit) for credit in credits] if isinstance(credits, list) else []
 
 
 def inherit_upscaler(base_bundle: str | Path | None, bundle_dir: str | Path) -> bool:

@@ -33,7 +33,8 @@ from installation.bundle import (
 )
 from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ModelError, run_cli
-from models.bundle_checkpoint import inherit_upscaler, save_generator_checkpoint
+from models.bundle_checkpoint import (inherit_upscaler, inherited_credits,
+                                     save_generator_checkpoint)
 from models.networks import Generator
 
 OPSET = 17
@@ -289,8 +290,9 @@ def export_checkpoint(argv: list[str] | None = None) -> int:
                          f"cannot rebuild ({type(exc).__name__}); export it with the version "
                          "that trained it.") from None
     provenance = checkpoint_provenance(ckpt, command)
-    if args.credit:
-        provenance["credits"] = list(args.credit)
+    credits = list(args.credit) or inherited_credits(ckpt["config"].get("base_bundle"))
+    if credits:
+        provenance["credits"] = credits
     export_generator(generator, spec, args.out, provenance)
     checkpoint = save_generator_checkpoint(ckpt, args.out)
     print(f"wrote {Path(args.out) / ONNX_NAME}, {Path(args.out) / JSON_NAME} and {checkpoint}")

@@ -31,6 +31,9 @@ def paint(bundle, seed: int = 0) -> np.ndarray:
 def test_the_warmed_critic_ships_and_the_paintings_stay(tmp_path, few_paintings, eyes_open_edf,
                                                         capsys):
     bundle = build_untrained_bundle(tmp_path / "tiny", cfg_name="tiny")
+    meta = json.loads((bundle / "generator.json").read_text())
+    meta["provenance"]["credits"] = ["Paintings: someone, public domain"]
+    (bundle / "generator.json").write_text(json.dumps(meta))
     runs = tmp_path / "runs"
     assert train(["--resume", str(bundle), "--adapt", "discriminator", "--images",
                   str(few_paintings), "--outdir", str(runs), "--adapt-steps", "30",
@@ -46,6 +49,8 @@ def test_the_warmed_critic_ships_and_the_paintings_stay(tmp_path, few_paintings,
     np.testing.assert_array_equal(paint(warmed), paint(bundle))
     provenance = json.loads((warmed / "generator.json").read_text())["provenance"]
     assert provenance["lineage"][-1]["adapted"] == "discriminator"
+    # the same paintings, so the licence they ask for is kept without --credit
+    assert provenance["credits"] == ["Paintings: someone, public domain"]
     figures = provenance["metrics"]
     # it learnt to tell the artist's crops from this generator's paintings
     assert (figures["discriminator_warmup_accuracy"]
