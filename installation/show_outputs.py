@@ -78,12 +78,21 @@ class ShowOutputs:
         if self.sound is not None:
             self.sound.set_band_powers(frame.band_powers)
 
-    def offer_frame(self, painting) -> None:
-        """A displayed painting (uint8 (H, W, 3)) for the video and NDI, where they are on."""
+    def offer_frame(self, painting, at: float | None = None) -> None:
+        """A displayed painting for the video and NDI, where they are on.
+
+        Parameters
+        ----------
+        painting : ndarray or None
+            uint8 (H, W, 3); None offers nothing.
+        at : float, optional
+            When it was shown, for the video's timeline (see ``LiveVideoWriter.offer``); by
+            default now, or the next frame offline.
+        """
         if painting is None:
             return
         if self.video is not None:
-            self.video.offer(painting)
+            self.video.offer(painting, at)
         if self.ndi is not None:
             self.ndi.offer(painting)
 

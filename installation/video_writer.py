@@ -3,15 +3,19 @@
 :class:`VideoEncoder` writes RGB frames (and, if asked, mono sound) into an MP4 as they come,
 never holding the video in memory. :class:`LiveVideoWriter` runs one in a thread of its own
 behind a short queue: :meth:`LiveVideoWriter.offer` never waits, and a frame the encoder cannot
-keep up with is dropped and counted, so the display never slows for the video.
+keep up with is dropped and counted, so the display never slows for the video. A
+:class:`FrameTimeline` places each frame at the time it was shown, so the video lasts as long as
+the show did, whatever rate the display held.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -29,6 +33,11 @@ PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "sl
            "veryslow")  # x264's: each slower one makes a smaller file of the same quality
 AUDIO_RATE = 44100
 QUEUE_FRAMES = 8  # frames the live writer may fall behind before it drops
+# The longest gap between two frames that is filled with copies. A display that stops longer
+# than this has not slowed down: the machine slept or hung. An hour of copies of one still image
+# would be an hour of encoding while the show goes on (every new frame dropped meanwhile) and
+# nothing worth watching, so the rest of such a gap is cut from the video instead.
+MAX_GAP_S = 5.0
 
 
 def _av():
@@ -106,14 +115,19 @@ class VideoEncoder:
             self._audio.layout = "mono"
         self._av = av
 
-    def write(self, rgb: np.ndarray) -> None:
-        """Append one frame, uint8 (height, width, 3)."""
+    def write(self, rgb: np.ndarray, copies: int = 1) -> None:
+        """Append a frame, uint8 (height, width, 3), ``copies`` times in a row (0: not at all)."""
         if rgb.shape[1::-1] != self.size:
             raise ValueError(f"frame of {rgb.shape[1]}x{rgb.shape[0]} in a {self.size} video")
+        if copies < 1:
+            return
         frame = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        frame.pts = self.frames
-        self._container.mux(self._video.encode(frame))
-        self.frames += 1
+        if copies > 1:  # converted once; x264 then codes each copy as a cheap skipped frame
+            frame = frame.reformat(format=self._video.pix_fmt)
+        for _ in range(copies):
+            frame.pts = self.frames
+            self._container.mux(self._video.encode(frame))
+            self.frames += 1
 
     def write_audio(self, samples: np.ndarray) -> None:
         """Append mono float samples in [-1, 1] to the sound track."""
@@ -139,6 +153,61 @@ class VideoEncoder:
             self._container = None
 
 
+class FrameTimeline:
+    """Where frames shown at irregular times go on a video of constant frame rate.
+
+    Video frame ``n`` stands for show time ``origin + n / fps``, the origin being the first
+    frame's time. A frame shown at time ``t`` fills every video frame not yet written up to the
+    one nearest ``t``: several over a gap (a slow display, dropped frames), none when the video is
+    already past ``t`` (a display faster than ``fps``). The video therefore lasts as long as the
+    show, to within a frame.
+
+    Parameters
+    ----------
+    fps : float
+        The video's frame rate.
+    max_gap_s : float
+        The most show time one frame may fill; the rest of a longer gap is cut (see
+        ``MAX_GAP_S``).
+    """
+
+    def __init__(self, fps: float, max_gap_s: float = MAX_GAP_S) -> None:
+        self.fps = float(fps)
+        self.max_copies = max(1, round(max_gap_s * self.fps))
+        self.origin: float | None = None
+        self.frames = 0  # video frames placed so far
+        self.cut_s = 0.0  # show time left out of the video by gaps over max_gap_s
+
+    def copies(self, t: float) -> int:
+        """How many video frames a frame shown at time ``t`` (seconds) fills; 0 or more.
+
+        Parameters
+        ----------
+        t : float
+            The frame's show time, on the clock of the frames before it.
+
+        Returns
+        -------
+        int
+            The frame's copies, placed on the timeline by this call.
+        """
+        if self.origin is None:
+            self.origin = t
+        # +0.5: nearest video frame, so a display at fps with jitter under half a frame maps
+        # one to one
+        due = math.floor((t - self.origin) * self.fps + 0.5) + 1 - self.frames
+        if due > self.max_copies:
+            cut = (due - self.max_copies) / self.fps
+            log.warning("video: a gap of %.1f s between frames; %.1f s of it left out",
+                        due / self.fps, cut)
+            self.origin += cut
+            self.cut_s += cut
+            due = self.max_copies
+        due = max(0, due)
+        self.frames += due
+        return due
+
+
 class LiveVideoWriter:
     """Encodes the show's painting into an MP4 from a thread of its own.
 
@@ -147,46 +216,68 @@ class LiveVideoWriter:
     path : str or Path
         The MP4 file; checked (opened) when the first frame arrives, in the writer thread.
     fps : float
-        The display's refresh rate, the video's frame rate.
+        The display's refresh rate, the video's frame rate. Each frame is placed at the time it
+        was offered (:class:`FrameTimeline`), so a display slower or faster than ``fps``, or
+        dropped frames, leave the video as long as the show.
     on_event : callable, optional
         Receives one "error" :class:`SourceEvent` if writing fails (the show goes on).
     queue_frames : int
         Frames waiting for the encoder before new ones are dropped.
     blocking : bool
         Wait for room instead of dropping (offline at ``--speed max``: no frame is lost and
-        nothing is on a screen to slow down).
+        nothing is on a screen to slow down). Frames offered without a time are then one video
+        frame each: offline, frames come on a virtual clock at exactly ``fps``.
+    max_gap_s : float
+        The longest gap between frames filled with copies (``MAX_GAP_S``).
     """
 
     def __init__(self, path: str | Path, fps: float,
                  on_event: Callable[[SourceEvent], None] | None = None,
-                 queue_frames: int = QUEUE_FRAMES, blocking: bool = False) -> None:
+                 queue_frames: int = QUEUE_FRAMES, blocking: bool = False,
+                 max_gap_s: float = MAX_GAP_S) -> None:
         self.path = Path(path)
         self.fps = float(fps)
         self.blocking = bool(blocking)
         self.on_event = on_event or (lambda event: None)
+        self.timeline = FrameTimeline(self.fps, max_gap_s)
         self.offered = 0
         self.dropped = 0
-        self.written = 0
+        self.written = 0  # video frames encoded, copies included
+        self.repeated = 0  # extra copies that filled a gap
+        self.skipped = 0  # frames taken but not written: the video was already past them
         self.failed = False
+        self._last_at: float | None = None  # the last offered frame's time, dropped or not
         self._queue: queue.Queue = queue.Queue(maxsize=queue_frames)
         self._thread = threading.Thread(target=self._run, name="video", daemon=True)
         self._thread.start()
 
-    def offer(self, rgb: np.ndarray) -> None:
-        """Queue a frame, uint8 (H, W, 3) never changed afterwards; drop it if the queue is full."""
+    def offer(self, rgb: np.ndarray, at: float | None = None) -> None:
+        """Queue a frame; drop it if the queue is full (unless blocking).
+
+        Parameters
+        ----------
+        rgb : ndarray
+            uint8 (H, W, 3), never changed afterwards.
+        at : float, optional
+            When it was shown, in seconds on any steady clock; by default now on
+            ``time.monotonic()``, or, for a blocking writer, the next frame at ``fps``.
+        """
+        if at is None:
+            at = (self.offered / self.fps if self.blocking else time.monotonic())
         self.offered += 1
+        self._last_at = at
         if self.failed:
             self.dropped += 1
             return
         try:
-            self._queue.put(rgb, block=self.blocking)
+            self._queue.put((rgb, at), block=self.blocking)
         except queue.Full:
             self.dropped += 1
 
     def status_line(self) -> str:
-        """One line for the HUD: frames written and dropped."""
+        """One line for the HUD: frames written, dropped and repeated to fill gaps."""
         state = "failed" if self.failed else f"{self.written} frames"
-        return f"video: {state}, {self.dropped} dropped"
+        return f"video: {state}, {self.dropped} dropped, {self.repeated} repeated"
 
     def close(self, timeout: float = 30.0) -> None:
         """Encode what is queued, finish the file and stop the thread."""
@@ -195,15 +286,18 @@ class LiveVideoWriter:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        encoder = None
+        encoder, rgb = None, None
         try:
-            while (rgb := self._queue.get()) is not None:
+            while (item := self._queue.get()) is not None:
                 if self.failed:
                     continue
+                rgb, at = item
                 if encoder is None:
                     encoder = VideoEncoder(self.path, _even(rgb.shape[1::-1]), self.fps)
-                encoder.write(_crop_even(rgb))
-                self.written += 1
+                self._write(encoder, rgb, at)
+            if encoder is not None and self._last_at is not None:
+                # frames dropped at the end still took show time: the last one written lasts
+                self._write(encoder, rgb, self._last_at, again=True)
         except Exception as exc:  # a full disk or a bad path must not stop the show
             self._fail(exc)
             while self._queue.get() is not None:  # keep the queue from filling
@@ -214,6 +308,21 @@ class LiveVideoWriter:
                     encoder.close()
                 except Exception as exc:
                     self._fail(exc)
+
+    def _write(self, encoder: VideoEncoder, rgb: np.ndarray, at: float,
+               again: bool = False) -> None:
+        """Encode ``rgb`` as often as the timeline needs to reach ``at``, and count it.
+
+        ``again`` marks a frame already written, whose copies are all repeats.
+        """
+        copies = self.timeline.copies(at)
+        encoder.write(_crop_even(rgb), copies)
+        self.written += copies
+        if again:
+            self.repeated += copies
+        else:
+            self.repeated += max(0, copies - 1)
+            self.skipped += int(copies == 0)
 
     def _fail(self, exc: Exception) -> None:
         if self.failed:
