@@ -22,7 +22,7 @@ import os
 import sys
 from pathlib import Path
 
-from installation.errors import ConfigError, OneLineParser, ranged, run_cli
+from installation.errors import ConfigError, OneLineParser, ranged, require_image_folder, run_cli
 
 
 def power_of_two(text: str) -> int:
@@ -125,9 +125,7 @@ def check_new_run(args) -> None:
     if not args.images or not (args.eeg or args.person) or not args.outdir:
         raise ConfigError("A new run needs --images DIR, --eeg FILE (or --person FILE ...) and "
                           "--outdir DIR (or --resume RUN to continue one).")
-    if not Path(args.images).is_dir():
-        raise ConfigError(f"The image folder {args.images} does not exist; pass --images with a "
-                          "folder of paintings.")
+    require_image_folder(args.images)
     check_eeg_and_outdir(args)
     if args.crop_min > args.crop_max:
         raise ConfigError(f"--crop-min {args.crop_min} is larger than --crop-max "
@@ -365,9 +363,7 @@ def adapt_discriminator(args) -> int:
     if not args.images or not args.outdir:
         raise ConfigError("--adapt discriminator needs the paintings (--images DIR) and "
                           "--outdir DIR.")
-    if not Path(args.images).is_dir():
-        raise ConfigError(f"The image folder {args.images} does not exist; pass --images with a "
-                          "folder of paintings.")
+    require_image_folder(args.images)
     if Path(args.outdir).exists() and not Path(args.outdir).is_dir():
         raise ConfigError(f"--outdir {args.outdir} is a file; pass a folder for the run folders.")
     import torch

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -112,3 +113,10 @@ def ranged(kind, low=None, high=None, low_open=False):
         return value
     parse.__name__ = kind.__name__
     return parse
+
+
+def require_image_folder(folder: str | Path) -> None:
+    """Raise a one-sentence ConfigError unless ``folder`` (given as ``--images``) is a folder."""
+    if not Path(folder).is_dir():
+        raise ConfigError(f"The image folder {folder} does not exist; pass --images with a folder "
+                          "of paintings (JPEG, PNG or WebP).")

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from installation.errors import ConfigError
+from installation.errors import ConfigError, require_image_folder
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,8 @@ class CropSettings:
 
 def find_images(folder: str | Path) -> list[Path]:
     """Image files under ``folder`` (recursively), sorted; ConfigError if it is no folder."""
+    require_image_folder(folder)
     folder = Path(folder)
-    if not folder.is_dir():
-        raise ConfigError(f"The image folder {folder} does not exist; pass --images with a folder "
-                          "of paintings (JPEG, PNG or WebP).")
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS
                   and p.is_file())
 

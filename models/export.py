@@ -33,8 +33,7 @@ from installation.bundle import (
 )
 from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ModelError, run_cli
-from models.bundle_checkpoint import (inherit_upscaler, inherited_credits,
-                                     save_generator_checkpoint)
+from models.bundle_checkpoint import inherit_upscaler, inherited_credits, save_generator_checkpoint
 from models.networks import Generator
 
 OPSET = 17

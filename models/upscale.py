@@ -20,7 +20,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from installation.errors import ConfigError, ModelError, OneLineParser, ranged, run_cli
+from installation.errors import (
+    ConfigError,
+    ModelError,
+    OneLineParser,
+    ranged,
+    require_image_folder,
+    run_cli,
+)
 
 DEFAULT_BASE = Path(__file__).resolve().parents[1] / "assets" / "default"
 
@@ -95,9 +102,7 @@ def resolve_config(args, init: dict | None = None) -> dict:
     if not args.images or not args.outdir:
         raise ConfigError("A new upscaler run needs --images DIR and --outdir DIR (or --resume "
                           "RUN to continue one).")
-    if not Path(args.images).is_dir():
-        raise ConfigError(f"The image folder {args.images} does not exist; pass --images with a "
-                          "folder of paintings.")
+    require_image_folder(args.images)
     preset = PRESETS[args.cfg]
     input_resolution = base_resolution(args.base)
     resolution = input_resolution * args.scale
