@@ -83,10 +83,3 @@ def test_it_needs_the_paintings(tmp_path, capsys):
     assert_user_error(code, capsys.readouterr().err, "does not exist")
     assert not (tmp_path / "runs").exists()
 
-
-def test_a_folder_that_is_no_bundle_is_one_sentence(tmp_path, capsys, few_paintings):
-    folder = tmp_path / "not-a-bundle"
-    folder.mkdir()
-    code = run_cli(train, ["--resume", str(folder), "--adapt", "discriminator", "--images",
-                           str(few_paintings), "--outdir", str(tmp_path / "runs")])
-    assert_user_error(code, capsys.readouterr().err, "--adapt discriminator")

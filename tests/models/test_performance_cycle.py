@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from calibration.cli import main as calibrate
 from installation.cli import main as show
 from installation.errors import run_cli
@@ -63,12 +65,16 @@ def test_a_bundle_without_its_checkpoint_is_one_sentence(tmp_path, capsys, eyes_
     assert not (tmp_path / "runs").exists()
 
 
-def test_adapting_a_run_folder_is_one_sentence(tmp_path, capsys, eyes_open_edf):
+@pytest.mark.parametrize("part, data_option", [("mapping", "--eeg"),
+                                                ("discriminator", "--images")])
+def test_adapting_a_run_folder_is_one_sentence(tmp_path, capsys, eyes_open_edf, few_paintings,
+                                               part, data_option):
     folder = tmp_path / "not-a-bundle"
     folder.mkdir()
-    code = run_cli(train, ["--resume", str(folder), "--adapt", "mapping", "--eeg",
-                           str(eyes_open_edf), "--outdir", str(tmp_path / "runs")])
-    assert_user_error(code, capsys.readouterr().err, "--resume BUNDLE")
+    data = eyes_open_edf if data_option == "--eeg" else few_paintings
+    code = run_cli(train, ["--resume", str(folder), "--adapt", part, data_option, str(data),
+                           "--outdir", str(tmp_path / "runs")])
+    assert_user_error(code, capsys.readouterr().err, f"--adapt {part} continues a model bundle")
     shutil.rmtree(folder)
 
 
