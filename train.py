@@ -132,13 +132,18 @@ def check_new_run(args) -> None:
                           f"{args.crop_max}; swap them.")
 
 
+def check_outdir(outdir: str) -> None:
+    """ConfigError when ``--outdir`` names a file rather than a folder (or nothing yet)."""
+    if Path(outdir).exists() and not Path(outdir).is_dir():
+        raise ConfigError(f"--outdir {outdir} is a file; pass a folder for the run folders.")
+
+
 def check_eeg_and_outdir(args) -> None:
     """The recordings, profile and output folder of a new run or an adaptation."""
     if args.eeg and args.person:
         raise ConfigError("Give the recordings either with --eeg (one person) or with --person "
                           "(one per person), not both.")
-    if Path(args.outdir).exists() and not Path(args.outdir).is_dir():
-        raise ConfigError(f"--outdir {args.outdir} is a file; pass a folder for the run folders.")
+    check_outdir(args.outdir)
     for eeg in [*args.eeg, *(f for person in args.person for f in person
                              if not f.lower().endswith(".json"))]:
         check_recording_path(eeg)
@@ -364,8 +369,7 @@ def adapt_discriminator(args) -> int:
         raise ConfigError("--adapt discriminator needs the paintings (--images DIR) and "
                           "--outdir DIR.")
     require_image_folder(args.images)
-    if Path(args.outdir).exists() and not Path(args.outdir).is_dir():
-        raise ConfigError(f"--outdir {args.outdir} is a file; pass a folder for the run folders.")
+    check_outdir(args.outdir)
     import torch
 
     from models.adapt import bundle_checkpoint

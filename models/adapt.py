@@ -75,15 +75,20 @@ def adapted_spec(bundle_dir: str | Path, current_features: bool) -> FeatureSpec:
     return spec
 
 
+def lineage_entry(bundle_dir: str | Path, ckpt: dict, adapted: str, **details) -> dict:
+    """One step of a bundle's lineage: which bundle, at how many kimg, what was adapted."""
+    return {"bundle": str(Path(bundle_dir).resolve()), "kimg": float(ckpt.get("kimg", 0)),
+            "adapted": adapted, **details}
+
+
 def adapt_run_config(bundle_dir: str | Path, ckpt: dict, spec: FeatureSpec, eeg: dict,
                      settings: MappingFitSettings, run_dir: Path) -> dict:
     """The run's configuration: where it came from (lineage) and what it was fitted to."""
     base = ckpt.get("config", {})
     trained = BundleSpec.load(resolve_bundle_paths(bundle_dir)[1]).provenance
     lineage = [*base.get("lineage", []),
-               {"bundle": str(Path(bundle_dir).resolve()), "kimg": float(ckpt.get("kimg", 0)),
-                "adapted": "mapping", "eeg": eeg, "fit": settings.to_dict(),
-                "base_provenance": {k: trained.get(k) for k in BASE_PROVENANCE}}]
+               lineage_entry(bundle_dir, ckpt, "mapping", eeg=eeg, fit=settings.to_dict(),
+                             base_provenance={k: trained.get(k) for k in BASE_PROVENANCE})]
     images = base.get("images") or (trained.get("data") or {}).get("images")
     return {**{k: v for k, v in base.items() if k not in ("note",)}, "images": images,
             "command": " ".join(["python train.py", *sys.argv[1:]]),
@@ -211,8 +216,8 @@ def continue_config(config: dict, bundle_dir: str | Path) -> dict:
         resolution, config["batch"], g_kwargs["n_features"])[1]
     spec = BundleSpec.load(resolve_bundle_paths(bundle_dir)[1]).feature_spec
     lineage = [*ckpt.get("config", {}).get("lineage", []),
-               {"bundle": str(Path(bundle_dir).resolve()), "kimg": float(ckpt.get("kimg", 0)),
-                "adapted": "all", "eeg": {"eeg": config["eeg"], "people": config["people"]}}]
+               lineage_entry(bundle_dir, ckpt, "all",
+                             eeg={"eeg": config["eeg"], "people": config["people"]})]
     return {**config, "G_kwargs": g_kwargs, "D_kwargs": d_kwargs, "resolution": resolution,
             "crops": {**config["crops"], "resolution": resolution},
             "feature_spec": spec.to_dict(), "init_bundle": str(Path(bundle_dir).resolve()),

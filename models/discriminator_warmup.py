@@ -21,8 +21,9 @@ from pathlib import Path
 import torch
 
 from installation.bundle import BundleSpec, resolve_bundle_paths
+from models.adapt import lineage_entry
 from models.configs import CONFIGS, CPU_CFG
-from models.dataset import PaintingCrops
+from models.dataset import PaintingCrops, to_float
 from models.snapshots import checkpoint_name, link_latest, save_atomic
 from models.trainer import Trainer
 
@@ -99,7 +100,7 @@ def fake_inputs(ckpt: dict, count: int, noise_dim: int,
 def real_batch(crops: PaintingCrops, count: int, generator: torch.Generator) -> torch.Tensor:
     """``count`` random crops in [-1, 1]."""
     picks = torch.randint(len(crops), (count,), generator=generator)
-    return crops.batch(picks).float() / 127.5 - 1.0
+    return to_float(crops.batch(picks))
 
 
 @torch.no_grad()
@@ -160,9 +161,8 @@ def warmup_run_config(bundle_dir: str | Path, ckpt: dict, images: str, crops: di
     base = ckpt.get("config", {})
     trained = BundleSpec.load(resolve_bundle_paths(bundle_dir)[1]).provenance
     lineage = [*base.get("lineage", []),
-               {"bundle": str(Path(bundle_dir).resolve()), "kimg": float(ckpt.get("kimg", 0)),
-                "adapted": "discriminator", "images": images, "crops": crops,
-                "warmup": settings.to_dict()}]
+               lineage_entry(bundle_dir, ckpt, "discriminator", images=images, crops=crops,
+                             warmup=settings.to_dict())]
     return {**base, "images": base.get("images") or (trained.get("data") or {}).get("images"),
             "command": " ".join(["python train.py", *sys.argv[1:]]), "run_dir": str(run_dir),
             "lineage": lineage, "base_bundle": str(Path(bundle_dir).resolve())}
