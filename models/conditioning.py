@@ -191,7 +191,7 @@ class FixedNormalisation:
 def profile_normaliser(profile: dict, spec: FeatureSpec) -> FixedNormalisation:
     """The calibration profile's statistics, refused when made with another feature spec."""
     normaliser = FeatureNormaliser.from_profile(profile)
-    if normaliser.spec != spec:
+    if not normaliser.spec.measures_like(spec):
         raise ConfigError("The calibration profile was made with another feature spec than "
                           "training uses; run calibration again with this version.")
     return FixedNormalisation({"feature_spec": spec.to_dict(),

@@ -208,7 +208,7 @@ def _checked_normaliser(normaliser, spec: FeatureSpec) -> FeatureNormaliser:
     if normaliser is None:
         return FeatureNormaliser.running(spec.n_features)
     if normaliser.n_features != spec.n_features or (
-        normaliser.spec is not None and normaliser.spec != spec
+        normaliser.spec is not None and not normaliser.spec.measures_like(spec)
     ):
         raise ConfigError(
             "The calibration profile was made with a different feature spec than the model "

@@ -6,7 +6,9 @@ generator is fed exactly what it learned from.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
 
 from installation.errors import ConfigError
 
@@ -20,6 +22,8 @@ DEFAULT_BANDS: tuple[tuple[str, float, float], ...] = (
 REGION_MEANS = ("log", "power")
 # A spec written before ``region_mean`` existed averaged power; reading it keeps that meaning.
 LEGACY_REGION_MEAN = "power"
+# A spec written before ``held_bands`` existed steered with every band.
+LEGACY_HELD_BANDS: tuple[str, ...] = ()
 # Keys older bundles wrote that no longer mean anything (``extra`` was never read); ignored.
 RETIRED_KEYS = ("extra",)
 DEFAULT_REGIONS: tuple[str, ...] = ("frontal", "central", "temporal", "parietal", "occipital")
@@ -60,6 +64,11 @@ class FeatureSpec:
         How a region's channels are averaged: "log" takes the mean of their log powers (every
         electrode weighs the same, whatever its gain); "power", the log of their mean power, is
         what bundles made before it had a name were trained on.
+    held_bands : tuple of str
+        Bands that are measured (and reported to the feeds) but held at the calibration
+        baseline in the steering vector. At the scalp the 30-40 Hz band carries the muscles of
+        the face and jaw, and 1-4 Hz the eyes' blinks and movements, more than the brain;
+        holding them stops a clenched jaw or a glance from out-painting the state of mind.
     """
 
     bands: tuple[tuple[str, float, float], ...] = DEFAULT_BANDS
@@ -74,6 +83,7 @@ class FeatureSpec:
     pulse_gain: float = 0.2
     motion_gain: float = 1.0
     region_mean: str = "log"
+    held_bands: tuple[str, ...] = ()
 
     @property
     def n_features(self) -> int:
@@ -84,6 +94,16 @@ class FeatureSpec:
     def feature_names(self) -> list[str]:
         """``region/band`` for each entry of the vector."""
         return [f"{r}/{b[0]}" for r in self.regions for b in self.bands]
+
+    @property
+    def held_features(self) -> np.ndarray:
+        """Boolean mask, one entry per feature: True where its band is held."""
+        held = [band[0] in self.held_bands for band in self.bands]
+        return np.tile(np.array(held, dtype=bool), len(self.regions))
+
+    def measures_like(self, other: FeatureSpec) -> bool:
+        """True when both specs give the same band powers (they may hold different bands)."""
+        return replace(self, held_bands=()) == replace(other, held_bands=())
 
     def validate(self, sample_rate: float | None = None) -> FeatureSpec:
         """Check the values and return self; raise ConfigError with one sentence otherwise."""
@@ -112,6 +132,10 @@ class FeatureSpec:
         if self.region_mean not in REGION_MEANS:
             raise ConfigError(f"The region mean must be one of {', '.join(REGION_MEANS)}, got "
                               f"{self.region_mean!r}.")
+        unknown = set(self.held_bands) - {band[0] for band in self.bands}
+        if unknown:
+            raise ConfigError(f"The held bands {sorted(unknown)} are not among the feature "
+                              "bands; check the spelling.")
         if self.line_freq not in (None, 50.0, 60.0, 50, 60):
             raise ConfigError(f"The line frequency must be 50 or 60 Hz, got {self.line_freq}.")
         return self
@@ -122,6 +146,7 @@ class FeatureSpec:
         d["bands"] = [list(b) for b in self.bands]
         d["regions"] = list(self.regions)
         d["band_pass"] = list(self.band_pass)
+        d["held_bands"] = list(self.held_bands)
         return d
 
     @classmethod
@@ -133,6 +158,7 @@ class FeatureSpec:
             raise ConfigError(f"Unknown feature-spec keys {sorted(unknown)}; check the spelling.")
         kw = {k: v for k, v in d.items() if k not in RETIRED_KEYS}
         kw.setdefault("region_mean", LEGACY_REGION_MEAN)
+        kw["held_bands"] = tuple(str(b) for b in kw.get("held_bands", LEGACY_HELD_BANDS))
         if "bands" in kw:
             kw["bands"] = tuple((str(n), float(lo), float(hi)) for n, lo, hi in kw["bands"])
         if "regions" in kw:

@@ -390,11 +390,14 @@ class FeatureSmoother:
         self._taus = (spec.fast_tau_s, spec.slow_tau_s)
         # steering = motion * slow + pulse * (fast - slow) = gains @ [fast, slow]
         self._gains = np.array([spec.pulse_gain, spec.motion_gain - spec.pulse_gain])
+        self._held = spec.held_features if any(spec.held_features) else None
         self._state: np.ndarray | None = None  # rows: fast EMA, slow EMA
         self._alphas: dict[float, np.ndarray] = {}
 
     def update(self, z: np.ndarray, dt: float) -> np.ndarray:
         """Steering vector ``motion_gain * slow + pulse_gain * (fast - slow)`` as float32.
+
+        The spec's held bands stay at 0, the calibration baseline.
 
         Parameters
         ----------
@@ -407,7 +410,10 @@ class FeatureSmoother:
             self._state = np.vstack([z, z]).astype(np.float64)
         else:
             self._state += self._alpha(dt) * (z - self._state)
-        return (self._gains @ self._state).astype(np.float32)
+        steering = (self._gains @ self._state).astype(np.float32)
+        if self._held is not None:
+            steering[self._held] = 0.0
+        return steering
 
     def _alpha(self, dt: float) -> np.ndarray:
         """(2, 1) EMA weights for this time step, cached (the hop is usually constant)."""
