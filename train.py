@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adapt-steps", type=ranged(int, 1, 10**6), default=1500, metavar="N",
                    help="with --adapt: optimiser steps (a discriminator's take about 1.5 s "
                         "each on two CPU cores)")
+    p.add_argument("--adapt-distance", choices=["whitened", "raw"], default="whitened",
+                   help="with --adapt mapping: compare the new w with the old in the old w's "
+                        "whitened axes (every direction alike; for a first re-fit) or raw (the "
+                        "widest directions, colour and composition, count most; for a re-fit of "
+                        "a re-fitted bundle)")
     p.add_argument("--inception", metavar="PATH",
                    help="TorchScript Inception (inception-2015-12-05.pt) for FID/KID")
     p.add_argument("--dry-run", action="store_true",
@@ -348,7 +353,8 @@ def adapt(args) -> int:
            "people": people_config(args.person),
            "eeg_profile": eeg_profile(args)}
     pool = load_pool(eeg, spec)
-    settings = MappingFitSettings(steps=args.adapt_steps, seed=args.seed)
+    settings = MappingFitSettings(steps=args.adapt_steps, seed=args.seed,
+                                  whiten=args.adapt_distance == "whitened")
     if args.dry_run:
         print(json.dumps({**eeg, "bundle": args.resume, "feature_spec": spec.to_dict(),
                           "hops": len(pool.all), "fit": settings.to_dict()}, indent=2))

@@ -39,10 +39,11 @@ def test_record_adapt_export_and_perform_again(tmp_path, eyes_open_edf, eyes_clo
 
     runs = tmp_path / "runs"
     assert train(["--resume", str(bundle), "--adapt", "mapping", "--eeg", str(session),
-                  "--outdir", str(runs), "--adapt-steps", "20"]) == 0
+                  "--outdir", str(runs), "--adapt-steps", "20", "--adapt-distance", "raw"]) == 0
     (run_dir,) = runs.iterdir()
     options = json.loads((run_dir / "training_options.json").read_text())
     assert options["eeg_profile"] == str((session / "profile.json").resolve())
+    assert options["lineage"][-1]["fit"]["whiten"] is False
     assert options["lineage"][-1]["bundle"] == str(bundle.resolve())
     assert (run_dir / "fakes-000000.png").is_file()
 

@@ -231,7 +231,8 @@ def test_running_baseline_warm_starts_and_forgets_with_its_time_constant():
 
 
 def test_smoother_is_dt_aware_and_splits_motion_and_pulse():
-    spec = FeatureSpec(fast_tau_s=0.25, slow_tau_s=2.0, pulse_gain=0.5, motion_gain=1.0)
+    spec = FeatureSpec(fast_tau_s=0.25, slow_tau_s=2.0, pulse_gain=0.5, motion_gain=1.0,
+                       held_bands=())
     one, two = FeatureSmoother(spec), FeatureSmoother(spec)
     zero, step = np.zeros(4), np.ones(4)
     assert one.update(zero, 0.1).dtype == np.float32

@@ -56,7 +56,7 @@ def profile_of(recording, spec: FeatureSpec) -> dict:
     ("low_gamma", 32.0, 38.0, 40.0), ("delta", 1.5, 2.5, 100.0)])
 def test_an_artefact_in_a_held_band_does_not_move_the_steering(eyes_open, band, low_hz,
                                                                  high_hz, amplitude_uv):
-    steered, held = FeatureSpec(), FeatureSpec(held_bands=(band,))
+    steered, held = FeatureSpec(held_bands=()), FeatureSpec(held_bands=(band,))
     profile = profile_of(eyes_open, steered)
     burst = with_burst(eyes_open, low_hz, high_hz, amplitude_uv)
     moves = {}
@@ -78,7 +78,7 @@ def test_an_artefact_in_a_held_band_does_not_move_the_steering(eyes_open, band, 
 
 
 def test_a_profile_made_without_held_bands_still_fits(eyes_open):
-    profile = profile_of(eyes_open, FeatureSpec())
+    profile = profile_of(eyes_open, FeatureSpec(held_bands=()))
     normaliser = FeatureNormaliser.from_profile(profile)
     FeatureExtractor(FeatureSpec(held_bands=("low_gamma",)), eyes_open.info, normaliser)
     with pytest.raises(ConfigError, match="different feature spec"):
