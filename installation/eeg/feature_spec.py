@@ -22,6 +22,7 @@ DEFAULT_BANDS: tuple[tuple[str, float, float], ...] = (
 REGION_MEANS = ("log", "power")
 # A spec written before ``region_mean`` existed averaged power; reading it keeps that meaning.
 LEGACY_REGION_MEAN = "power"
+DEFAULT_HELD_BANDS: tuple[str, ...] = ("low_gamma",)
 # A spec written before ``held_bands`` existed steered with every band.
 LEGACY_HELD_BANDS: tuple[str, ...] = ()
 # Keys older bundles wrote that no longer mean anything (``extra`` was never read); ignored.
@@ -64,14 +65,15 @@ class FeatureSpec:
         How a region's channels are averaged: "log" takes the mean of their log powers (every
         electrode weighs the same, whatever its gain); "power", the log of their mean power, is
         what bundles made before it had a name were trained on.
-    held_bands : tuple of str
+    held_bands : tuple of str, optional
         Bands that are measured (and reported to the feeds) but held at the calibration
         baseline in the steering vector. At the scalp the 30-40 Hz band carries the muscles of
         the face and jaw, and 1-4 Hz the eyes' blinks and movements, more than the brain;
         holding them stops a clenched jaw or a glance from out-painting the state of mind.
-        This version holds low gamma: it lifts the default's S026, eyes closed against open,
-        from 1.34 to 1.70 (:mod:`benchmarks.people_contrast`). Delta stays steering: it also
-        carries drowsiness, and holding it too cost the paintings' colour and composition.
+        None (the default) holds low gamma where the bands have one: it lifts the default's
+        S026, eyes closed against open, from 1.34 to 1.70 (:mod:`benchmarks.people_contrast`).
+        Delta stays steering: it also carries drowsiness, and holding it too cost the
+        paintings' colour and composition.
     """
 
     bands: tuple[tuple[str, float, float], ...] = DEFAULT_BANDS
@@ -86,7 +88,14 @@ class FeatureSpec:
     pulse_gain: float = 0.2
     motion_gain: float = 1.0
     region_mean: str = "log"
-    held_bands: tuple[str, ...] = ("low_gamma",)
+    held_bands: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        # None: this version's choice, the muscle band, where the spec has one
+        if self.held_bands is None:
+            names = {band[0] for band in self.bands}
+            object.__setattr__(self, "held_bands",
+                               tuple(b for b in DEFAULT_HELD_BANDS if b in names))
 
     @property
     def n_features(self) -> int:

@@ -96,3 +96,10 @@ def test_older_specs_read_as_holding_no_band():
 def test_a_held_band_that_is_no_band_is_refused():
     with pytest.raises(ConfigError, match="not among the feature bands"):
         FeatureSpec(held_bands=("gamma",)).validate()
+
+
+def test_the_default_holds_the_muscle_band_only_where_the_bands_have_one():
+    assert FeatureSpec().held_bands == ("low_gamma",)
+    custom = FeatureSpec(bands=(("alpha", 8.0, 13.0), ("beta", 13.0, 30.0)))
+    assert custom.validate().held_bands == ()
+    assert not custom.held_features.any()
