@@ -93,9 +93,8 @@ class FeatureSpec:
     def __post_init__(self) -> None:
         # None: this version's choice, the muscle band, where the spec has one
         if self.held_bands is None:
-            names = {band[0] for band in self.bands}
             object.__setattr__(self, "held_bands",
-                               tuple(b for b in DEFAULT_HELD_BANDS if b in names))
+                               tuple(b for b in DEFAULT_HELD_BANDS if b in self.band_names))
 
     @property
     def n_features(self) -> int:
@@ -108,9 +107,14 @@ class FeatureSpec:
         return [f"{r}/{b[0]}" for r in self.regions for b in self.bands]
 
     @property
+    def band_names(self) -> tuple[str, ...]:
+        """The bands' names, in order."""
+        return tuple(band[0] for band in self.bands)
+
+    @property
     def held_features(self) -> np.ndarray:
         """Boolean mask, one entry per feature: True where its band is held."""
-        held = [band[0] in self.held_bands for band in self.bands]
+        held = [name in self.held_bands for name in self.band_names]
         return np.tile(np.array(held, dtype=bool), len(self.regions))
 
     def measures_like(self, other: FeatureSpec) -> bool:
@@ -144,7 +148,7 @@ class FeatureSpec:
         if self.region_mean not in REGION_MEANS:
             raise ConfigError(f"The region mean must be one of {', '.join(REGION_MEANS)}, got "
                               f"{self.region_mean!r}.")
-        unknown = set(self.held_bands) - {band[0] for band in self.bands}
+        unknown = set(self.held_bands) - set(self.band_names)
         if unknown:
             raise ConfigError(f"The held bands {sorted(unknown)} are not among the feature "
                               "bands; check the spelling.")

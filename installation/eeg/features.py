@@ -390,7 +390,8 @@ class FeatureSmoother:
         self._taus = (spec.fast_tau_s, spec.slow_tau_s)
         # steering = motion * slow + pulse * (fast - slow) = gains @ [fast, slow]
         self._gains = np.array([spec.pulse_gain, spec.motion_gain - spec.pulse_gain])
-        self._held = spec.held_features if any(spec.held_features) else None
+        held = spec.held_features
+        self._held = held if held.any() else None  # None: nothing held, no mask per hop
         self._state: np.ndarray | None = None  # rows: fast EMA, slow EMA
         self._alphas: dict[float, np.ndarray] = {}
 

@@ -13,6 +13,7 @@ from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import FeatureNormaliser
 from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError
+from models.conditioning import pooled_normaliser
 from tests.conftest import shared_file
 
 BURST_S = (20.0, 35.0)
@@ -41,15 +42,10 @@ def with_burst(recording, low_hz: float, high_hz: float, amplitude_uv: float):
 
 
 def steering_and_z(recording, spec: FeatureSpec, profile: dict):
-    """(steering, z) of every hop, z-scored by ``profile``."""
+    """(steering, z, EEG time) of every hop, z-scored by ``profile``."""
     frames = feature_frames(recording, spec, FeatureNormaliser.from_profile(profile))
     return (np.array([f.steering for f in frames]), np.array([f.z for f in frames]),
             np.array([f.eeg_time for f in frames]))
-
-
-def profile_of(recording, spec: FeatureSpec) -> dict:
-    return FeatureNormaliser.profile_from(
-        spec, np.array([f.band_powers for f in feature_frames(recording, spec)]))
 
 
 @pytest.mark.parametrize("band, low_hz, high_hz, amplitude_uv", [
@@ -57,7 +53,7 @@ def profile_of(recording, spec: FeatureSpec) -> dict:
 def test_an_artefact_in_a_held_band_does_not_move_the_steering(eyes_open, band, low_hz,
                                                                  high_hz, amplitude_uv):
     steered, held = FeatureSpec(held_bands=()), FeatureSpec(held_bands=(band,))
-    profile = profile_of(eyes_open, steered)
+    profile = pooled_normaliser([eyes_open], steered).profile
     burst = with_burst(eyes_open, low_hz, high_hz, amplitude_uv)
     moves = {}
     for name, spec in (("steered", steered), ("held", held)):
@@ -78,7 +74,7 @@ def test_an_artefact_in_a_held_band_does_not_move_the_steering(eyes_open, band, 
 
 
 def test_a_profile_made_without_held_bands_still_fits(eyes_open):
-    profile = profile_of(eyes_open, FeatureSpec(held_bands=()))
+    profile = pooled_normaliser([eyes_open], FeatureSpec(held_bands=())).profile
     normaliser = FeatureNormaliser.from_profile(profile)
     FeatureExtractor(FeatureSpec(held_bands=("low_gamma",)), eyes_open.info, normaliser)
     with pytest.raises(ConfigError, match="different feature spec"):
