@@ -103,9 +103,6 @@ class FeatureExtractor:
         self._pending: list[Chunk] = []
         self._n_received = 0
         self._next_end = self.window  # absolute index one past the newest sample of next window
-        # per channel: the last window end that still holds a non-finite or absurd sample
-        self._bad_until = np.full(self.n_channels, -1, dtype=np.int64)
-        self._had_bad_samples = False
 
     @property
     def line_freq(self) -> float | None:
@@ -148,16 +145,11 @@ class FeatureExtractor:
     def _drain(self) -> list[FeatureFrame]:
         """Filter the pending samples and emit a frame for each hop they complete."""
         chunks, self._pending = self._pending, []
-        raw = chunks[0].data if len(chunks) == 1 else np.hstack([c.data for c in chunks])
+        raw = chunks[0].data if len(chunks) == 1 else np.concatenate([c.data for c in chunks], 1)
         if self.filter is None:
             self.filter = self._build_filter(mains_frequency_at_start(raw, self.info.sample_rate))
         filtered = self.filter.process(raw)
-        start = self._n_received - raw.shape[1]
-        if self.filter.last_block_had_non_finite:
-            self._mask_windows_with(~np.isfinite(raw), start)
-        if filtered.max() > ABSURD_UV or filtered.min() < -ABSURD_UV:
-            self._mask_windows_with(np.abs(filtered) > ABSURD_UV, start)
-        self._buffer.append(filtered, chunks)
+        self._buffer.append(filtered, chunks, self._bad_samples(raw, filtered))
         frames = []
         while self._next_end <= self._n_received:
             frames.append(self._frame_ending_at(self._next_end))
@@ -168,7 +160,7 @@ class FeatureExtractor:
     def _frame_ending_at(self, end: int) -> FeatureFrame:
         """Frame of the window of samples [end - window, end)."""
         window, timestamp, arrival = self._buffer.window(end - self.window, end)
-        also_masked = (self._bad_until >= end) if self._had_bad_samples else None
+        also_masked = self._buffer.channels_with_bad_samples(end - self.window, end)
         # the filter holds non-finite input, and absurd samples were noted as they arrived
         band_powers = self.features.compute(window, also_masked, prescreened=True)
         z = self.normaliser.update(band_powers, self.dt)
@@ -182,16 +174,16 @@ class FeatureExtractor:
             masked_channels=self.features.masked_channels,
         )
 
-    def _mask_windows_with(self, bad: np.ndarray, start: int) -> None:
-        """Leave each channel out of every window that holds one of its ``bad`` samples.
+    def _bad_samples(self, raw: np.ndarray, filtered: np.ndarray) -> np.ndarray | None:
+        """Where the block is non-finite (raw) or beyond ±5 mV (filtered); None when nowhere.
 
-        ``bad`` is a boolean (n_channels, n_samples) block whose first column is absolute
-        sample ``start``; its channels stay masked until their last bad sample leaves the window.
+        A channel is left out of exactly the windows that hold one of its bad samples.
         """
-        self._had_bad_samples = True
-        for channel in np.flatnonzero(bad.any(axis=1)):
-            last_bad = start + int(np.flatnonzero(bad[channel])[-1])
-            self._bad_until[channel] = max(self._bad_until[channel], last_bad + self.window)
+        bad = ~np.isfinite(raw) if self.filter.last_block_had_non_finite else None
+        if _may_hold_absurd(filtered):
+            absurd = np.abs(filtered) > ABSURD_UV
+            bad = absurd if bad is None else bad | absurd
+        return bad if bad is not None and bad.any() else None
 
     def _build_filter(self, line_freq: float) -> StreamingFilter:
         return StreamingFilter(
@@ -201,6 +193,16 @@ class FeatureExtractor:
             line_freq=line_freq,
             order=self.spec.filter_order,
         )
+
+
+def _may_hold_absurd(filtered: np.ndarray) -> bool:
+    """Whether a sample of ``filtered`` may lie beyond ±5 mV (never False when one does).
+
+    One dot product screens the block: no sample passes ±5 mV while the sum of all squares
+    stays under (5 mV)², which EEG blocks of a hop or two do by far.
+    """
+    flat = filtered.ravel()
+    return not flat @ flat <= ABSURD_UV**2  # an overflow to inf (or a NaN) looks further
 
 
 def _checked_normaliser(normaliser, spec: FeatureSpec) -> FeatureNormaliser:
@@ -221,23 +223,33 @@ class _SampleBuffer:
     """Filtered samples with their timestamps and arrivals, addressed by absolute index.
 
     Appends write into a preallocated array; old samples are dropped by moving the start
-    index, and the live part is moved to the front only when the array is full.
+    index, and the live part is moved to the front only when the array is full. Samples marked
+    bad (non-finite or absurd) are remembered beside them, from the first one on.
     """
 
     def __init__(self, n_channels: int, capacity: int) -> None:
         self.data = np.zeros((n_channels, capacity), dtype=np.float32)  # what features take
         self.timestamps = np.zeros(capacity)
         self.arrivals = np.zeros(capacity)
+        self.bad: np.ndarray | None = None  # (n_channels, capacity) bool once a bad sample came
+        self.newest_bad = -1  # absolute index of the newest bad sample
         self.first_index = 0  # absolute index of column `self.head`
         self.head = 0
         self.tail = 0
 
-    def append(self, data: np.ndarray, chunks: list[Chunk]) -> None:
-        """Add filtered samples and the timestamps and arrival times of the chunks they came in."""
+    def append(self, data: np.ndarray, chunks: list[Chunk], bad: np.ndarray | None = None):
+        """Add filtered samples, where they are bad (or None), and their chunks' times."""
         n = data.shape[1]
         if self.tail + n > self.data.shape[1]:
             self._compact(n)
         self.data[:, self.tail : self.tail + n] = data
+        if bad is not None:
+            if self.bad is None:
+                self.bad = np.zeros(self.data.shape, dtype=bool)
+            last_bad_column = int(np.flatnonzero(bad.any(axis=0))[-1])
+            self.newest_bad = self.first_index + self.tail - self.head + last_bad_column
+        if self.bad is not None:
+            self.bad[:, self.tail : self.tail + n] = False if bad is None else bad
         position = self.tail
         for chunk in chunks:
             stop = position + chunk.n_samples
@@ -252,6 +264,13 @@ class _SampleBuffer:
         b = self.head + end - self.first_index
         return self.data[:, a:b], float(self.timestamps[b - 1]), float(self.arrivals[b - 1])
 
+    def channels_with_bad_samples(self, start: int, end: int) -> np.ndarray | None:
+        """Boolean per channel: a bad sample lies in [start, end); None when none does."""
+        if self.newest_bad < start:
+            return None
+        offset = self.head - self.first_index
+        return self.bad[:, offset + start : offset + end].any(axis=1)
+
     def drop_before(self, index: int) -> None:
         """Forget samples older than absolute ``index``."""
         shift = min(max(index - self.first_index, 0), self.tail - self.head)
@@ -262,8 +281,10 @@ class _SampleBuffer:
         """Move the live samples to the front, growing the arrays if they still do not fit."""
         live = self.tail - self.head
         capacity = max(self.data.shape[1], 2 * (live + incoming))
-        for name in ("data", "timestamps", "arrivals"):
+        for name in ("data", "timestamps", "arrivals", "bad"):
             old = getattr(self, name)
+            if old is None:
+                continue
             new = (
                 old
                 if capacity == old.shape[-1]

@@ -12,6 +12,11 @@ import numpy as np
 import scipy.fft
 from scipy import signal
 
+try:  # SciPy's FFT kernel without scipy.fft's dispatch (~13 µs of ~35 a window saved)
+    from scipy.fft._pocketfft.pypocketfft import r2c as _r2c_kernel
+except ImportError:  # pragma: no cover - a future SciPy may move it; the public path still works
+    _r2c_kernel = None
+
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.montage import region_of
 from installation.errors import ConfigError
@@ -115,7 +120,7 @@ class BandPowerFeatures:
                 finite = np.isfinite(peak)[:, None]
                 window = np.where(finite, window, 0.0)  # 0 * NaN would leak into the means
                 peak = np.where(finite[:, 0], peak, np.inf)  # masked below as absurd
-        spectrum = scipy.fft.rfft(window * self._taper, axis=1)
+        spectrum = _rfft(window * self._taper)
         # Remove the window's (Hann-weighted) mean: a periodic Hann spreads a constant over
         # bins 0 and 1 only, as X0 and -X0/2. Bin 0 carries no weight, so fixing bin 1 is all.
         spectrum[:, 1] += 0.5 * spectrum[:, 0]
@@ -165,6 +170,13 @@ class BandPowerFeatures:
             weights = _averaging_weights(self._membership, ~masked)
             self._region_weights_cache[key] = weights
         return weights
+
+
+def _rfft(x: np.ndarray) -> np.ndarray:
+    """``scipy.fft.rfft(x, axis=1)``, straight through the kernel where SciPy has it."""
+    if _r2c_kernel is None:
+        return scipy.fft.rfft(x, axis=1)
+    return _r2c_kernel(x, (1,), True, 0, None, 1)
 
 
 def window_samples(spec: FeatureSpec, sample_rate: float) -> int:

@@ -109,13 +109,16 @@ def test_line_frequency_detected_once_and_alike_for_any_chunking():
     assert fixed.line_freq == 50.0
 
 
-def test_non_finite_samples_mask_their_channel_while_in_the_window():
+# 700: blocks that hold an artefact together with windows that end before it; 2500: one block,
+# as train.py and calibration cut a recording (10 s blocks).
+@pytest.mark.parametrize("chunk", [8, 700, 2500])
+def test_non_finite_samples_mask_their_channel_while_in_the_window(chunk):
     rate, n = 250.0, 2500
     rng = np.random.default_rng(1)
     data = (20 * rng.standard_normal((3, n))).astype(np.float32)
     data[1, 1000:1003] = np.nan
     recording = _recording(data, rate, ("O1", "O2", "Oz"))
-    frames = _push_in_chunks(FeatureExtractor(SPEC, recording.info), recording, 8)
+    frames = _push_in_chunks(FeatureExtractor(SPEC, recording.info), recording, chunk)
     hop, window = round(SPEC.hop_s * rate), round(SPEC.window_s * rate)
     for k, frame in enumerate(frames):
         end = window + k * hop
@@ -124,7 +127,8 @@ def test_non_finite_samples_mask_their_channel_while_in_the_window():
         assert np.isfinite(frame.band_powers).all() and np.isfinite(frame.steering).all()
 
 
-def test_absurd_samples_mask_exactly_the_windows_that_hold_them():
+@pytest.mark.parametrize("chunk", [8, 700, 2500])
+def test_absurd_samples_mask_exactly_the_windows_that_hold_them(chunk):
     rate, n = 250.0, 2500
     rng = np.random.default_rng(2)
     data = 20 * rng.standard_normal((3, n))
@@ -132,7 +136,7 @@ def test_absurd_samples_mask_exactly_the_windows_that_hold_them():
     data[1, 1000:1050] += 20_000 * np.sin(2 * np.pi * 20 * t)  # a 20 mV artefact in the band
     recording = _recording(data, rate, ("O1", "O2", "Oz"))
     extractor = FeatureExtractor(dataclasses.replace(SPEC, line_freq=50.0), recording.info)
-    frames = _push_in_chunks(extractor, recording, 8)
+    frames = _push_in_chunks(extractor, recording, chunk)
     # reference: the same filter in one pass, each window scanned whole
     filtered = StreamingFilter(rate, 3, line_freq=50.0).process(recording.data)
     hop, window = round(SPEC.hop_s * rate), round(SPEC.window_s * rate)
