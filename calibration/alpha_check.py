@@ -64,7 +64,7 @@ def alpha_feature_index(spec: FeatureSpec) -> int | list[int]:
     ConfigError
         When the spec has no band named ``alpha``.
     """
-    names = [band[0] for band in spec.bands]
+    names = spec.band_names
     if ALPHA_BAND not in names:
         raise ConfigError(
             f"The feature spec has no 'alpha' band (it has {', '.join(names)}); the eyes-closed "

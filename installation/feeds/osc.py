@@ -43,7 +43,7 @@ def parse_host_port(text: str) -> tuple[str, int]:
 
 def osc_addresses(spec: FeatureSpec) -> list[str]:
     """Every address a hop's bundle holds, in order (for the README and tests)."""
-    bands = [name for name, _, _ in spec.bands]
+    bands = spec.band_names
     return ([f"{PREFIX}/time"]
             + [f"{PREFIX}/band/{r}/{b}" for r in spec.regions for b in bands]
             + [f"{PREFIX}/region/{r}" for r in spec.regions]
@@ -68,7 +68,7 @@ class OscFeed:
         self.host, self.port = parse_host_port(target)
         self.name = f"osc {self.host}:{self.port}"
         self.spec = spec
-        self.bands = [name for name, _, _ in spec.bands]
+        self.bands = spec.band_names
         try:
             self._client = UDPClient(self.host, self.port)
         except (OSError, UnicodeError) as exc:
