@@ -82,10 +82,12 @@ def lineage_entry(bundle_dir: str | Path, ckpt: dict, adapted: str, **details) -
 
 
 def adapt_run_config(bundle_dir: str | Path, ckpt: dict, spec: FeatureSpec, eeg: dict,
-                     settings: MappingFitSettings, run_dir: Path) -> dict:
-    """The run's configuration: where it came from (lineage) and what it was fitted to."""
+                     settings: MappingFitSettings, run_dir: Path, trained: dict) -> dict:
+    """The run's configuration: where it came from (lineage) and what it was fitted to.
+
+    ``trained`` is the base bundle's provenance (``BundleSpec.provenance``).
+    """
     base = ckpt.get("config", {})
-    trained = BundleSpec.load(resolve_bundle_paths(bundle_dir)[1]).provenance
     lineage = [*base.get("lineage", []),
                lineage_entry(bundle_dir, ckpt, "mapping", eeg=eeg, fit=settings.to_dict(),
                              base_provenance={k: trained.get(k) for k in BASE_PROVENANCE})]
@@ -129,8 +131,8 @@ def adapt_bundle(bundle_dir: str | Path, pool: FeaturePool, spec: FeatureSpec, e
     if trained_on is None:
         print("the bundle keeps no sample of its training EEG: the mapping is held to "
               "Gaussian stand-ins of it, which may paint less like the artist", flush=True)
-    same_features = (trained_on is not None and
-                     spec == BundleSpec.load(resolve_bundle_paths(bundle_dir)[1]).feature_spec)
+    base_spec = BundleSpec.load(resolve_bundle_paths(bundle_dir)[1])
+    same_features = trained_on is not None and spec == base_spec.feature_spec
     settings = anchored(settings, same_features)
     mapping, figures = fit_mapping(generator.mapping, pool, settings, progress_printer(),
                                    trained_on)
@@ -138,7 +140,8 @@ def adapt_bundle(bundle_dir: str | Path, pool: FeaturePool, spec: FeatureSpec, e
         pool = with_kept_steering(pool, trained_on)
     generator.mapping = mapping
     run_dir.mkdir(parents=True, exist_ok=True)
-    config = adapt_run_config(bundle_dir, ckpt, spec, eeg, settings, run_dir)
+    config = adapt_run_config(bundle_dir, ckpt, spec, eeg, settings, run_dir,
+                              base_spec.provenance)
     state = {"G": generator.state_dict(), "G_ema": generator.state_dict(),
              "G_kwargs": ckpt["G_kwargs"], "config": config, "kimg": float(ckpt.get("kimg", 0)),
              "steering_sample": steering_sample(pool),
