@@ -223,15 +223,15 @@ class _SampleBuffer:
     """Filtered samples with their timestamps and arrivals, addressed by absolute index.
 
     Appends write into a preallocated array; old samples are dropped by moving the start
-    index, and the live part is moved to the front only when the array is full. Samples marked
-    bad (non-finite or absurd) are remembered beside them, from the first one on.
+    index, and the live part is moved to the front only when the array is full. While it holds
+    samples marked bad (non-finite or absurd), a mask of them lies beside the samples.
     """
 
     def __init__(self, n_channels: int, capacity: int) -> None:
         self.data = np.zeros((n_channels, capacity), dtype=np.float32)  # what features take
         self.timestamps = np.zeros(capacity)
         self.arrivals = np.zeros(capacity)
-        self.bad: np.ndarray | None = None  # (n_channels, capacity) bool once a bad sample came
+        self.bad: np.ndarray | None = None  # (n_channels, capacity) bool while one is held
         self.newest_bad = -1  # absolute index of the newest bad sample
         self.first_index = 0  # absolute index of column `self.head`
         self.head = 0
@@ -276,6 +276,8 @@ class _SampleBuffer:
         shift = min(max(index - self.first_index, 0), self.tail - self.head)
         self.head += shift
         self.first_index += shift
+        if self.bad is not None and self.newest_bad < self.first_index:
+            self.bad = None  # the last bad sample is gone: no mask to keep up per hop
 
     def _compact(self, incoming: int) -> None:
         """Move the live samples to the front, growing the arrays if they still do not fit."""
