@@ -1,6 +1,12 @@
 """How many seconds of EEG the whole feature pipeline processes per second of compute.
 
 Run: ``.venv/bin/python -m benchmarks.features_bench [PATH]``
+
+A hop costs a few dozen small numpy calls (a 64-channel window is 10,240 samples), so the
+figure follows the host's speed at small array operations more than its core count: the same
+code measured about 1000x on the hosts of earlier stops and about 500x on one where adding two
+arrays of 25 doubles took 0.5 µs. :func:`small_op_ns` prints that yardstick beside the figure,
+so that figures from two hosts can be told apart from a change of the code.
 """
 
 from __future__ import annotations
@@ -51,8 +57,24 @@ def features_realtime_factor(path: Path | str = DEFAULT_PATH, repeats: int = 9) 
     return duration / best
 
 
+def small_op_ns(repeats: int = 9, calls: int = 20000) -> float:
+    """Nanoseconds one ``a + b`` of two arrays of 25 doubles takes on this host (fastest run).
+
+    The feature vector's length: the yardstick of numpy's per-call cost, which dominates a hop.
+    """
+    a, b = np.ones(25), np.ones(25)
+    best = np.inf
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(calls):
+            a + b  # noqa: B018 - the operation being timed
+        best = min(best, time.perf_counter() - started)
+    return best / calls * 1e9
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PATH
     factor = features_realtime_factor(target)
     print(f"features_realtime_factor {factor:.0f}x real time ({target.name}, chunks of 1/32 s)")
     print(f"  = {1e3 / factor:.2f} ms of compute per second of EEG (target: 1000x or more)")
+    print(f"  this host adds two arrays of 25 doubles in {small_op_ns():.0f} ns")

@@ -134,12 +134,13 @@ def upscaler_size_figures(frames: int) -> dict:
 
 def features_figures() -> dict:
     """Filter and features in multiples of real time on the 64-channel recording."""
-    from benchmarks.features_bench import DEFAULT_PATH, features_realtime_factor
+    from benchmarks.features_bench import DEFAULT_PATH, features_realtime_factor, small_op_ns
 
+    host = {"numpy_small_op_ns": small_op_ns()}  # the host's yardstick (features_bench)
     if not DEFAULT_PATH.exists():
         print(f"skipped features: {DEFAULT_PATH} is absent", file=sys.stderr)
-        return {"features_realtime_factor": None}
-    return {"features_realtime_factor": features_realtime_factor(DEFAULT_PATH)}
+        return {"features_realtime_factor": None, **host}
+    return {"features_realtime_factor": features_realtime_factor(DEFAULT_PATH), **host}
 
 
 def training_figures(steps: int) -> dict:
