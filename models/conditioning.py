@@ -28,7 +28,7 @@ import torch
 from installation.eeg.feature_pipeline import extract_feature_sequence, feature_frames
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import FeatureNormaliser
-from installation.eeg.profile import check_profile_fits
+from installation.eeg.profile import check_profile_fits, profile_line_freq
 from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError
 
@@ -87,7 +87,9 @@ def load_feature_pool(paths: list[str | Path], spec: FeatureSpec,
         The feature spec of the run.
     profile : dict, optional
         A calibration profile (``profile.json``) whose mean and std z-score the features; by
-        default the statistics of all recordings' band powers pooled.
+        default the statistics of all recordings' band powers pooled. Its mains frequency is
+        notched, as the show notches it; without one (or in an older profile) each recording
+        decides its own from its first second, as the show does without a profile.
 
     Raises
     ------
@@ -111,7 +113,9 @@ def load_feature_pool(paths: list[str | Path], spec: FeatureSpec,
     for key, (path, recording) in recordings.items():
         bad = (check_profile_fits(profile, recording.info) if profile_describes_stream(profile)
                else normaliser.bad_channels_in(recording.info))
-        steering, _ = extract_feature_sequence(recording, spec, normaliser.fresh(), bad)
+        # the profile's mains, as the show notches it (profiled_extractor), not each file's guess
+        steering, _ = extract_feature_sequence(recording, spec, normaliser.fresh(), bad,
+                                               profile_line_freq(profile))
         steering = np.asarray(steering, dtype=np.float32)
         if len(steering) == 0 or not np.isfinite(steering).all():
             raise ConfigError(f"The recording {path} yields no usable feature window (shorter "

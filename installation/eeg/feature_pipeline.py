@@ -297,7 +297,8 @@ class _SampleBuffer:
         self.head, self.tail = 0, live
 
 
-def feature_frames(recording, spec: FeatureSpec, normaliser=None, bad_channels=()):
+def feature_frames(recording, spec: FeatureSpec, normaliser=None, bad_channels=(),
+                   line_freq: float | None = None):
     """Run the live pipeline over a whole recording and return its frames.
 
     Parameters
@@ -311,13 +312,16 @@ def feature_frames(recording, spec: FeatureSpec, normaliser=None, bad_channels=(
         Profile normaliser; a running baseline when None.
     bad_channels : sequence of str
         Channels to leave out.
+    line_freq : float, optional
+        Mains frequency to notch, as the show takes its calibration profile's; None = decided
+        from the recording's first second (see :class:`FeatureExtractor`).
 
     Returns
     -------
     list of FeatureFrame
         One per hop, oldest first (``arrival`` is when the block was read, not a live figure).
     """
-    extractor = FeatureExtractor(spec, recording.info, normaliser, bad_channels)
+    extractor = FeatureExtractor(spec, recording.info, normaliser, bad_channels, line_freq)
     # Blocks of 10 s: the output does not depend on the cut, and the buffer stays small.
     block = max(extractor.window, int(round(10 * recording.info.sample_rate)))
     frames: list[FeatureFrame] = []
@@ -326,12 +330,13 @@ def feature_frames(recording, spec: FeatureSpec, normaliser=None, bad_channels=(
     return frames
 
 
-def extract_feature_sequence(recording, spec: FeatureSpec, normaliser=None, bad_channels=()):
+def extract_feature_sequence(recording, spec: FeatureSpec, normaliser=None, bad_channels=(),
+                             line_freq: float | None = None):
     """Steering vectors and their EEG times for a whole recording (for ``train.py``).
 
     Parameters
     ----------
-    recording, spec, normaliser, bad_channels
+    recording, spec, normaliser, bad_channels, line_freq
         As for :func:`feature_frames`.
 
     Returns
@@ -340,7 +345,7 @@ def extract_feature_sequence(recording, spec: FeatureSpec, normaliser=None, bad_
     eeg_times : ndarray, float64, shape (n_hops,)
         Timestamp of the newest sample in each window.
     """
-    frames = feature_frames(recording, spec, normaliser, bad_channels)
+    frames = feature_frames(recording, spec, normaliser, bad_channels, line_freq)
     steering = np.zeros((len(frames), spec.n_features), dtype=np.float32)
     for i, frame in enumerate(frames):
         steering[i] = frame.steering

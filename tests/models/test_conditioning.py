@@ -11,7 +11,8 @@ import pytest
 from installation.eeg.feature_pipeline import feature_frames
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import FeatureNormaliser
-from installation.eeg.profile import PROFILE_FORMAT, check_profile_fits
+from installation.eeg.filtering import mains_frequency_at_start
+from installation.eeg.profile import PROFILE_FORMAT, check_profile_fits, profiled_extractor
 from installation.eeg.sources.recordings import load_recording
 from installation.errors import ConfigError, run_cli
 from models.conditioning import load_feature_pool
@@ -108,3 +109,27 @@ def test_a_dry_run_refuses_the_profile_training_would_refuse(tmp_path, capsys, e
     err = capsys.readouterr().err
     assert_user_error(code, err, "recorded at 250 Hz")
     assert f"{info.sample_rate:g} Hz" in err
+
+
+def test_training_notches_the_profiles_mains_as_the_show_does(monkeypatch, eyes_open_edf):
+    """Calibrated in a 60 Hz room, a recording whose first second hums at 50 Hz.
+
+    The show notches the profile's 60 Hz (``profiled_extractor``); training used to decide
+    each recording's mains from its first second and learnt from 50 Hz-notched features the
+    show never plays. Both now give the very same steering.
+    """
+    recording = load_recording(eyes_open_edf)
+    rate = recording.info.sample_rate
+    t = np.arange(recording.data.shape[1]) / rate
+    hum = np.where(t < 1.0, 20 * np.sin(2 * np.pi * 50 * t), 40 * np.sin(2 * np.pi * 60 * t))
+    hummed = dataclasses.replace(recording, data=(recording.data + hum).astype(np.float32))
+    assert mains_frequency_at_start(hummed.data, rate) == 50.0  # its own guess
+    monkeypatch.setattr("models.conditioning.load_recording", lambda path: hummed)
+    profile = {**eyes_open_profile(eyes_open_edf), "format": PROFILE_FORMAT,
+               "channel_names": list(recording.info.channel_names), "sample_rate": rate,
+               "bad_channels": [], "line_freq": 60.0}
+
+    learnt = load_feature_pool([eyes_open_edf], SPEC, profile).per_file["S001R01.edf"]
+    show = profiled_extractor(SPEC, hummed.info, profile)
+    played = np.array([frame.steering for chunk in hummed.chunks(5) for frame in show.push(chunk)])
+    np.testing.assert_allclose(learnt, played, rtol=0, atol=1e-6)
