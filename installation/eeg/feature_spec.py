@@ -71,7 +71,7 @@ class FeatureSpec:
         the face and jaw, and 1-4 Hz the eyes' blinks and movements, more than the brain;
         holding them stops a clenched jaw or a glance from out-painting the state of mind.
         None (the default) holds low gamma where the bands have one: it lifts the default's
-        S026, eyes closed against open, from 1.34 to 1.70 (:mod:`benchmarks.people_contrast`).
+        S026, eyes closed against open, from 1.34 to 2.44 (:mod:`benchmarks.people_contrast`).
         Delta stays steering: it also carries drowsiness, and holding it too cost the
         paintings' colour and composition.
     """
