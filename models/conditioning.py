@@ -109,13 +109,14 @@ def load_feature_pool(paths: list[str | Path], spec: FeatureSpec,
         recordings[unique_key(path, recordings)] = (path, load_recording(path))
     normaliser = (profile_normaliser(profile, spec) if profile is not None
                   else pooled_normaliser([rec for _, rec in recordings.values()], spec))
+    # the profile's mains, as the show notches it (profiled_extractor), not each file's guess
+    line_freq = profile_line_freq(profile)
     per_file = {}
     for key, (path, recording) in recordings.items():
         bad = (check_profile_fits(profile, recording.info) if profile_describes_stream(profile)
                else normaliser.bad_channels_in(recording.info))
-        # the profile's mains, as the show notches it (profiled_extractor), not each file's guess
         steering, _ = extract_feature_sequence(recording, spec, normaliser.fresh(), bad,
-                                               profile_line_freq(profile))
+                                               line_freq)
         steering = np.asarray(steering, dtype=np.float32)
         if len(steering) == 0 or not np.isfinite(steering).all():
             raise ConfigError(f"The recording {path} yields no usable feature window (shorter "
