@@ -65,12 +65,19 @@ class Trainer:
         ``batch`` (total over processes).
     device : torch.device
         Where to train.
+    channels_last : bool, optional
+        Keep activations in the channels-last layout; None = on the CPU only, where oneDNN runs
+        the narrow high-resolution convolutions about 1.4 times faster that way.
     """
 
-    def __init__(self, g_kwargs: dict, d_kwargs: dict, train: dict, device: torch.device):
+    def __init__(self, g_kwargs: dict, d_kwargs: dict, train: dict, device: torch.device,
+                 channels_last: bool | None = None):
         self.train, self.device = train, device
-        self.G = Generator(**g_kwargs).to(device)
-        self.D = Discriminator(**d_kwargs).to(device)
+        if channels_last is None:
+            channels_last = device.type == "cpu"
+        self.layout = torch.channels_last if channels_last else torch.contiguous_format
+        self.G = Generator(**g_kwargs).to(device, memory_format=self.layout)
+        self.D = Discriminator(**d_kwargs).to(device, memory_format=self.layout)
         broadcast_module(self.G)
         broadcast_module(self.D)
         self.G_ema = make_ema(self.G)
@@ -92,8 +99,17 @@ class Trainer:
     def step(self, reals: torch.Tensor, features: torch.Tensor,
              noise: torch.Tensor) -> dict[str, float]:
         """One D step (with lazy R1 every 16th) and one G step on this process's batch."""
-        stats = self.discriminator_step(reals, features, noise)
-        stats["loss_G"] = self.generator_step(features, noise)
+        reals = reals.contiguous(memory_format=self.layout)
+        # One synthesis pass serves both steps: D learns on the fakes detached, then G's loss
+        # flows back through the same pass (its graph kept), instead of painting them twice.
+        self.G.requires_grad_(True)
+        fakes = self.G(features, noise)
+        stats = self.discriminator_step(reals, fakes.detach())
+        stats["loss_G"] = self.generator_step(fakes)
+        return self.finish_step(stats, features, noise)
+
+    def finish_step(self, stats: dict, features, noise) -> dict[str, float]:
+        """Path length (when due), EMA, augmentation and counters after the D and G updates."""
         if self.pl is not None and self.step_count % PL_INTERVAL == 0:
             stats["pl"] = self.path_length_step(features, noise)
         ema_beta = 0.5 ** (self.train["batch"] / max(self.train["ema_kimg"] * 1000, 1e-8))
@@ -104,12 +120,9 @@ class Trainer:
         stats["augment_p"] = self.ada.p
         return stats
 
-    def discriminator_step(self, reals, features, noise) -> dict[str, float]:
-        """Logistic loss on augmented reals and fakes, plus lazy R1."""
-        self.G.requires_grad_(False)
+    def discriminator_step(self, reals, fakes) -> dict[str, float]:
+        """Logistic loss on augmented reals and (detached) fakes, plus lazy R1."""
         self.D.requires_grad_(True)
-        with torch.no_grad():
-            fakes = self.G(features, noise)
         do_r1 = self.step_count % R1_INTERVAL == 0 and self.train["r1_gamma"] > 0
         reals = reals.detach().requires_grad_(do_r1)
         real_logits = self.D(augment(reals, self.ada.p))
@@ -127,11 +140,10 @@ class Trainer:
         self.ada.accumulate(real_logits)
         return stats
 
-    def generator_step(self, features, noise) -> float:
-        """Non-saturating loss through the augmented discriminator."""
-        self.G.requires_grad_(True)
+    def generator_step(self, fakes) -> float:
+        """Non-saturating loss on ``fakes`` (still in G's graph) through the augmented D."""
         self.D.requires_grad_(False)
-        loss = generator_loss(self.D(augment(self.G(features, noise), self.ada.p)))
+        loss = generator_loss(self.D(augment(fakes, self.ada.p)))
         self.opt_G.zero_grad(set_to_none=True)
         loss.backward()
         average_gradients(self.G)
