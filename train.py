@@ -266,13 +266,21 @@ def choose_cfg(args) -> None:
 
 def resume_config(args) -> tuple[dict, dict]:
     """(config, checkpoint) of the run to continue; --kimg and --snap may change."""
+    from models.campaign import is_packed, unpacked
     from models.export import load_checkpoint
-    from models.snapshots import latest_checkpoint
+    from models.snapshots import latest_checkpoint, next_run_dir
 
     path = latest_checkpoint(args.resume)
     state = load_checkpoint(path)
     config = dict(state["config"])
     config["run_dir"] = str(path.parent.resolve())
+    if is_packed(state):  # a campaign's resume checkpoint: a new run folder goes on from it
+        if not args.outdir:
+            raise ConfigError(f"{path} is a campaign's resume checkpoint: pass --outdir DIR for "
+                              "the run folder that continues it.")
+        state = unpacked(state)
+        config.update(outdir=str(Path(args.outdir).resolve()), run_dir=str(next_run_dir(
+            Path(args.outdir).resolve(), config["cfg"], config["resolution"])))
     if args.kimg is not None:
         config["kimg"] = args.kimg
     if args.snap is not None:

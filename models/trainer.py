@@ -181,12 +181,13 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore from :meth:`state_dict`."""
+        """Restore from :meth:`state_dict` (fresh optimisers where ``state`` has none)."""
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         self.G_ema.load_state_dict(state["G_ema"])
-        self.opt_G.load_state_dict(state["opt_G"])
-        self.opt_D.load_state_dict(state["opt_D"])
+        if "opt_G" in state:
+            self.opt_G.load_state_dict(state["opt_G"])
+            self.opt_D.load_state_dict(state["opt_D"])
         self.ada.load_state_dict(state["augment"])
         if self.pl is not None:
             self.pl.mean = float(state["pl_mean"])

@@ -343,7 +343,8 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
                  "`train.py --resume BUNDLE --adapt discriminator` warms one up first)"))
     if resume_state is not None:
         trainer.load_state_dict(resume_state)
-        torch.set_rng_state(resume_state["rng"]["torch"])
+        if "rng" in resume_state:  # a campaign's resume checkpoint carries none
+            torch.set_rng_state(resume_state["rng"]["torch"])
         tick = int(resume_state["tick"])
     run_dir = Path(config["run_dir"])
     if rank == 0:

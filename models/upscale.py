@@ -49,6 +49,7 @@ class UpscalePreset:
     adv_weight: float = 0.05
     consistency_weight: float = 1.0
     lattice_weight: float = 0.1
+    equivariance_weight: float = 1.0
     warmup_kimg: float = 2.0
     ema_kimg: float = 1.0
 
@@ -82,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adv-weight", type=ranged(float, 0, low_open=True),
                    help="weight of the adversarial term (default 0.05): more texture, and more "
                         "risk of a painted pattern")
+    p.add_argument("--equivariance-weight", type=ranged(float, 0),
+                   help="weight of the term that makes a flipped or transposed picture upscale "
+                        "to the flipped or transposed upscaling (default 1; 0 = off): without "
+                        "it, the texture may take one direction everywhere")
     p.add_argument("--crops-per-image", type=ranged(int, 1), default=100)
     p.add_argument("--snap", type=ranged(int, 1), help="ticks between snapshots (default 4)")
     p.add_argument("--metric-images", type=ranged(int, 1), default=48)
@@ -129,6 +134,8 @@ def resolve_config(args, init: dict | None = None) -> dict:
         "train": {"lr": preset.lr, "adv_weight": args.adv_weight or preset.adv_weight,
                   "consistency_weight": preset.consistency_weight,
                   "lattice_weight": preset.lattice_weight,
+                  "equivariance_weight": args.equivariance_weight
+                  if args.equivariance_weight is not None else preset.equivariance_weight,
                   "warmup_kimg": preset.warmup_kimg, "ema_kimg": preset.ema_kimg},
     }
 

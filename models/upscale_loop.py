@@ -16,6 +16,7 @@ from PIL import Image
 
 from models.lattice import lattice_figure
 from models.metrics import multiscale_swd
+from models.orientation import orientation_figure
 from models.snapshots import Timelapse, checkpoint_name, link_latest, save_atomic, save_grid
 from models.training_loop import StatsLog, prepare_run_dir
 from models.upscale_data import (
@@ -29,7 +30,7 @@ from models.upscale_data import (
 from models.upscale_trainer import UpscaleTrainer
 
 GRID_ROWS = 3  # of base paintings, then as many of real crops
-POSTFIX_KEYS = ("sec_per_kimg", "loss_rec", "loss_adv", "loss_lattice", "loss_D")
+POSTFIX_KEYS = ("sec_per_kimg", "loss_rec", "loss_adv", "loss_equivariance", "loss_D")
 
 
 class UpscaleData:
@@ -103,6 +104,7 @@ def upscaler_metrics(upscaler, reals: torch.Tensor, base: torch.Tensor, seed: in
     return {**{f"upscaled_{k}": v for k, v in swd.items()},
             "upscaled_swd_fine": fine_bands(swd, resolution),
             "upscaled_lattice": lattice_figure(upscaled, scale),
+            "upscaled_orientation": orientation_figure(upscaled),
             "reconstruction_l1": float((rec - reals).abs().mean()) * 127.5}
 
 
@@ -111,7 +113,8 @@ def lanczos_metrics(reals: torch.Tensor, base: torch.Tensor, seed: int) -> dict:
     resolution, scale = reals.shape[-1], reals.shape[-1] // base.shape[-1]
     swd = multiscale_swd(lanczos(base, scale), reals, seed=seed)
     return {"lanczos_swd_fine": fine_bands(swd, resolution), "lanczos_swd_mean": swd["swd_mean"],
-            "real_lattice": lattice_figure(reals, scale)}
+            "real_lattice": lattice_figure(reals, scale),
+            "real_orientation": orientation_figure(reals)}
 
 
 def pixel_repeat(images: torch.Tensor, scale: int) -> torch.Tensor:

@@ -10,7 +10,12 @@ The generator-side loss has three parts:
 - consistency: an upscaled base painting, downscaled again, must be the base painting, so the
   upscaler adds detail without repainting what the brain steered;
 - lattice: no power may stand out at the frequencies of the upscaling's pixel grid (see
-  :mod:`models.lattice`): our first adversarial runs painted a regular dot lattice there.
+  :mod:`models.lattice`): our first adversarial runs painted a regular dot lattice there;
+- equivariance: a picture flipped or transposed must be upscaled to the flipped or transposed
+  upscaling. Nothing else ties a texture's direction to the picture: L1 is blind to fine texture
+  of any direction and the discriminator accepts any plausible one, so our first upscaler laid
+  one diagonal hatch over every painting (``models.orientation``). A hatch that does not turn
+  with the picture costs its full amplitude here.
 
 The discriminator sees its pictures at a random phase of that grid (each cropped by 0 to
 ``scale - 1`` pixels): at a fixed phase its strided convolutions alias a lattice into an
@@ -38,6 +43,22 @@ def random_phase(images: torch.Tensor, scale: int) -> torch.Tensor:
     return images[..., dy:dy + h, dx:dx + w]
 
 
+def dihedral(images: torch.Tensor, index: int) -> torch.Tensor:
+    """One of the square's 8 symmetries (``index`` 0-7: bits transpose, flip x, flip y)."""
+    if index & 4:
+        images = images.transpose(-1, -2)
+    if index & 2:
+        images = images.flip(-1)
+    if index & 1:
+        images = images.flip(-2)
+    return images
+
+
+def random_symmetry() -> int:
+    """A random symmetry of the square other than the identity (1-7)."""
+    return int(torch.randint(1, 8, ()))
+
+
 def ramp(kimg: float, warmup_kimg: float) -> float:
     """0 → 1 over the first ``warmup_kimg`` thousand images (1 at once when it is 0)."""
     return 1.0 if warmup_kimg <= 0 else min(1.0, kimg / warmup_kimg)
@@ -51,8 +72,8 @@ class UpscaleTrainer:
     u_kwargs, d_kwargs : dict
         Arguments of :class:`Upscaler` and :class:`PatchDiscriminator`.
     train : dict
-        ``lr``, ``adv_weight``, ``consistency_weight``, ``lattice_weight`` (0 when absent),
-        ``warmup_kimg``, ``ema_kimg``.
+        ``lr``, ``adv_weight``, ``consistency_weight``, ``lattice_weight`` and
+        ``equivariance_weight`` (each 0 when absent), ``warmup_kimg``, ``ema_kimg``.
     device : torch.device, optional
         Where the networks live (the CPU when None); :meth:`step` moves its batches there.
     """
@@ -91,7 +112,7 @@ class UpscaleTrainer:
         weight = ramp(self.kimg, self.train["warmup_kimg"])
         up_real, up_base = self.U(real_low), self.U(base_low)
         loss_d = self.discriminator_step(real_high, torch.cat([up_real, up_base]).detach())
-        losses = self.upscaler_step(real_high, up_real, base_low, up_base, weight)
+        losses = self.upscaler_step(real_high, real_low, up_real, base_low, up_base, weight)
         self.update_ema(len(real_high) + len(base_low))
         self.kimg += (len(real_high) + len(base_low)) / 1000.0
         return {"loss_D": loss_d, **losses, "adv_ramp": weight}
@@ -106,23 +127,36 @@ class UpscaleTrainer:
         self.opt_D.step()
         return loss.item()
 
-    def upscaler_step(self, real_high, up_real, base_low, up_base, weight: float) -> dict:
-        """Reconstruction + ramped adversarial + consistency + lattice; one Adam step."""
+    def upscaler_step(self, real_high, real_low, up_real, base_low, up_base,
+                      weight: float) -> dict:
+        """Reconstruction + ramped adversarial + consistency + lattice + equivariance; one step."""
         self.D.requires_grad_(False)
         upscaled = torch.cat([up_real, up_base])
         reconstruction = (up_real - real_high).abs().mean()
         adversarial = F.softplus(-self.D(random_phase(upscaled, self.scale))).mean()
         consistency = (downscale(up_base, self.scale) - base_low).abs().mean()
         lattice = lattice_penalty(upscaled, self.scale)
+        equivariance = self.equivariance(torch.cat([real_low, base_low]), upscaled)
         loss = (reconstruction + weight * self.train["adv_weight"] * adversarial
                 + self.train["consistency_weight"] * consistency
-                + self.train.get("lattice_weight", 0.0) * lattice)
+                + self.train.get("lattice_weight", 0.0) * lattice
+                + self.train.get("equivariance_weight", 0.0) * equivariance)
         self.opt_U.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_U.step()
         return {"loss_U": loss.item(), "loss_rec": reconstruction.item(),
                 "loss_adv": adversarial.item(), "loss_consistency": consistency.item(),
-                "loss_lattice": lattice.item()}
+                "loss_lattice": lattice.item(), "loss_equivariance": equivariance.item()}
+
+    def equivariance(self, low: torch.Tensor, upscaled: torch.Tensor) -> torch.Tensor:
+        """L1 between upscaled pictures turned by a random symmetry and the turned ones' upscaling.
+
+        0, at no cost, when the term's weight is 0.
+        """
+        if not self.train.get("equivariance_weight", 0.0):
+            return torch.zeros((), device=low.device)
+        index = random_symmetry()
+        return (self.U(dihedral(low, index)) - dihedral(upscaled, index)).abs().mean()
 
     @torch.no_grad()
     def update_ema(self, batch: int) -> None:

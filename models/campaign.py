@@ -1,0 +1,115 @@
+"""A long training campaign that outlives its run folders: one small resume checkpoint.
+
+The default model trains over many sessions on different machines, and a run folder may be gone
+by the next one. Between sessions the campaign lives in the repository as one file,
+``assets/campaign/resume.pt``, replaced (never added) each time, so the history grows slowly:
+
+    python -m models.campaign pack RUN_OR_SNAPSHOT [--out assets/campaign/resume.pt]
+    python train.py --resume assets/campaign/resume.pt --outdir runs [--kimg K]
+
+It holds the generator, its EMA and the discriminator in float16 (under 15 MB for the 128 px
+configuration), the augmentation probability, the step count, kimg and the run's configuration:
+everything a resumed run needs but the optimisers' moments, which Adam rebuilds within a few
+hundred steps (its first moment is off: beta1 = 0).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+from installation.errors import ConfigError, ModelError, OneLineParser, run_cli
+
+REPO = Path(__file__).resolve().parents[1]
+RESUME_PATH = REPO / "assets" / "campaign" / "resume.pt"
+FORMAT = "eeg-painting-campaign/1"
+NETWORKS = ("G", "G_ema", "D")
+KEPT = ("G_kwargs", "D_kwargs", "config", "augment", "step", "kimg", "tick", "metrics",
+        "steering_sample", "pl_mean")
+SIZE_LIMIT_MB = 15.0
+
+
+def half(state: dict) -> dict:
+    """A state dict with its floating tensors in float16, contiguous (others untouched)."""
+    return {k: v.detach().to(torch.float16).contiguous() if v.is_floating_point() else v
+            for k, v in state.items()}
+
+
+def full(state: dict) -> dict:
+    """A state dict with its floating tensors back in float32."""
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def campaign_kimg(ckpt: dict) -> float:
+    """Thousands of images the synthesis network has seen in all: its bundle's and this run's."""
+    start = ckpt.get("config", {}).get("campaign_start_kimg")
+    if start is None:
+        lineage = ckpt.get("config", {}).get("lineage", [])
+        start = float(lineage[-1].get("kimg", 0.0)) if lineage else 0.0
+    return float(start) + float(ckpt.get("kimg", 0.0))
+
+
+def packed(ckpt: dict) -> dict:
+    """The resume checkpoint of a train.py snapshot (no optimisers, networks in float16)."""
+    missing = [key for key in (*NETWORKS, "G_kwargs", "D_kwargs", "config", "augment")
+               if key not in ckpt]
+    if missing:
+        raise ModelError(f"The snapshot lacks {', '.join(missing)}; pack a network-snapshot-*.pt "
+                         "written by train.py (a bundle's generator.pt holds no augmentation "
+                         "state).")
+    state = {key: half(ckpt[key]) for key in NETWORKS}
+    state.update({key: ckpt[key] for key in KEPT if key in ckpt})
+    config = dict(state["config"])
+    config["campaign_start_kimg"] = campaign_kimg(ckpt) - float(ckpt.get("kimg", 0.0))
+    state.update(config=config, format=FORMAT, campaign_kimg=campaign_kimg(ckpt))
+    return state
+
+
+def is_packed(ckpt: dict) -> bool:
+    """Whether ``ckpt`` is a campaign's resume checkpoint."""
+    return ckpt.get("format") == FORMAT
+
+
+def unpacked(ckpt: dict) -> dict:
+    """A resume checkpoint as train.py resumes it: float32 networks, no optimiser state."""
+    return {**ckpt, **{key: full(ckpt[key]) for key in NETWORKS}}
+
+
+def pack(source: str | Path, out: str | Path = RESUME_PATH) -> tuple[Path, float, float]:
+    """Write the resume checkpoint of a run's newest snapshot; return (path, MB, kimg in all)."""
+    from models.export import load_checkpoint
+    from models.snapshots import save_atomic
+
+    state = packed(load_checkpoint(source))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_atomic(state, out)
+    size_mb = out.stat().st_size / 1e6
+    if size_mb > SIZE_LIMIT_MB:
+        out.unlink()
+        raise ModelError(f"The resume checkpoint would take {size_mb:.1f} MB, over the "
+                         f"{SIZE_LIMIT_MB:g} MB the repository keeps; train a smaller network.")
+    return out, size_mb, state["campaign_kimg"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``pack``: the command line."""
+    parser = OneLineParser(prog="python -m models.campaign", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    pack_parser = commands.add_parser("pack", help="write the campaign's resume checkpoint")
+    pack_parser.add_argument("source", help="a train.py run folder or network-snapshot-*.pt")
+    pack_parser.add_argument("--out", default=str(RESUME_PATH))
+    args = parser.parse_args(argv)
+    if not Path(args.source).exists():
+        raise ConfigError(f"{args.source} does not exist; pass a train.py run folder or one of "
+                          "its network-snapshot-*.pt files.")
+    path, size_mb, kimg = pack(args.source, args.out)
+    print(f"{path}: {size_mb:.1f} MB, {kimg:.3f} kimg in all; continue with: python train.py "
+          f"--resume {path} --outdir runs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
