@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import operator
 import os
 from concurrent.futures import ProcessPoolExecutor
 
@@ -45,9 +46,13 @@ TARGETS = {
     "latency_ms_p95": ("<", 150.0),
     "features_realtime_factor": (">=", 1000.0),
     "upscaled_over_lanczos_swd_fine": ("<", 1.0),
+    "train_speedup": (">=", 2.0),
+    "upscaler_orientation_real": ("<=", 1.6),
+    "upscaler_orientation_show": ("<=", 1.6),
     "centroid_distance_ratio": (">=", 2.0),
     "contrast_min": (">=", 1.5),  # every shared person >= 2 but S005 (alpha barely moves) 1.5
 }
+COMPARISONS = {">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 
 def isolated(group, *args) -> dict:
@@ -67,7 +72,7 @@ def verdicts(figures: dict) -> dict:
     out = {}
     for key, (op, bound) in TARGETS.items():
         value = figures.get(key)
-        out[key] = None if value is None else (value >= bound if op == ">=" else value < bound)
+        out[key] = None if value is None else COMPARISONS[op](value, bound)
     return out
 
 

@@ -105,6 +105,7 @@ def upscaler_figures(count: int) -> dict:
 
     from benchmarks import PAINTINGS
     from benchmarks.novelty import measure as novelty
+    from benchmarks.upscaler_orientation import upscaler_on_real, upscaler_on_show
     from benchmarks.upscaler_quality import measure as quality
     from installation.bundle import BundleSpec
     from installation.config import DEFAULT_MODEL
@@ -118,7 +119,10 @@ def upscaler_figures(count: int) -> dict:
     torch.set_num_threads(1)
     q = quality(DEFAULT_MODEL, count)
     n = novelty(DEFAULT_MODEL)
-    return {"upscaled_swd_fine": q["upscaled_swd_fine"], "lanczos_swd_fine": q["lanczos_swd_fine"],
+    # Stroke direction: real crops through the upscaler, and 40 of the show's paintings of S001.
+    o = {**upscaler_on_real(DEFAULT_MODEL, count // 2), **upscaler_on_show(DEFAULT_MODEL, 20)}
+    return {**{k: v for k, v in o.items() if "orientation" in k},
+            "upscaled_swd_fine": q["upscaled_swd_fine"], "lanczos_swd_fine": q["lanczos_swd_fine"],
             "upscaled_over_lanczos_swd_fine": q["upscaled_swd_fine"] / q["lanczos_swd_fine"],
             "upscaled_lattice": q["upscaled_lattice"], "real_lattice": q["real_lattice"],
             "fake_to_nearest_crop_512px": n["fake_to_nearest_crop"],
@@ -144,13 +148,18 @@ def features_figures() -> dict:
 
 
 def training_figures(steps: int) -> dict:
-    """Images per second of the tiny training configuration (one torch thread, see README)."""
+    """The tiny configuration's images per second, and the 128 px step before and after.
+
+    One torch thread; the 128 px figures take turns in one process (``benchmarks.train_bench``).
+    """
     import torch
 
-    from benchmarks.train_bench import sec_per_kimg
+    from benchmarks.train_bench import compare, sec_per_kimg
     from models.configs import CONFIGS
 
     torch.set_num_threads(1)
     cfg = CONFIGS["tiny"]
     seconds = sec_per_kimg("tiny", cfg.resolution, cfg.batch, steps)
-    return {"train_tiny_sec_per_kimg": seconds, "train_tiny_img_per_s": 1000.0 / seconds}
+    cpu = CONFIGS["128"]
+    return {"train_tiny_sec_per_kimg": seconds, "train_tiny_img_per_s": 1000.0 / seconds,
+            **compare("128", cpu.resolution, cpu.batch, steps=max(steps // 2, 4), rounds=2)}

@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adv-weight", type=ranged(float, 0, low_open=True),
                    help="weight of the adversarial term (default 0.05): more texture, and more "
                         "risk of a painted pattern")
+    p.add_argument("--lattice-weight", type=ranged(float, 0),
+                   help="weight of the penalty on power at the upscaling grid's frequencies "
+                        "(default 0.1): a dot pattern repeating every scale pixels")
     p.add_argument("--equivariance-weight", type=ranged(float, 0),
                    help="weight of the term that makes a flipped or transposed picture upscale "
                         "to the flipped or transposed upscaling (default 1; 0 = off): without "
@@ -133,7 +136,8 @@ def resolve_config(args, init: dict | None = None) -> dict:
         "D_kwargs": init["D_kwargs"] if init else {"channels": list(preset.d_channels)},
         "train": {"lr": preset.lr, "adv_weight": args.adv_weight or preset.adv_weight,
                   "consistency_weight": preset.consistency_weight,
-                  "lattice_weight": preset.lattice_weight,
+                  "lattice_weight": args.lattice_weight
+                  if args.lattice_weight is not None else preset.lattice_weight,
                   "equivariance_weight": args.equivariance_weight
                   if args.equivariance_weight is not None else preset.equivariance_weight,
                   "warmup_kimg": preset.warmup_kimg, "ema_kimg": preset.ema_kimg},
