@@ -28,15 +28,11 @@ import numpy as np
 import torch
 
 from benchmarks import EYES_CLOSED_EDF, EYES_OPEN_EDF, PAINTINGS
+from benchmarks.upscaler_quality import as_float
 from installation.config import DEFAULT_MODEL
 
 SEED = 5
 TARGET = 1.6
-
-
-def as_float(images: np.ndarray) -> torch.Tensor:
-    """uint8 NHWC -> float NCHW in [-1, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
 def as_uint8(images: torch.Tensor) -> np.ndarray:

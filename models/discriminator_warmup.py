@@ -147,7 +147,6 @@ def warm_discriminator(trainer: Trainer, ckpt: dict, crops: PaintingCrops,
         features, noise = fake_inputs(ckpt, settings.batch, noise_dim, generator)
         with torch.no_grad():
             fakes = trainer.G(features, noise)
-        reals = reals.contiguous(memory_format=trainer.layout)
         loss = trainer.discriminator_step(reals, fakes)["loss_D"]
         trainer.adjust_augmentation()
         trainer.step_count += 1  # paces the lazy R1; the generator's kimg stay as they were

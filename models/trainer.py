@@ -99,7 +99,6 @@ class Trainer:
     def step(self, reals: torch.Tensor, features: torch.Tensor,
              noise: torch.Tensor) -> dict[str, float]:
         """One D step (with lazy R1 every 16th) and one G step on this process's batch."""
-        reals = reals.contiguous(memory_format=self.layout)
         # One synthesis pass serves both steps: D learns on the fakes detached, then G's loss
         # flows back through the same pass (its graph kept), instead of painting them twice.
         self.G.requires_grad_(True)
@@ -124,7 +123,7 @@ class Trainer:
         """Logistic loss on augmented reals and (detached) fakes, plus lazy R1."""
         self.D.requires_grad_(True)
         do_r1 = self.step_count % R1_INTERVAL == 0 and self.train["r1_gamma"] > 0
-        reals = reals.detach().requires_grad_(do_r1)
+        reals = reals.detach().contiguous(memory_format=self.layout).requires_grad_(do_r1)
         real_logits = self.D(augment(reals, self.ada.p))
         fake_logits = self.D(augment(fakes, self.ada.p))
         loss = discriminator_loss(real_logits, fake_logits)
