@@ -160,7 +160,7 @@ def check_eeg_and_outdir(args) -> None:
 
 def check_recording_path(path: str) -> None:
     """Refuse a path that is neither a recording file nor a session folder of the show."""
-    from installation.eeg.sources.session_folder import is_session_folder
+    from installation.eeg.sources.files.session_folder import is_session_folder
 
     if not Path(path).exists():
         raise ConfigError(f"The EEG recording {path} does not exist; check the --eeg path.")
@@ -171,7 +171,7 @@ def check_recording_path(path: str) -> None:
 
 def session_profile(recordings: list[str]) -> str | None:
     """The calibration profile the show kept in a recorded session among ``recordings``."""
-    from installation.eeg.sources.session_format import SESSION_PROFILE_FILE
+    from installation.eeg.sources.files.session_format import SESSION_PROFILE_FILE
 
     for recording in recordings:
         kept = Path(recording) / SESSION_PROFILE_FILE
@@ -217,8 +217,8 @@ def resolve_config(args, world: int = 1) -> dict:
     """The full configuration of a new run from the parsed options."""
     from installation.eeg.feature_spec import FeatureSpec
     from models.configs import CONFIGS
-    from models.dataset import CropSettings
-    from models.snapshots import next_run_dir
+    from models.training.dataset import CropSettings
+    from models.training.snapshots import next_run_dir
 
     cfg = CONFIGS[args.cfg]
     resolution = args.resolution or cfg.resolution
@@ -266,9 +266,9 @@ def choose_cfg(args) -> None:
 
 def resume_config(args) -> tuple[dict, dict]:
     """(config, checkpoint) of the run to continue; --kimg and --snap may change."""
+    from models.bundles.checkpoint import load_checkpoint
     from models.campaign import is_packed, unpacked
-    from models.export import load_checkpoint
-    from models.snapshots import latest_checkpoint, next_run_dir
+    from models.training.snapshots import latest_checkpoint, next_run_dir
 
     path = latest_checkpoint(args.resume)
     state = load_checkpoint(path)
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.adapt:
         return adapt(args)
     if args.resume and is_bundle_dir(args.resume):  # a new run continuing a bundle
-        from models.adapt import continue_config
+        from models.adaptation.adapt import continue_config
 
         check_new_run(args)
         choose_cfg(args)
@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         choose_cfg(args)
         config, state = resolve_config(args, world), None
     if config.get("inception"):
-        from models.inception import load_detector
+        from models.evaluation.inception import load_detector
 
         load_detector(config["inception"])  # refuse unusable weights before training
     if args.dry_run:
@@ -351,9 +351,10 @@ def adapt(args) -> int:
     check_eeg_and_outdir(args)
     import torch
 
-    from models.adapt import adapt_bundle, adapted_spec, bundle_checkpoint
-    from models.mapping_fit import MappingFitSettings
-    from models.snapshots import next_run_dir
+    from models.adaptation.adapt import adapt_bundle, adapted_spec
+    from models.adaptation.mapping_fit import MappingFitSettings
+    from models.bundles.checkpoint import bundle_checkpoint
+    from models.training.snapshots import next_run_dir
 
     ckpt = bundle_checkpoint(args.resume)  # a bundle without one is refused before the EEG
     spec = adapted_spec(args.resume, args.features == "current")
@@ -386,16 +387,16 @@ def adapt_discriminator(args) -> int:
     check_outdir(args.outdir)
     import torch
 
-    from models.adapt import bundle_checkpoint
-    from models.dataset import CropSettings, PaintingCrops
-    from models.discriminator_warmup import (
+    from models.bundles.checkpoint import bundle_checkpoint
+    from models.training.dataset import CropSettings, PaintingCrops
+    from models.training.discriminator_warmup import (
         WarmupSettings,
         warm_discriminator,
         warmup_run_config,
         warmup_trainer,
         write_warmup_run,
     )
-    from models.snapshots import next_run_dir
+    from models.training.snapshots import next_run_dir
 
     ckpt = bundle_checkpoint(args.resume)
     resolution = int(ckpt["G_kwargs"]["resolution"])
@@ -434,8 +435,8 @@ def discriminator_progress(step: int, loss: float, every: int = 100) -> None:
 def load_pool(eeg: dict, spec):
     """The EEG of ``eeg`` (the config entries) through the feature pipeline."""
     from installation.eeg.profile import load_profile
-    from models.conditioning import load_feature_pool, load_people_pool
-    from models.training_loop import person_of
+    from models.training.conditioning import load_feature_pool, load_people_pool
+    from models.training.training_loop import person_of
 
     if eeg["people"]:
         return load_people_pool([person_of(entry) for entry in eeg["people"]], spec)
@@ -447,7 +448,7 @@ def train(config: dict, state: dict | None, threads: int) -> int:
     """Create the run folder (rank 0) and run the training loop."""
     import torch
 
-    from models.training_loop import run, setup_distributed
+    from models.training.training_loop import run, setup_distributed
 
     if threads:
         torch.set_num_threads(threads)

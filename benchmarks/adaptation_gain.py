@@ -33,7 +33,7 @@ def halves(recording: Path, out: Path) -> tuple[Path, Path]:
     import mne
     import numpy as np
 
-    from installation.eeg.sources.recordings import load_recording
+    from installation.eeg.sources.files.recordings import load_recording
 
     rec = load_recording(recording)
     middle = rec.data.shape[1] // 2

@@ -107,7 +107,7 @@ class SyntheticKeyframes(threading.Thread):
         self._halt = threading.Event()
 
     def run(self) -> None:
-        from installation.steering import Keyframe
+        from installation.engine.steering import Keyframe
 
         zeros = np.zeros(1, np.float32)
         due = time.perf_counter()
@@ -143,7 +143,7 @@ class GeneratedKeyframes(SyntheticKeyframes):
 
     def __init__(self, slot, bundle: str, threads: int | None,
                  painting_px: int | None = None) -> None:
-        from installation.generator_runtime import GeneratorRuntime
+        from installation.engine.generator_runtime import GeneratorRuntime
 
         super().__init__(slot, [], 1.0 / HOP_S)
         self.runtime = GeneratorRuntime.load(bundle, threads=threads)
@@ -152,7 +152,7 @@ class GeneratedKeyframes(SyntheticKeyframes):
         self.generate_s = 0.0
 
     def run(self) -> None:
-        from installation.steering import Keyframe
+        from installation.engine.steering import Keyframe
 
         rng = np.random.default_rng(0)
         steering = np.zeros(self.runtime.feature_spec.n_features, np.float32)
@@ -178,9 +178,9 @@ def measure_here(seconds: float, mode: str, path: str, hud: bool, bundle: str | 
     """Run the display fullscreen in this process's X server; its figures as a dict."""
     import pygame
 
-    from installation.display import DisplayLoop
-    from installation.hud import ShowStatus
-    from installation.steering import LatestSlot
+    from installation.engine.steering import LatestSlot
+    from installation.screen.display import DisplayLoop
+    from installation.screen.hud import ShowStatus
 
     slot = LatestSlot()
     if bundle:

@@ -20,7 +20,7 @@ import numpy as np
 from benchmarks import EYES_OPEN_EDF
 from installation.eeg.feature_pipeline import FeatureExtractor
 from installation.eeg.feature_spec import FeatureSpec
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 
 DEFAULT_PATH = EYES_OPEN_EDF
 CHUNK_S = 1.0 / 32.0

@@ -69,7 +69,7 @@ def show_256px_figures(seconds: float, threads: int, frames: int) -> dict:
     from benchmarks.generator_bench import ort_ms_per_frame
     from benchmarks.show_bench import display_rates
     from installation.bundle import BundleSpec
-    from models.default_bundle import build_untrained_bundle
+    from models.bundles.default import build_untrained_bundle
 
     with tempfile.TemporaryDirectory() as tmp:
         bundle = build_untrained_bundle(Path(tmp) / "256", cfg_name="256")

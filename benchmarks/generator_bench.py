@@ -18,7 +18,8 @@ import torch
 
 from installation.bundle import BundleSpec, resolve_bundle_paths
 from installation.config import DEFAULT_MODEL
-from models.export import Uint8ImageGraph, frozen_copy, generator_from_kwargs
+from models.bundles.checkpoint import generator_from_kwargs
+from models.bundles.generator_export import Uint8ImageGraph, frozen_copy
 from models.networks import Generator
 
 

@@ -48,7 +48,7 @@ def nearest_distance(queries: np.ndarray, pool: np.ndarray,
 
 def generated(model: Path, count: int, seed: int = 0) -> np.ndarray:
     """``count`` paintings of the bundle from random steering and noise, uint8 [N, R, R, 3]."""
-    from installation.generator_runtime import GeneratorRuntime
+    from installation.engine.generator_runtime import GeneratorRuntime
 
     runtime = GeneratorRuntime.load(model, provider="cpu")
     rng = np.random.default_rng(seed)
@@ -62,7 +62,7 @@ def generated(model: Path, count: int, seed: int = 0) -> np.ndarray:
 def measure(model: Path = DEFAULT_MODEL, crops_per_painting: int = 20) -> dict:
     """The two nearest-crop distances of the module docstring (medians) and their ratio."""
     from installation.bundle import BundleSpec
-    from models.dataset import CropSettings, PaintingCrops
+    from models.training.dataset import CropSettings, PaintingCrops
 
     spec = BundleSpec.load(model / "generator.json")
     resolution = spec.output_resolution  # the upscaler's paintings against crops at its size

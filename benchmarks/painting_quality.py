@@ -6,7 +6,7 @@ Each bundle's generator (at its own size, without the upscaler) paints ``N`` pic
 inputs the show gives it: the steering of the shared people's eyes-open and eyes-closed rest,
 each z-scored by a profile of that person's eyes-open rest (as their calibration would), with
 random noise. They are compared with ``N`` real crops of the paintings, drawn as training draws
-them, by the multi-scale sliced Wasserstein distance (``models.metrics``; lower is closer to the
+them, by the multi-scale sliced Wasserstein distance (``models.evaluation.metrics``; lower is closer to the
 artist): every model is measured against the same crops with the same seed, so the figures of
 two bundles side by side say which paints closer to the artist.
 """
@@ -31,7 +31,7 @@ def people_steering(spec, per_person: int, seed: int) -> np.ndarray:
     """``per_person`` steering vectors of each shared person, as the show would feed them."""
     from installation.eeg.feature_pipeline import extract_feature_sequence, feature_frames
     from installation.eeg.features import FeatureNormaliser
-    from installation.eeg.sources.recordings import load_recording
+    from installation.eeg.sources.files.recordings import load_recording
 
     rng, out = np.random.default_rng(seed), []
     for person in PEOPLE:
@@ -49,7 +49,7 @@ def people_steering(spec, per_person: int, seed: int) -> np.ndarray:
 
 def paintings(model: Path, count: int, seed: int = SEED) -> torch.Tensor:
     """The bundle's paintings for the people's steering, float [N, 3, R, R] in [-1, 1]."""
-    from installation.generator_runtime import GeneratorRuntime
+    from installation.engine.generator_runtime import GeneratorRuntime
 
     runtime = GeneratorRuntime.load(model, provider="cpu", native=True)
     steering = people_steering(runtime.feature_spec, count // len(PEOPLE), seed)
@@ -61,7 +61,7 @@ def paintings(model: Path, count: int, seed: int = SEED) -> torch.Tensor:
 
 def real_crops(resolution: int, count: int, seed: int = SEED) -> torch.Tensor:
     """``count`` real crops at ``resolution``, float [N, 3, R, R] in [-1, 1]."""
-    from models.dataset import CropSettings, PaintingCrops
+    from models.training.dataset import CropSettings, PaintingCrops
 
     crops = PaintingCrops(PAINTINGS, CropSettings(resolution, 4, 0.5, 1.0, True, seed))
     picks = torch.randperm(len(crops), generator=torch.Generator().manual_seed(seed))[:count]
@@ -75,7 +75,7 @@ def measure(models: list[Path], count: int = 512, repeats: int = 3) -> dict:
     a figure is the mean over the draws, with their standard deviation beside it (``_sd``),
     since one draw of a few hundred paintings moves the finer bands by 10-30 %.
     """
-    from models.metrics import multiscale_swd
+    from models.evaluation.metrics import multiscale_swd
 
     draws: dict[str, list[dict]] = {str(model): [] for model in models}
     for seed in range(SEED, SEED + repeats):

@@ -13,7 +13,7 @@ distance between the states against the median change from one keyframe to the n
 
 ``--leave-one-out-from BASE`` re-fits the mapping network of ``BASE`` (the bundle before its
 mapping saw these people; for the default model, the one before its re-fits) to every person but
-one as the default's was made (:mod:`models.mapping_fit`, as ``train.py --resume BASE --adapt
+one as the default's was made (:mod:`models.adaptation.mapping_fit`, as ``train.py --resume BASE --adapt
 mapping --features current`` does): whitened, with every band steering; then, where the model's
 spec holds bands, 150 steps against the raw ``w`` on the held features (``--adapt-distance raw
 --adapt-steps 150``). It shows the result to the one left out: the figure for a person the
@@ -79,11 +79,11 @@ def leave_one_out_bundle(model: Path, base: Path, person: str, profiles: dict,
     """
     from installation.bundle import BundleSpec, resolve_bundle_paths
     from installation.eeg.profile import load_profile
-    from models.adapt import bundle_checkpoint
-    from models.conditioning import Person, load_people_pool
-    from models.export import export_generator, generator_from_checkpoint
-    from models.mapping_fit import MappingFitSettings, fit_mapping
-    from models.training_loop import steering_sample
+    from models.adaptation.mapping_fit import MappingFitSettings, fit_mapping
+    from models.bundles.checkpoint import bundle_checkpoint, generator_from_checkpoint
+    from models.bundles.generator_export import export_generator
+    from models.training.conditioning import Person, load_people_pool
+    from models.training.training_loop import steering_sample
 
     spec = BundleSpec.load(resolve_bundle_paths(model)[1]).feature_spec
     others = [Person(p, recordings(p), load_profile(profiles[p])) for p in PEOPLE if p != person]

@@ -30,19 +30,19 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 from installation.app import run_show  # noqa: E402
 from installation.config import DEFAULT_MODEL, ShowOptions  # noqa: E402
 from installation.eeg.feature_pipeline import feature_frames  # noqa: E402
-from installation.eeg.sources.recordings import load_recording  # noqa: E402
-from installation.feeds import FeedHub, hop_report  # noqa: E402
-from installation.feeds.lsl_out import LslFeed  # noqa: E402
-from installation.feeds.osc import OscFeed  # noqa: E402
-from installation.frame_canvas import FrameCanvas  # noqa: E402
-from installation.generator_runtime import GeneratorRuntime  # noqa: E402
+from installation.eeg.sources.files.recordings import load_recording  # noqa: E402
+from installation.engine.generator_runtime import GeneratorRuntime  # noqa: E402
+from installation.outputs.feeds import FeedHub, hop_report  # noqa: E402
+from installation.outputs.feeds.lsl_out import LslFeed  # noqa: E402
+from installation.outputs.feeds.osc import OscFeed  # noqa: E402
+from installation.outputs.video_writer import VideoEncoder  # noqa: E402
 from installation.render import (  # noqa: E402
     keyframe_image,
     parse_size,
     read_session_log,
     render_session,
 )
-from installation.video_writer import VideoEncoder  # noqa: E402
+from installation.screen.frame_canvas import FrameCanvas  # noqa: E402
 
 RECORDING = (Path(__file__).resolve().parents[2] / "shared" / "data" / "eeg" / "physionet_eegmmidb"
              / "S001R02.edf")

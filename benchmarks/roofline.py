@@ -104,7 +104,7 @@ def generator_gflop_per_frame(spec) -> float:
     from torch.utils.flop_counter import FlopCounterMode
 
     from benchmarks.generator_bench import generator_like
-    from models.export import Uint8ImageGraph, frozen_copy
+    from models.bundles.generator_export import Uint8ImageGraph, frozen_copy
 
     graph = Uint8ImageGraph(frozen_copy(generator_like(spec)))
     features = torch.randn(1, spec.feature_spec.n_features)

@@ -43,9 +43,9 @@ from benchmarks import EYES_OPEN_EDF  # noqa: E402
 from installation.app import run_show  # noqa: E402
 from installation.config import DEFAULT_MODEL, ShowOptions, validate  # noqa: E402
 from installation.eeg.sources.base import EndOfStream, Source  # noqa: E402
-from installation.eeg.sources.file_source import FileSource  # noqa: E402
-from installation.eeg.sources.session_format import EEG_FILE, RecordReader  # noqa: E402
-from installation.generator_runtime import GeneratorRuntime  # noqa: E402
+from installation.eeg.sources.files.file_source import FileSource  # noqa: E402
+from installation.eeg.sources.files.session_format import EEG_FILE, RecordReader  # noqa: E402
+from installation.engine.generator_runtime import GeneratorRuntime  # noqa: E402
 
 DEFAULT_RECORDING = EYES_OPEN_EDF
 MAX_GROWTH_PCT = 5.0

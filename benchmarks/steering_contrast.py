@@ -62,7 +62,7 @@ def show_keyframes(model: Path, profile: Path | None, recording: Path,
 def render(model: Path, steering: np.ndarray, noise: np.ndarray,
            native: bool = False) -> np.ndarray:
     """The keyframes again, through the show's runtime, as float32 [N, D] (pooled pixels)."""
-    from installation.generator_runtime import GeneratorRuntime
+    from installation.engine.generator_runtime import GeneratorRuntime
 
     runtime = GeneratorRuntime.load(model, provider="cpu", native=native)
     return np.stack([pooled(runtime.generate(s, z)) for s, z in zip(steering, noise,

@@ -32,9 +32,9 @@ import torch.nn.functional as F
 from benchmarks import PAINTINGS
 from installation.eeg.feature_spec import FeatureSpec
 from models.configs import CONFIGS
-from models.losses import R1_INTERVAL
 from models.networks import EqualConv2d, lrelu
-from models.trainer import Trainer
+from models.training.losses import R1_INTERVAL
+from models.training.trainer import Trainer
 
 
 def real_batches(resolution: int, batch: int):
@@ -42,7 +42,7 @@ def real_batches(resolution: int, batch: int):
     if not PAINTINGS.is_dir():
         while True:
             yield torch.rand(batch, 3, resolution, resolution) * 2 - 1
-    from models.dataset import CropSettings, PaintingCrops, to_float
+    from models.training.dataset import CropSettings, PaintingCrops, to_float
 
     crops = PaintingCrops(PAINTINGS, CropSettings(resolution, crops_per_image=2))
     gen = torch.Generator().manual_seed(0)

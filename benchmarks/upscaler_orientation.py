@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python -m benchmarks.upscaler_orientation [--model DIR] [--count N]
 [--show-frames N]``
 
-The figure (:mod:`models.orientation`): the finest band's gradient directions in 12 bins; the
+The figure (:mod:`models.evaluation.orientation`): the finest band's gradient directions in 12 bins; the
 strongest bin's share times 12 (1 = even; real Constable crops about 1.2-1.4). It is printed for
 
 - real 512 px crops of the paintings, and the same crops brought down to the generator's size
@@ -43,7 +43,7 @@ def as_uint8(images: torch.Tensor) -> np.ndarray:
 
 def real_crops_at(resolution: int, count: int, seed: int = SEED) -> torch.Tensor:
     """``count`` real crops of the shared paintings at ``resolution``, float NCHW in [-1, 1]."""
-    from models.upscale_data import real_crops
+    from models.upscaler.data import real_crops
 
     crops = real_crops(PAINTINGS, resolution, crops_per_image=2, seed=seed)
     picks = torch.randperm(len(crops), generator=torch.Generator().manual_seed(seed))[:count]
@@ -61,10 +61,10 @@ def upscale(runtime, low: np.ndarray, chunk: int = 4) -> np.ndarray:
 
 def upscaler_on_real(model: Path = DEFAULT_MODEL, count: int = 48) -> dict:
     """Orientation of real crops, and of their downscales enlarged by Lanczos and the upscaler."""
-    from installation.generator_runtime import GeneratorRuntime
-    from models.orientation import orientation_figure
-    from models.upscale_data import downscale
-    from models.upscale_loop import lanczos
+    from installation.engine.generator_runtime import GeneratorRuntime
+    from models.evaluation.orientation import orientation_figure
+    from models.upscaler.data import downscale
+    from models.upscaler.loop import lanczos
 
     runtime = GeneratorRuntime.load(model, provider="cpu", threads=1)
     if runtime.upscaler is None:
@@ -81,7 +81,7 @@ def upscaler_on_real(model: Path = DEFAULT_MODEL, count: int = 48) -> dict:
 def show_paintings(model: Path, frames: int) -> tuple[np.ndarray, np.ndarray]:
     """(generator-size, chain-size) paintings of ``frames`` keyframes per S001 rest recording."""
     from benchmarks.steering_contrast import show_keyframes
-    from installation.generator_runtime import GeneratorRuntime
+    from installation.engine.generator_runtime import GeneratorRuntime
 
     native = GeneratorRuntime.load(model, provider="cpu", threads=1, native=True)
     chained = GeneratorRuntime.load(model, provider="cpu", threads=1)
@@ -98,9 +98,9 @@ def show_paintings(model: Path, frames: int) -> tuple[np.ndarray, np.ndarray]:
 
 def upscaler_on_show(model: Path = DEFAULT_MODEL, frames: int = 24) -> dict:
     """Orientation and fine-band SWD of the show's paintings, upscaler against Lanczos."""
-    from models.metrics import multiscale_swd
-    from models.orientation import orientation_figure
-    from models.upscale_loop import fine_bands, lanczos
+    from models.evaluation.metrics import multiscale_swd
+    from models.evaluation.orientation import orientation_figure
+    from models.upscaler.loop import fine_bands, lanczos
 
     small, big = show_paintings(model, frames)
     resolution, scale = big.shape[1], big.shape[1] // small.shape[1]

@@ -8,7 +8,7 @@ upscaler (the chain the show runs, through ONNX Runtime) and by PIL's Lanczos fi
 are compared with ``N`` real crops of the paintings at the output size (drawn as the upscaler's
 training draws them, with another seed) by the multi-scale sliced Wasserstein distance; the two
 finest pyramid levels are the detail an upscaler adds. Lower is closer to the artist. The
-lattice figure (``models.lattice``) says whether the upscaled paintings repeat on the upscaling's
+lattice figure (``models.upscaler.lattice``) says whether the upscaled paintings repeat on the upscaling's
 pixel grid, a GAN upscaler's typical artefact: real crops give about 2.
 """
 
@@ -29,7 +29,7 @@ SEED = 3
 
 def chain_paintings(model: Path, count: int, seed: int = SEED):
     """(native, upscaled) paintings of the bundle from the same random inputs, uint8 NHWC."""
-    from installation.generator_runtime import GeneratorRuntime
+    from installation.engine.generator_runtime import GeneratorRuntime
 
     chained = GeneratorRuntime.load(model, provider="cpu")
     if chained.upscaler is None:
@@ -52,10 +52,10 @@ def as_float(images: np.ndarray) -> torch.Tensor:
 
 def measure(model: Path = DEFAULT_MODEL, count: int = 96) -> dict:
     """SWD of upscaled and Lanczos-enlarged paintings to real crops, per level and fine bands."""
-    from models.lattice import lattice_figure
-    from models.metrics import multiscale_swd
-    from models.upscale_data import real_crops
-    from models.upscale_loop import fine_bands, lanczos
+    from models.evaluation.metrics import multiscale_swd
+    from models.upscaler.data import real_crops
+    from models.upscaler.lattice import lattice_figure
+    from models.upscaler.loop import fine_bands, lanczos
 
     small, big = chain_paintings(model, count)
     resolution, scale = big.shape[1], big.shape[1] // small.shape[1]

@@ -44,8 +44,8 @@ def measure(threads: int = 1, frames: int = 20, size: int = 128) -> dict:
     """``{"c32-b6-f16": ms, ...}`` for every candidate."""
     import torch
 
-    from models.upscaler import Upscaler
-    from models.upscaler_export import export_upscaler_onnx
+    from models.upscaler.export import export_upscaler_onnx
+    from models.upscaler.network import Upscaler
 
     torch.manual_seed(0)
     out = {}

@@ -16,7 +16,6 @@ import math
 import numpy as np
 
 from calibration.quality import GOOD
-from calibration.quiet_pygame import pygame
 from calibration.report import print_verdict, write_calibration
 from calibration.session import (
     DONE,
@@ -31,6 +30,7 @@ from calibration.verdicts import channel_figure, next_steps, passed, verdict_lin
 from installation.eeg.sources import EndOfStream, open_source
 from installation.eeg.sources.base import Source
 from installation.errors import ConfigError, InstallationError
+from installation.screen.quiet_pygame import pygame
 
 SIZE = (1280, 720)
 DESIGN_HEIGHT = 720  # the layout's unit: every length below is for a 720-line window

@@ -10,7 +10,7 @@ import logging
 
 import numpy as np
 
-from calibration.quiet_pygame import pygame
+from installation.screen.quiet_pygame import pygame
 
 log = logging.getLogger(__name__)
 

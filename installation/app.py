@@ -18,8 +18,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from installation.config import ShowOptions
-from installation.display import DisplayLoop
-from installation.drift import LatentDrift
 from installation.eeg.feature_pipeline import FeatureExtractor
 from installation.eeg.profile import load_profile, profiled_extractor
 from installation.eeg.sources import open_source
@@ -30,20 +28,22 @@ from installation.eeg.sources.base import (
     SourceThread,
     StreamInfo,
 )
-from installation.errors import SourceAbsent
-from installation.generator_runtime import GeneratorRuntime
-from installation.headless import FrameWriter, HeadlessLoop
-from installation.hud import ShowStatus
-from installation.recorder import SessionRecorder, expand_start_time
-from installation.ring_buffer import RingBuffer
-from installation.show_outputs import ShowOutputs
-from installation.steering import LatestSlot, SteeringThread, SteeringWorker
-from installation.waiting import (
+from installation.engine.drift import LatentDrift
+from installation.engine.generator_runtime import GeneratorRuntime
+from installation.engine.ring_buffer import RingBuffer
+from installation.engine.steering import LatestSlot, SteeringThread, SteeringWorker
+from installation.engine.waiting import (
     LIVE_RESOLVE_TIMEOUT_S,
     DriftPainter,
     SourceConnector,
     waiting_line,
 )
+from installation.errors import SourceAbsent
+from installation.outputs.recorder import SessionRecorder, expand_start_time
+from installation.outputs.show_outputs import ShowOutputs
+from installation.screen.display import DisplayLoop
+from installation.screen.headless import FrameWriter, HeadlessLoop
+from installation.screen.hud import ShowStatus
 
 log = logging.getLogger(__name__)
 

@@ -236,7 +236,7 @@ def validate(options: ShowOptions) -> ShowOptions:
 
 def _validate_outputs(options: ShowOptions) -> None:
     """The feeds' and the video's options, told before anything loads."""
-    from installation.feeds.osc import parse_host_port
+    from installation.outputs.feeds.osc import parse_host_port
 
     if options.osc is not None:
         parse_host_port(options.osc)

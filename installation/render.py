@@ -2,7 +2,7 @@
 
 The session's keyframe log holds each painting's generator inputs (steering vector and drift
 noise, as fed live), so every keyframe is painted again bit for bit by the same bundle; the
-keyframes are blended with the live display's :class:`~installation.blending.KeyframeBlender`
+keyframes are blended with the live display's :class:`~installation.engine.blending.KeyframeBlender`
 on the session's EEG timeline, placed on the frame (``fit`` or ``fill``) and encoded H.264 with
 PyAV. ``--sound`` adds the sonification of the session's own EEG (the band powers that steered
 it, computed again by the one feature pipeline).
@@ -19,14 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.blending import DEFAULT_INTERVAL_S, KeyframeBlender
 from installation.config import DEFAULT_MODEL, MODES, parse_colour
-from installation.eeg.sources.session_folder import read_header, read_keyframe_log
-from installation.eeg.sources.session_format import HEADER_FILE, KEYFRAME_FILE
+from installation.eeg.sources.files.session_folder import read_header, read_keyframe_log
+from installation.eeg.sources.files.session_format import HEADER_FILE, KEYFRAME_FILE
+from installation.engine.blending import DEFAULT_INTERVAL_S, KeyframeBlender
+from installation.engine.generator_runtime import GeneratorRuntime
 from installation.errors import ConfigError, ModelError, OneLineParser, ranged, run_cli
-from installation.frame_canvas import FrameCanvas
-from installation.generator_runtime import GeneratorRuntime
-from installation.video_writer import (
+from installation.outputs.video_writer import (
     AUDIO_RATE,
     PRESET,
     PRESETS,
@@ -34,6 +33,7 @@ from installation.video_writer import (
     check_even_size,
     check_output_file,
 )
+from installation.screen.frame_canvas import FrameCanvas
 
 DESCRIPTION = ("Re-render a session recorded with --record into an MP4 (H.264), exactly as it "
                "was shown.")
@@ -167,15 +167,15 @@ def render_frames(runtime: GeneratorRuntime, log: SessionLog, fps: float,
 
 
 def session_sound(log: SessionLog, spec, sample_rate: int = AUDIO_RATE):
-    """A :class:`~installation.sonification.HopSound` of the session's EEG on the video's timeline.
+    """A :class:`~installation.outputs.sonification.HopSound` of the session's EEG on the video's timeline.
 
     The band powers are computed again from the recorded EEG by the live feature pipeline
     (they depend only on the samples); a hop sounds from its EEG time, counted from the first
     keyframe's.
     """
     from installation.eeg.feature_pipeline import feature_frames
-    from installation.eeg.sources.session_folder import read_session_folder
-    from installation.sonification import HopSound
+    from installation.eeg.sources.files.session_folder import read_session_folder
+    from installation.outputs.sonification import HopSound
 
     frames = feature_frames(read_session_folder(log.folder), spec)
     t0 = float(log.entries[0]["eeg_time"])

@@ -81,8 +81,8 @@ def unpacked(ckpt: dict) -> dict:
 
 def pack(source: str | Path, out: str | Path = RESUME_PATH) -> tuple[Path, float, float]:
     """Write the resume checkpoint of a run's newest snapshot; return (path, MB, kimg in all)."""
-    from models.export import load_checkpoint
-    from models.snapshots import save_atomic
+    from models.bundles.checkpoint import load_checkpoint
+    from models.training.snapshots import save_atomic
 
     state = packed(load_checkpoint(source))
     out = Path(out)

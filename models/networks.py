@@ -12,7 +12,7 @@ plain convolutions, bias and activation, no styles, noise only where they upsamp
 the per-pixel work around a modulated convolution (style and demodulation multiplies, noise,
 layout reorders) costs as much as the convolution itself at high resolution, while a static
 convolution fuses its bias and activation and keeps the blocked layout. Such generators are
-distilled from a trained one (``python -m models.distill``).
+distilled from a trained one (``python -m models.adaptation.distill``).
 """
 
 from __future__ import annotations

@@ -104,8 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resolve_config(args, init: dict | None = None) -> dict:
     """The full configuration of a new run (``init``: the weights it starts from, if any)."""
-    from models.snapshots import next_run_dir
-    from models.upscale_data import base_resolution
+    from models.training.snapshots import next_run_dir
+    from models.upscaler.data import base_resolution
 
     if not args.images or not args.outdir:
         raise ConfigError("A new upscaler run needs --images DIR and --outdir DIR (or --resume "
@@ -146,7 +146,7 @@ def resolve_config(args, init: dict | None = None) -> dict:
 
 def load_upscaler_checkpoint(path: str | Path) -> dict:
     """An upscaler snapshot (or a run folder's latest); one sentence when unusable."""
-    from models.export import is_upscaler_checkpoint, read_checkpoint
+    from models.bundles.checkpoint import is_upscaler_checkpoint, read_checkpoint
 
     state = read_checkpoint(path)
     if not is_upscaler_checkpoint(state):
@@ -157,7 +157,7 @@ def load_upscaler_checkpoint(path: str | Path) -> dict:
 
 def init_state(path: str | Path) -> dict:
     """The weights a new run starts from (a run, a snapshot, or a bundle's ``upscaler.pt``)."""
-    from models.upscaler_export import CHECKPOINT_NAME
+    from models.upscaler.export import CHECKPOINT_NAME
 
     path = Path(path)
     if not path.exists():
@@ -175,7 +175,7 @@ def init_state(path: str | Path) -> dict:
 
 def resume_config(args) -> tuple[dict, dict]:
     """(config, state) of the run to continue; --kimg and --snap may change."""
-    from models.snapshots import latest_checkpoint
+    from models.training.snapshots import latest_checkpoint
 
     if not Path(args.resume).exists():
         raise ConfigError(f"The run {args.resume} to resume does not exist; pass a run folder "
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import torch
 
-    from models.upscale_loop import run
+    from models.upscaler.loop import run
 
     torch.set_num_threads(config["threads"])
     run_dir = run(config, state)

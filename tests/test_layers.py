@@ -86,10 +86,10 @@ def test_the_import_check_catches_a_forbidden_import(tmp_path):
     """The checker itself: a show import, a ``from installation import`` and pygame are seen."""
     bad = tmp_path / "bad.py"
     bad.write_text("import pygame\nfrom installation import app\n"
-                   "def f():\n    from installation.display import DisplayLoop\n")
+                   "def f():\n    from installation.screen.display import DisplayLoop\n")
     offences = offending_imports([bad], EEG_MAY_USE, root=tmp_path)
-    assert offences == ["bad.py: installation.app", "bad.py: installation.display",
-                        "bad.py: installation.display.DisplayLoop"]
+    assert offences == ["bad.py: installation.app", "bad.py: installation.screen.display",
+                        "bad.py: installation.screen.display.DisplayLoop"]
     assert "pygame" in imported_modules(bad)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from installation.eeg.sources.base import Chunk
-from installation.ring_buffer import RingBuffer
+from installation.engine.ring_buffer import RingBuffer
 
 
 def _chunk(start: int, n: int, n_channels: int = 3, arrival: float = 0.0) -> Chunk:

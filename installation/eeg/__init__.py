@@ -25,7 +25,7 @@ from installation.eeg.features import FeatureNormaliser
 from installation.eeg.profile import check_profile_fits, load_profile
 from installation.eeg.sources import open_source, parse_source_spec
 from installation.eeg.sources.base import Chunk, StreamInfo
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 
 __all__ = [
     "Chunk",

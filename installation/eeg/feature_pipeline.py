@@ -304,7 +304,7 @@ def feature_frames(recording, spec: FeatureSpec, normaliser=None, bad_channels=(
     Parameters
     ----------
     recording : Recording
-        A loaded recording (:func:`installation.eeg.sources.recordings.load_recording`); anything
+        A loaded recording (:func:`installation.eeg.sources.files.recordings.load_recording`); anything
         with ``info`` and ``chunks(n_samples)`` will do.
     spec : FeatureSpec
         The feature spec.

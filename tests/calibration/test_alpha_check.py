@@ -15,7 +15,7 @@ from calibration.alpha_check import (
 )
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.montage import region_of
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
 
 

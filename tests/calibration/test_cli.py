@@ -13,7 +13,7 @@ import pytest
 from calibration.cli import main
 from installation.eeg.features import FeatureNormaliser
 from installation.eeg.profile import check_profile_fits, load_profile
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from tests.conftest import REPO, shared_file
 from tests.helpers import catches_sigint, ignore_sigint, interrupt_when
 

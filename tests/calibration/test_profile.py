@@ -14,7 +14,7 @@ from installation.eeg.feature_pipeline import FeatureExtractor, feature_frames
 from installation.eeg.features import FeatureNormaliser
 from installation.eeg.profile import PROFILE_FORMAT, check_profile_fits, load_profile
 from installation.eeg.sources.base import StreamInfo
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
 from tests.calibration.sessions import run_until_done
 from tests.conftest import shared_file

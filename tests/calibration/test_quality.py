@@ -16,7 +16,7 @@ from calibration.quality import (
     assess_quality,
     classify,
 )
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
 from tests.conftest import shared_file
 

@@ -9,7 +9,7 @@ import matplotlib.image
 
 from calibration.quality import assess_quality
 from calibration.report import quality_document, write_quality_json, write_quality_png
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from tests.conftest import shared_file
 
 OPENBCI_V6 = "eeg/openbci_gui/OpenBCI_GUI-v6-blinks-jawClench-alpha.txt"

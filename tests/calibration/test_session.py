@@ -17,7 +17,7 @@ from calibration.session import (
 from installation.eeg.feature_pipeline import expected_frame_count
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.sources.base import Chunk
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
 from tests.calibration.sessions import run_until_done
 

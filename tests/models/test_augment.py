@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.augment import AdaptiveProbability, augment
+from models.training.augment import AdaptiveProbability, augment
 
 
 def extreme_images(n=16, size=32):

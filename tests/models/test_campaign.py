@@ -10,7 +10,7 @@ import torch
 
 from installation.errors import run_cli
 from models import campaign
-from models.snapshots import checkpoints
+from models.training.snapshots import checkpoints
 from tests.conftest import shared_file
 from tests.models.conftest import EEG_OPEN
 from tests.models.test_training import TINY

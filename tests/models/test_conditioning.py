@@ -13,9 +13,9 @@ from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import FeatureNormaliser
 from installation.eeg.filtering import mains_frequency_at_start
 from installation.eeg.profile import PROFILE_FORMAT, check_profile_fits, profiled_extractor
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError, run_cli
-from models.conditioning import load_feature_pool
+from models.training.conditioning import load_feature_pool
 from tests.helpers import assert_user_error
 from train import main
 
@@ -124,7 +124,7 @@ def test_training_notches_the_profiles_mains_as_the_show_does(monkeypatch, eyes_
     hum = np.where(t < 1.0, 20 * np.sin(2 * np.pi * 50 * t), 40 * np.sin(2 * np.pi * 60 * t))
     hummed = dataclasses.replace(recording, data=(recording.data + hum).astype(np.float32))
     assert mains_frequency_at_start(hummed.data, rate) == 50.0  # its own guess
-    monkeypatch.setattr("models.conditioning.load_recording", lambda path: hummed)
+    monkeypatch.setattr("models.training.conditioning.load_recording", lambda path: hummed)
     profile = {**eyes_open_profile(eyes_open_edf), "format": PROFILE_FORMAT,
                "channel_names": list(recording.info.channel_names), "sample_rate": rate,
                "bad_channels": [], "line_freq": 60.0}

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from installation.errors import ConfigError
-from models.dataset import CropSettings, PaintingCrops
+from models.training.dataset import CropSettings, PaintingCrops
 
 
 def test_crops_of_real_paintings_are_deterministic(few_paintings):
@@ -29,7 +29,7 @@ def test_modes_become_rgb_and_bad_files_are_skipped_in_one_warning(tmp_path, cap
     Image.new("RGBA", (64, 64), (255, 0, 0, 0)).save(tmp_path / "clear.webp")
     Image.new("RGB", (10, 10)).save(tmp_path / "tiny.png")
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
-    with caplog.at_level(logging.WARNING, logger="models.dataset"):
+    with caplog.at_level(logging.WARNING, logger="models.training.dataset"):
         crops = PaintingCrops(tmp_path, CropSettings(resolution=32, crops_per_image=2))
     assert crops.image_count == 3
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]

@@ -83,7 +83,7 @@ def test_it_paints_in_the_paintings_palette(spec, paintings_dir, tmp_path):
     from PIL import Image
 
     from benchmarks.novelty import generated
-    from models.default_bundle import build_untrained_bundle
+    from models.bundles.default import build_untrained_bundle
 
     reals = np.stack([np.asarray(Image.open(p).convert("RGB").resize((64, 64)))
                       for p in sorted(paintings_dir.glob("*.jpg"))[:80]])

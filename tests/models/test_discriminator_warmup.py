@@ -7,9 +7,9 @@ import json
 import numpy as np
 import torch
 
+from installation.engine.generator_runtime import GeneratorRuntime
 from installation.errors import run_cli
-from installation.generator_runtime import GeneratorRuntime
-from models.default_bundle import build_untrained_bundle
+from models.bundles.default import build_untrained_bundle
 from models.export import main as export
 from tests.helpers import assert_user_error
 from train import main as train

@@ -1,4 +1,4 @@
-"""Distilling a generator into one with static fine blocks (``python -m models.distill``)."""
+"""Distilling a generator into one with static fine blocks (``python -m models.adaptation.distill``)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ import pytest
 import torch
 
 from installation.bundle import BundleSpec
+from installation.engine.generator_runtime import GeneratorRuntime
 from installation.errors import run_cli
-from installation.generator_runtime import GeneratorRuntime
-from models.conditioning import FeaturePool
-from models.distill import (
+from models.adaptation.distill import (
     Distiller,
     student_from_teacher,
     student_kwargs,
     widen,
 )
-from models.distill import main as distill_main
-from models.export import load_checkpoint
+from models.adaptation.distill import main as distill_main
+from models.bundles.checkpoint import load_checkpoint
 from models.export import main as export_main
 from models.networks import Generator, StaticLayer
+from models.training.conditioning import FeaturePool
 from tests.conftest import shared_file
 from tests.models.conftest import EEG_CLOSED, EEG_OPEN
 from tests.models.test_training import TINY

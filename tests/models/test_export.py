@@ -11,8 +11,8 @@ import torch
 
 from installation.bundle import BundleSpec
 from installation.eeg.feature_spec import FeatureSpec
-from models.default_bundle import build_untrained_bundle, untrained_generator
-from models.export import export_generator, frozen_copy
+from models.bundles.default import build_untrained_bundle, untrained_generator
+from models.bundles.generator_export import export_generator, frozen_copy
 from models.networks import Generator
 
 CHANNELS = {4: 32, 8: 32, 16: 16, 32: 8}

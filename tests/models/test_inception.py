@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.inception import fid_kid, frechet_distance, kernel_distance, load_detector
+from models.evaluation.inception import fid_kid, frechet_distance, kernel_distance, load_detector
 
 
 class PatchFeatures(torch.nn.Module):

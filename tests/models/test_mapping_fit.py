@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from models.adapt import ADAPT_ANCHOR, anchored, with_kept_steering
-from models.conditioning import FeaturePool
-from models.default_bundle import untrained_generator
-from models.mapping_fit import MappingFitSettings, fit_mapping, sliced_distance, whitening
+from models.adaptation.adapt import ADAPT_ANCHOR, anchored, with_kept_steering
+from models.adaptation.mapping_fit import (
+    MappingFitSettings,
+    fit_mapping,
+    sliced_distance,
+    whitening,
+)
+from models.bundles.default import untrained_generator
+from models.training.conditioning import FeaturePool
 
 
 def narrow_cloud(count: int, seed: int, shift: float = 0.0) -> torch.Tensor:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import torch
 
-from models.metrics import multiscale_swd, nearest_reals
+from models.evaluation.metrics import multiscale_swd, nearest_reals
 from models.networks import Generator
 
 
@@ -27,7 +27,7 @@ def test_nearest_real_finds_the_copy():
 
 
 def test_eeg_sensitivity_is_zero_for_equal_windows_and_positive_otherwise():
-    from models.metrics import eeg_sensitivity
+    from models.evaluation.metrics import eeg_sensitivity
 
     torch.manual_seed(0)
     g = Generator(25, 8, 16, {4: 16, 8: 8, 16: 8}, w_dim=16, mapping_layers=1).eval()

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from models.configs import CONFIGS
 from models.networks import EqualConv2d, pooled_kernel
-from models.trainer import Trainer
+from models.training.trainer import Trainer
 
 
 @pytest.mark.parametrize("kernel", [1, 3])

@@ -10,10 +10,9 @@ import torch
 
 from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ModelError, run_cli
-from models.default_bundle import generator_kwargs, untrained_generator
-from models.export import export_generator, network_description
-from models.networks import Generator
-from models.onnx_import import (
+from models.bundles.default import generator_kwargs, untrained_generator
+from models.bundles.generator_export import export_generator, network_description
+from models.bundles.onnx_import import (
     MAX_LEVELS,
     NOT_IN_GRAPH,
     generator_from_onnx,
@@ -22,6 +21,7 @@ from models.onnx_import import (
     onnx_session,
     random_inputs,
 )
+from models.networks import Generator
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = 11  # the generator's construction seed, written into the provenance as train.py does
@@ -112,8 +112,8 @@ def test_without_the_seed_noise_is_recovered_as_a_product(bundle, tmp_path):
 
 
 def test_cli_checkpoint_exports_to_the_same_paintings(bundle, tmp_path, capsys):
+    from models.bundles.onnx_import import main
     from models.export import main as export_main
-    from models.onnx_import import main
 
     g, out = bundle
     pt = tmp_path / "imported.pt"

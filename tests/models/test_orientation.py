@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.orientation import BINS, orientation_figure, orientation_histogram
-from models.upscale_trainer import UpscaleTrainer, dihedral
-from models.upscaler import Upscaler
+from models.evaluation.orientation import BINS, orientation_figure, orientation_histogram
+from models.upscaler.network import Upscaler
+from models.upscaler.trainer import UpscaleTrainer, dihedral
 
 TINY = {"channels": 8, "blocks": 1, "scale": 4, "fine_channels": 4}
 

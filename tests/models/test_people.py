@@ -11,11 +11,11 @@ import torch
 
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.profile import PROFILE_FORMAT
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError, run_cli
-from models.conditioning import Person, load_feature_pool, load_people_pool
-from models.default_bundle import untrained_generator
-from models.mapping_fit import MappingFitSettings, fit_mapping
+from models.adaptation.mapping_fit import MappingFitSettings, fit_mapping
+from models.bundles.default import untrained_generator
+from models.training.conditioning import Person, load_feature_pool, load_people_pool
 from tests.conftest import shared_file
 from tests.helpers import assert_user_error
 from tests.models.test_conditioning import eyes_open_profile
@@ -50,7 +50,7 @@ def test_each_person_is_z_scored_by_their_own_statistics(monkeypatch):
             recording = dataclasses.replace(recording, data=recording.data * 3.0)
         return recording
 
-    monkeypatch.setattr("models.conditioning.load_recording", second_person_louder)
+    monkeypatch.setattr("models.training.conditioning.load_recording", second_person_louder)
     louder_apart = load_people_pool(people, SPEC)
     louder_together = load_feature_pool([*s001, *s005], SPEC)
     # Their own statistics absorb the gain, as their calibration does in the show ...

@@ -11,7 +11,7 @@ import pytest
 from calibration.cli import main as calibrate
 from installation.cli import main as show
 from installation.errors import run_cli
-from models.default_bundle import build_untrained_bundle
+from models.bundles.default import build_untrained_bundle
 from models.export import main as export
 from tests.helpers import assert_user_error
 from train import main as train

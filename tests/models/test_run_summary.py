@@ -13,7 +13,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from installation.errors import run_cli
-from models.snapshots import Timelapse, checkpoints, kept_frames
+from models.training.snapshots import Timelapse, checkpoints, kept_frames
 from tests.conftest import shared_file
 from tests.models.conftest import EEG_OPEN
 from tests.models.test_training import TINY

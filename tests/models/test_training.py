@@ -15,7 +15,7 @@ import torch
 
 from installation.bundle import BundleSpec
 from installation.errors import run_cli
-from models.snapshots import checkpoints
+from models.training.snapshots import checkpoints
 from tests.conftest import REPO, shared_file
 from tests.models.conftest import EEG_CLOSED, EEG_OPEN
 from tests.models.test_inception import save_detector
@@ -102,8 +102,8 @@ import json, sys
 import torch
 import torch.distributed as dist
 sys.path.insert(0, {repo!r})
-from models.trainer import Trainer
-from models.training_loop import finish_distributed, setup_distributed
+from models.training.trainer import Trainer
+from models.training.training_loop import finish_distributed, setup_distributed
 
 rank, world, device = setup_distributed()
 torch.manual_seed(rank)  # different initial weights: rank 0's must win
@@ -149,8 +149,8 @@ def test_two_process_gloo_steps_stay_in_sync(tmp_path):
 
 
 def test_path_length_regularisation_runs_and_checkpoint_state_round_trips(tmp_path):
-    from models.snapshots import latest_checkpoint, save_atomic
-    from models.trainer import Trainer
+    from models.training.snapshots import latest_checkpoint, save_atomic
+    from models.training.trainer import Trainer
 
     torch.manual_seed(0)
     channels = {4: 16, 8: 8, 16: 8}

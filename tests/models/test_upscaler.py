@@ -11,12 +11,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from installation.generator_runtime import GeneratorRuntime
-from models.dataset import CropSettings, draw_crop_boxes
-from models.upscale_data import aligned_windows, downscale
-from models.upscale_trainer import UpscaleTrainer
-from models.upscaler import Upscaler
-from models.upscaler_export import export_upscaler, export_upscaler_onnx
+from installation.engine.generator_runtime import GeneratorRuntime
+from models.training.dataset import CropSettings, draw_crop_boxes
+from models.upscaler.data import aligned_windows, downscale
+from models.upscaler.export import export_upscaler, export_upscaler_onnx
+from models.upscaler.network import Upscaler
+from models.upscaler.trainer import UpscaleTrainer
 from tests.helpers import assert_one_line_error, run_module
 from tests.show.tiny_bundle import write_tiny_bundle
 
@@ -234,8 +234,8 @@ def _planted_lattice(picture: torch.Tensor, amplitude: float = 0.05) -> torch.Te
 
 
 def test_lattice_figure_sees_a_planted_lattice(paintings_dir: Path):
-    from models.lattice import lattice_figure
-    from models.upscale_data import real_crops
+    from models.upscaler.data import real_crops
+    from models.upscaler.lattice import lattice_figure
 
     crops = real_crops(paintings_dir, 128, crops_per_image=1, seed=0)
     reals = crops.batch(range(8)).float() / 127.5 - 1
@@ -244,7 +244,7 @@ def test_lattice_figure_sees_a_planted_lattice(paintings_dir: Path):
 
 
 def test_lattice_penalty_removes_a_lattice():
-    from models.lattice import lattice_figure, lattice_penalty
+    from models.upscaler.lattice import lattice_figure, lattice_penalty
 
     clean = _smooth_picture()
     assert float(lattice_penalty(clean, 4)) < 0.5
@@ -259,7 +259,7 @@ def test_lattice_penalty_removes_a_lattice():
 
 
 def test_discriminator_sees_a_random_phase():
-    from models.upscale_trainer import random_phase
+    from models.upscaler.trainer import random_phase
 
     torch.manual_seed(0)
     picture = torch.arange(16.0).reshape(1, 1, 4, 4).repeat(1, 3, 4, 4)

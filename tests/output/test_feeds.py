@@ -18,10 +18,10 @@ from installation.bundle import BundleSpec
 from installation.cli import main as show_cli
 from installation.config import DEFAULT_MODEL, ShowOptions
 from installation.eeg.feature_pipeline import feature_frames
-from installation.eeg.sources.recordings import load_recording
-from installation.feeds import FeedHub, hop_report
-from installation.feeds.lsl_out import channel_labels
-from installation.feeds.osc import OscFeed, osc_addresses
+from installation.eeg.sources.files.recordings import load_recording
+from installation.outputs.feeds import FeedHub, hop_report
+from installation.outputs.feeds.lsl_out import channel_labels
+from installation.outputs.feeds.osc import OscFeed, osc_addresses
 from tests.helpers import assert_user_error
 
 SHOW_S = 4.0
@@ -122,12 +122,12 @@ def test_a_bad_host_port_is_one_sentence_and_exit_2(target, capsys):
 
 
 def test_while_the_signal_is_lost_the_feeds_hear_lost_once_a_hop(spec, eyes_closed_edf):
-    from installation.drift import LatentDrift
     from installation.eeg.feature_pipeline import FeatureExtractor
     from installation.eeg.sources.base import Chunk
-    from installation.generator_runtime import GeneratorRuntime
-    from installation.ring_buffer import RingBuffer
-    from installation.steering import SteeringWorker
+    from installation.engine.drift import LatentDrift
+    from installation.engine.generator_runtime import GeneratorRuntime
+    from installation.engine.ring_buffer import RingBuffer
+    from installation.engine.steering import SteeringWorker
 
     recording = load_recording(eyes_closed_edf)
     runtime = GeneratorRuntime.load(DEFAULT_MODEL, "cpu", 1, native=True)

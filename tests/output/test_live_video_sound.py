@@ -14,9 +14,9 @@ from installation.bundle import BundleSpec
 from installation.cli import main as show_cli
 from installation.config import DEFAULT_MODEL, ShowOptions
 from installation.eeg.feature_pipeline import feature_frames
-from installation.eeg.sources.recordings import load_recording
-from installation.sound_player import SoundPlayer
-from installation.video_writer import MAX_GAP_S, LiveVideoWriter
+from installation.eeg.sources.files.recordings import load_recording
+from installation.outputs.sound_player import SoundPlayer
+from installation.outputs.video_writer import MAX_GAP_S, LiveVideoWriter
 from tests.helpers import assert_user_error
 
 
@@ -171,7 +171,7 @@ def test_date_and_time_in_record_and_video_give_each_show_its_own_files(eyes_clo
                                                                          tmp_path):
     from datetime import datetime
 
-    from installation.recorder import expand_start_time
+    from installation.outputs.recorder import expand_start_time
 
     assert expand_start_time("s/{date}-{time}", datetime(2026, 11, 30, 21, 4, 5)) == (
         "s/2026-11-30-210405")
@@ -188,8 +188,8 @@ def test_date_and_time_in_record_and_video_give_each_show_its_own_files(eyes_clo
 
 
 def test_the_hud_shows_what_the_outputs_drop(tmp_path):
-    from installation.hud import ShowStatus, hud_lines
-    from installation.show_outputs import ShowOutputs
+    from installation.outputs.show_outputs import ShowOutputs
+    from installation.screen.hud import ShowStatus, hud_lines
 
     writer = LiveVideoWriter(tmp_path / "hud.mp4", 60, queue_frames=1)
     outputs, status = ShowOutputs(video=writer), ShowStatus("test", "cpu")

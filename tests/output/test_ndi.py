@@ -9,7 +9,7 @@ import uuid
 import numpy as np
 import pytest
 
-from installation.ndi_out import NdiSender
+from installation.outputs.ndi_out import NdiSender
 
 ndi = pytest.importorskip("NDIlib", reason="ndi-python is not installed (pip install -e .[ndi])")
 

@@ -10,9 +10,8 @@ import pytest
 
 from installation.app import run_show
 from installation.config import DEFAULT_MODEL, ShowOptions
-from installation.eeg.sources.session_format import KEYFRAME_FILE
-from installation.frame_canvas import FrameCanvas
-from installation.generator_runtime import GeneratorRuntime
+from installation.eeg.sources.files.session_format import KEYFRAME_FILE
+from installation.engine.generator_runtime import GeneratorRuntime
 from installation.render import (
     keyframe_image,
     keyframe_times,
@@ -21,6 +20,7 @@ from installation.render import (
     render_frames,
     render_session,
 )
+from installation.screen.frame_canvas import FrameCanvas
 from tests.helpers import RememberingRuntime, assert_user_error
 
 FPS = 30

@@ -10,8 +10,8 @@ import pytest
 from installation.bundle import BundleSpec
 from installation.config import DEFAULT_MODEL
 from installation.eeg.feature_pipeline import feature_frames
-from installation.eeg.sources.recordings import load_recording
-from installation.sonification import SAMPLE_RATE, Sonifier, sonify_hops, write_wav
+from installation.eeg.sources.files.recordings import load_recording
+from installation.outputs.sonification import SAMPLE_RATE, Sonifier, sonify_hops, write_wav
 
 SECONDS = 20.0
 ALPHA_VOICE_HZ = (196.0, 247.0)  # the alpha voice (twice the 110 Hz root) within its glide

@@ -16,11 +16,11 @@ from installation.config import ShowOptions
 from installation.eeg.feature_pipeline import FeatureExtractor
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.sources.base import Chunk, StreamInfo
-from installation.eeg.sources.lsl_source import LSLSource
-from installation.eeg.sources.recordings import load_recording
-from installation.eeg.sources.session_folder import read_keyframe_log
-from installation.hud import ShowStatus, hud_lines
-from installation.recorder import SessionRecorder
+from installation.eeg.sources.files.recordings import load_recording
+from installation.eeg.sources.files.session_folder import read_keyframe_log
+from installation.eeg.sources.live.lsl_source import LSLSource
+from installation.outputs.recorder import SessionRecorder
+from installation.screen.hud import ShowStatus, hud_lines
 from tests.helpers import read_frames
 from tests.show.tiny_bundle import write_tiny_bundle
 from tests.source_reading import read_until

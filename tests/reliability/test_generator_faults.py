@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from installation.app import run_show
 from installation.config import ShowOptions
-from installation.generator_runtime import GeneratorRuntime
-from installation.hud import ShowStatus, hud_lines
+from installation.engine.generator_runtime import GeneratorRuntime
+from installation.screen.hud import ShowStatus, hud_lines
 from tests.helpers import largest_gap, read_frames
 from tests.show.tiny_bundle import write_tiny_bundle
 

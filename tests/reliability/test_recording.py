@@ -12,15 +12,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from installation.eeg.sources.recordings import load_recording
-from installation.eeg.sources.session_folder import (
+from installation.eeg.sources.files.recordings import load_recording
+from installation.eeg.sources.files.session_folder import (
     read_keyframe_log,
     read_session_eeg,
     read_session_folder,
 )
-from installation.eeg.sources.session_format import EEG_FILE, KEYFRAME_FILE
+from installation.eeg.sources.files.session_format import EEG_FILE, KEYFRAME_FILE
 from installation.errors import ConfigError, SourceError
-from installation.recorder import SessionRecorder
+from installation.outputs.recorder import SessionRecorder
 from tests.helpers import REPO, RememberingRuntime, read_frames, run_module, show_env
 from tests.show.tiny_bundle import write_tiny_bundle
 
@@ -164,7 +164,7 @@ def test_a_full_disk_stops_the_recording_not_the_show(eyes_open_edf, tmp_path):
 def test_the_keyframe_log_renders_every_keyframe_again(eyes_closed_edf, tmp_path):
     from installation.app import run_show
     from installation.config import ShowOptions
-    from installation.generator_runtime import GeneratorRuntime
+    from installation.engine.generator_runtime import GeneratorRuntime
 
     tiny = write_tiny_bundle(tmp_path / "tiny")
     runtime = RememberingRuntime(GeneratorRuntime.load(tiny, "cpu", 1))

@@ -18,9 +18,9 @@ import pylsl
 from installation.app import run_show
 from installation.config import ShowOptions
 from installation.eeg.sources.base import SourceThread
-from installation.eeg.sources.brainflow_source import BrainFlowSource
-from installation.eeg.sources.lsl_source import LSLSource
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
+from installation.eeg.sources.live.brainflow_source import BrainFlowSource
+from installation.eeg.sources.live.lsl_source import LSLSource
 from tests.helpers import largest_gap, read_frames
 from tests.show.tiny_bundle import write_tiny_bundle
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from installation.blending import KeyframeBlender
-from installation.drift import LatentDrift
+from installation.engine.blending import KeyframeBlender
+from installation.engine.drift import LatentDrift
 
 
 def solid(value: int, size: int = 8) -> np.ndarray:

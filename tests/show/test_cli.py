@@ -156,7 +156,7 @@ def write_profile(path: Path, channel_names, sample_rate: float, bad=()) -> Path
 
 
 def test_profile_that_fits_is_used(eyes_closed_edf, tmp_path):
-    from installation.eeg.sources.recordings import load_recording
+    from installation.eeg.sources.files.recordings import load_recording
 
     names = load_recording(eyes_closed_edf).channel_names
     profile = write_profile(tmp_path / "profile.json", names, 160.0, bad=names[:2])

@@ -4,10 +4,10 @@ import numpy as np
 import pygame
 import pytest
 
-from installation.display import DisplayLoop, fit_inside, snapshot_name
-from installation.generator_runtime import GeneratorRuntime
-from installation.hud import ShowStatus
-from installation.steering import Keyframe
+from installation.engine.generator_runtime import GeneratorRuntime
+from installation.engine.steering import Keyframe
+from installation.screen.display import DisplayLoop, fit_inside, snapshot_name
+from installation.screen.hud import ShowStatus
 from tests.show.tiny_bundle import write_tiny_bundle
 
 FRAME_S = 1 / 60
@@ -155,8 +155,8 @@ def test_a_display_that_does_not_exist_is_a_config_error(runtime, tmp_path):
 def test_the_window_and_the_headless_loop_take_a_keyframe_alike(loop, runtime, tmp_path):
     """Both update the show's state from the keyframe they show (the headless loop's caller
     used to do it for it)."""
-    from installation.headless import FrameWriter, HeadlessLoop
-    from installation.signal_state import Signal
+    from installation.engine.signal_state import Signal
+    from installation.screen.headless import FrameWriter, HeadlessLoop
 
     display, clock = loop
     display.step()

@@ -6,10 +6,10 @@ import numpy as np
 import pygame
 import pytest
 
-from installation.display import DisplayLoop
-from installation.hud import Hud, ShowStatus, hud_font_px
-from installation.presentation import mat_bars, placement
-from installation.steering import Keyframe
+from installation.engine.steering import Keyframe
+from installation.screen.display import DisplayLoop
+from installation.screen.hud import Hud, ShowStatus, hud_font_px
+from installation.screen.presentation import mat_bars, placement
 
 MAT = (40, 90, 160)
 MAT_HEX = "#285aa0"

@@ -20,9 +20,9 @@ MAT = (40, 90, 160)
 SCRIPT = """
 import sys
 import numpy as np
-from installation.display import DisplayLoop
-from installation.hud import ShowStatus
-from installation.steering import Keyframe
+from installation.screen.display import DisplayLoop
+from installation.screen.hud import ShowStatus
+from installation.engine.steering import Keyframe
 from tests.show.test_screenshot import xwd_pixels
 
 mode, path, out = sys.argv[1:4]

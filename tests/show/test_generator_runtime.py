@@ -8,8 +8,8 @@ import pytest
 from installation.bundle import BundleSpec
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.sources.base import StreamInfo
+from installation.engine.generator_runtime import GeneratorRuntime, choose_providers
 from installation.errors import ConfigError, ModelError
-from installation.generator_runtime import GeneratorRuntime, choose_providers
 from tests.show.tiny_bundle import write_tiny_bundle
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "assets" / "default"

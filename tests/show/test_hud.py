@@ -6,8 +6,8 @@ import pygame
 import pytest
 
 from installation.eeg.sources.base import EventKind, SourceEvent
-from installation.hud import Hud, RateMeter, ShowStatus, hud_lines
-from installation.signal_state import Signal
+from installation.engine.signal_state import Signal
+from installation.screen.hud import Hud, RateMeter, ShowStatus, hud_lines
 
 
 def test_rate_meter_counts_events_per_second_over_its_span():

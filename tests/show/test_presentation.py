@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pygame import Rect
 
-from installation.presentation import fill_rects, fit_rects, mat_bars, placement
+from installation.screen.presentation import fill_rects, fit_rects, mat_bars, placement
 
 PAINTING = (512, 512)
 LANDSCAPE, PORTRAIT, SQUARE = (1920, 1080), (1080, 1920), (1000, 1000)

@@ -5,13 +5,13 @@ import threading
 import numpy as np
 import pytest
 
-from installation.drift import LatentDrift
 from installation.eeg.feature_pipeline import FeatureExtractor
 from installation.eeg.sources.base import Chunk
-from installation.eeg.sources.recordings import load_recording
-from installation.generator_runtime import GeneratorRuntime
-from installation.ring_buffer import RingBuffer
-from installation.steering import LatestSlot, SteeringThread, SteeringWorker
+from installation.eeg.sources.files.recordings import load_recording
+from installation.engine.drift import LatentDrift
+from installation.engine.generator_runtime import GeneratorRuntime
+from installation.engine.ring_buffer import RingBuffer
+from installation.engine.steering import LatestSlot, SteeringThread, SteeringWorker
 from tests.show.tiny_bundle import write_tiny_bundle
 
 

@@ -17,7 +17,8 @@ from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import ABSURD_UV, FeatureNormaliser
 from installation.eeg.filtering import StreamingFilter
 from installation.eeg.sources.base import Chunk, StreamInfo
-from installation.eeg.sources.recordings import Recording, load_recording
+from installation.eeg.sources.files.recording import Recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError, SourceError
 
 SPEC = FeatureSpec()

@@ -11,7 +11,7 @@ from installation.eeg.feature_pipeline import feature_frames
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import BandPowerFeatures, FeatureNormaliser, FeatureSmoother
 from installation.eeg.filtering import StreamingFilter
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
 
 SPEC = FeatureSpec()

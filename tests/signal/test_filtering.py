@@ -7,7 +7,7 @@ import pytest
 from scipy import signal
 
 from installation.eeg.filtering import StreamingFilter, design_sos, detect_line_frequency
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
 
 

@@ -11,9 +11,9 @@ from scipy.signal import butter, sosfiltfilt
 from installation.eeg.feature_pipeline import FeatureExtractor, feature_frames
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import FeatureNormaliser
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
-from models.conditioning import pooled_normaliser
+from models.training.conditioning import pooled_normaliser
 from tests.conftest import shared_file
 
 BURST_S = (20.0, 35.0)

@@ -12,7 +12,7 @@ from installation.eeg.features import FeatureNormaliser
 from installation.eeg.filtering import detect_line_frequency
 from installation.eeg.profile import PROFILE_FORMAT, profiled_extractor, validate_profile
 from installation.eeg.sources.base import Chunk
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
 from tests.conftest import shared_file
 

@@ -14,7 +14,7 @@ from installation.eeg.feature_pipeline import extract_feature_sequence, feature_
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import FeatureNormaliser
 from installation.eeg.montage import region_of
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from tests.conftest import shared_file
 
 LOUD_CHANNEL = "O1"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from installation.eeg.sources import open_source
-from installation.eeg.sources.brainflow_source import BrainFlowSource
+from installation.eeg.sources.live.brainflow_source import BrainFlowSource
 from installation.errors import SourceError
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from installation.eeg.sources import open_source
 from installation.eeg.sources.base import EndOfStream
-from installation.eeg.sources.file_source import FileSource
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.file_source import FileSource
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import SourceError
 from tests.conftest import shared_file
 

@@ -9,8 +9,8 @@ import pylsl
 import pytest
 
 from installation.eeg.sources import open_source
-from installation.eeg.sources.lsl_source import LSLSource
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
+from installation.eeg.sources.live.lsl_source import LSLSource
 from installation.errors import SourceError
 from tests.source_reading import read_until
 

@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from installation.eeg.sources.recordings import load_recording
+from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import SourceError
 from tests.conftest import shared_file
 

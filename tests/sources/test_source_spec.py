@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from installation.eeg.sources import open_source, parse_source_spec
-from installation.eeg.sources.brainflow_source import BrainFlowSource
-from installation.eeg.sources.file_source import FileSource
-from installation.eeg.sources.lsl_source import LSLSource
+from installation.eeg.sources.files.file_source import FileSource
+from installation.eeg.sources.live.brainflow_source import BrainFlowSource
+from installation.eeg.sources.live.lsl_source import LSLSource
 from installation.errors import SourceError
 
 

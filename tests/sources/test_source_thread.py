@@ -7,9 +7,9 @@ import threading
 import numpy as np
 
 from installation.eeg.sources.base import SourceThread
-from installation.eeg.sources.file_source import FileSource
-from installation.eeg.sources.recordings import load_recording
-from installation.ring_buffer import RingBuffer
+from installation.eeg.sources.files.file_source import FileSource
+from installation.eeg.sources.files.recordings import load_recording
+from installation.engine.ring_buffer import RingBuffer
 
 
 def test_file_through_thread_into_ring_arrives_whole(eyes_open_edf):

@@ -1,0 +1,119 @@
+"""OpenBCI GUI text recordings: the old 12-column layout and the v6 "Raw EXG" layout.
+
+Both start with ``%`` header lines (the sample rate among them). The v6 layout then has a line
+of column names (``Sample Index, EXG Channel 0, ...``); the old one goes straight to rows of
+``index, 8 EEG channels, 3 accelerometer axes``. Values are microvolts already, with the DC
+offsets of the ADS1299 (tens of mV) left in: the band-pass filter removes them. Rows with the
+wrong number of fields or unparseable numbers (a recording cut off mid-line) are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+
+from installation.eeg.sources.files.recording import Recording, build_recording, is_number
+from installation.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SAMPLE_RATE = 250.0  # Cyton, the board nearly every OpenBCI GUI file comes from
+_RATE_LINE = re.compile(r"sample rate\s*=\s*([\d.]+)", re.IGNORECASE)
+_CHANNELS_LINE = re.compile(r"number of channels\s*=\s*(\d+)", re.IGNORECASE)
+_EEG_COLUMN = re.compile(r"(EXG|EEG) Channel \d+", re.IGNORECASE)
+_OLD_LAYOUT_EXTRA_COLUMNS = 4  # sample index + 3 accelerometer axes
+
+
+def read_openbci_text(path: Path) -> Recording:
+    """Load the EEG channels of an OpenBCI GUI text recording.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    Recording
+        Channels named as in the file (``EXG Channel 0``..) or ``Ch1``.. for the old layout.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise SourceError(f"Cannot read {path}: {exc.strerror}; check its permissions.") from None
+    header = [line for line in lines if line.startswith("%")]
+    body = [line for line in lines if line.strip() and not line.startswith("%")]
+    if not body:
+        raise SourceError(f"{path.name} holds no samples; choose a recording with EEG data in it.")
+    sample_rate = _header_value(header, _RATE_LINE, float)
+    if sample_rate is None:
+        log.warning("%s states no sample rate; assuming %g Hz", path.name, DEFAULT_SAMPLE_RATE)
+        sample_rate = DEFAULT_SAMPLE_RATE
+    if body and not is_number(body[0].split(",")[0]):
+        columns, names = _v6_columns(path, body[0])
+        body = body[1:]
+        n_fields = len(body[0].split(",")) if body else len(columns)
+    else:
+        n_fields = _common_field_count(body)
+        n_eeg = _header_value(header, _CHANNELS_LINE, int)
+        if n_eeg is None:
+            n_eeg = n_fields - _OLD_LAYOUT_EXTRA_COLUMNS
+        columns = list(range(1, 1 + n_eeg))
+        names = [f"Ch{i + 1}" for i in range(n_eeg)]
+    data = _parse_rows(path, body, n_fields, columns)
+    return build_recording(path, data, sample_rate, names, None, "OpenBCI GUI text")
+
+
+def _header_value(header: list[str], pattern: re.Pattern, kind):
+    """The value of the first ``%`` line matching ``pattern``, or None."""
+    for line in header:
+        match = pattern.search(line)
+        if match:
+            return kind(match.group(1))
+    return None
+
+
+def _v6_columns(path: Path, line: str) -> tuple[list[int], list[str]]:
+    """Indices and names of the EEG columns named in a v6 column-name line."""
+    names = [name.strip() for name in line.split(",")]
+    columns = [i for i, name in enumerate(names) if _EEG_COLUMN.fullmatch(name)]
+    if not columns:
+        raise SourceError(
+            f"{path.name} has no 'EXG Channel' columns; play the raw EXG file the OpenBCI GUI "
+            "recorded."
+        )
+    return columns, [names[i] for i in columns]
+
+
+def _common_field_count(body: list[str]) -> int:
+    """The number of fields most of the first rows have (the old layout has no header)."""
+    counts = [len(line.split(",")) for line in body[:200]]
+    return max(set(counts), key=counts.count) if counts else 0
+
+
+def _parse_rows(path: Path, body: list[str], n_fields: int, columns: list[int]) -> np.ndarray:
+    """The EEG columns of the well-formed rows, shape (n_columns, n_rows)."""
+    rows = [fields for fields in (line.split(",") for line in body) if len(fields) == n_fields]
+    picked = [[fields[i] for i in columns] for fields in rows]
+    try:
+        values = np.array(picked, dtype=np.float64)
+    except ValueError:  # a damaged row: convert row by row and drop the ones that fail
+        values = np.array(
+            [row for row in (_row_values(fields) for fields in picked) if row is not None],
+            dtype=np.float64,
+        )
+    skipped = len(body) - len(values)
+    if skipped:
+        log.info("%s: skipped %d malformed rows", path.name, skipped)
+    return values.reshape(-1, len(columns)).T
+
+
+def _row_values(fields: list[str]) -> list[float] | None:
+    try:
+        return [float(field) for field in fields]
+    except ValueError:
+        return None
+

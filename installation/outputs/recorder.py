@@ -1,0 +1,234 @@
+"""Crash-safe session recording: raw EEG chunks and the keyframe log, appended as they come.
+
+The folder's layout is :mod:`installation.eeg.sources.files.session_format`. The show's threads only
+put items on a queue; a writer thread of its own writes them and flushes and fsyncs both files
+at least every ``sync_s`` seconds, so a ``kill -9`` loses at most the last second.
+:mod:`installation.eeg.sources.files.session_folder` reads a folder back, dropping a torn last record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from installation.eeg.sources.base import Chunk, SourceEvent, StreamInfo
+from installation.eeg.sources.files.session_format import (
+    EEG_FILE,
+    HEADER_FILE,
+    KEYFRAME_FILE,
+    SESSION_PROFILE_FILE,
+    encode_chunk,
+    keyframe_record,
+    session_header,
+)
+from installation.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+SYNC_S = 0.5
+# Items (chunks, keyframe lines) waiting for the writer: about 40 s of a live stream (~32
+# chunks and 15 keyframes a second), so a disk that stalls that long costs data, not memory.
+MAX_QUEUED = 2000
+
+
+def expand_start_time(path: str | None, when: datetime | None = None) -> str | None:
+    """``path`` with ``{date}`` and ``{time}`` replaced by the show's start (local time).
+
+    So one config file (``record = "sessions/{date}-{time}"``) records every show into a
+    folder of its own: a session folder is never overwritten.
+
+    Parameters
+    ----------
+    path : str or None
+        A ``--record`` folder or ``--video`` file name; None stays None.
+    when : datetime, optional
+        The start; now when None.
+
+    Returns
+    -------
+    str or None
+        E.g. ``sessions/2026-11-30-2104``.
+    """
+    if path is None:
+        return None
+    when = when or datetime.now()
+    return path.replace("{date}", when.strftime("%Y-%m-%d")).replace(
+        "{time}", when.strftime("%H%M%S"))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file, fsync it, and rename it over ``path``."""
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
+class SessionRecorder:
+    """Writes a session folder from a thread of its own; ``add_*`` never block.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Created if needed; an existing ``session.json`` there is refused (never overwrite a
+        recording).
+    info : StreamInfo
+        The stream recorded.
+    source : str
+        The source spec, for the header.
+    on_event : callable, optional
+        Receives a :class:`SourceEvent` if writing fails (the show goes on without recording).
+    sync_s : float
+        Seconds between flush + fsync of both files.
+    profile : dict, optional
+        The calibration profile the show z-scores with, kept as ``profile.json`` so that
+        training on the session z-scores it the same way.
+    max_queued : int
+        Items (chunks, keyframe lines) that may wait for the writer; beyond them new items are
+        dropped, counted, and told in the HUD (:meth:`status_lines`), while the show goes on.
+    """
+
+    def __init__(self, folder: str | Path, info: StreamInfo, source: str = "",
+                 on_event: Callable[[SourceEvent], None] | None = None,
+                 sync_s: float = SYNC_S, profile: dict | None = None,
+                 max_queued: int = MAX_QUEUED) -> None:
+        self.folder = Path(folder)
+        self.info = info
+        self.on_event = on_event or (lambda event: None)
+        self.sync_s = float(sync_s)
+        self.started_wall = time.time()
+        self.samples_written = 0
+        self.failed = False
+        self.samples_dropped = 0  # EEG samples not recorded because the queue was full
+        self.keyframes_dropped = 0
+        self._queue: queue.Queue = queue.Queue(maxsize=max_queued)
+        self._eeg, self._keyframes = self._create(source, profile)
+        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+        self._closing = threading.Event()
+        self._thread.start()
+
+    def add_chunk(self, chunk: Chunk) -> None:
+        """Queue a chunk for writing (from any thread; returns at once, dropping it if full)."""
+        if not self.failed and not self._offer(("chunk", chunk)):
+            self.samples_dropped += chunk.n_samples
+
+    def add_keyframe(self, keyframe) -> None:
+        """Queue a keyframe's log line (its image is not stored; it can be rendered again)."""
+        if not self.failed and not self._offer(
+                ("keyframe", keyframe_record(keyframe, self.started_wall))):
+            self.keyframes_dropped += 1
+
+    def status_lines(self) -> list[str]:
+        """HUD lines: none while every item reaches the disk; what was dropped otherwise."""
+        if not (self.samples_dropped or self.keyframes_dropped):
+            return []
+        return [f"recording behind (disk slow): {self.samples_dropped} EEG samples and "
+                f"{self.keyframes_dropped} keyframe lines not recorded"]
+
+    def _offer(self, item) -> bool:
+        """Queue ``item`` unless the queue is full; False (and a first warning) when dropped."""
+        try:
+            self._queue.put_nowait(item)
+            return True
+        except queue.Full:
+            if not (self.samples_dropped or self.keyframes_dropped):
+                log.warning("recording into %s fell %d items behind; dropping new ones until "
+                            "the disk catches up", self.folder, self._queue.maxsize)
+            return False
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, sync and close; safe to call twice."""
+        self._closing.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _create(self, source: str, profile: dict | None):
+        """Make the folder, write the header (and profile) atomically, open the data files."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            header_path = self.folder / HEADER_FILE
+            if header_path.exists():
+                raise ConfigError(f"{self.folder} already holds a recording; pass a new "
+                                  "--record folder.")
+            if profile is not None:  # before the header: a session is whole once it exists
+                _write_atomically(self.folder / SESSION_PROFILE_FILE,
+                                  json.dumps(profile, indent=1))
+            _write_atomically(header_path, json.dumps(
+                session_header(self.info, source, self.started_wall), indent=1))
+            eeg = open(self.folder / EEG_FILE, "ab")  # noqa: SIM115 (closed by the thread)
+            keyframes = open(self.folder / KEYFRAME_FILE, "a")  # noqa: SIM115
+        except OSError as exc:
+            raise ConfigError(f"Cannot record into {self.folder} ({exc.strerror}); pass a "
+                              "writable --record folder.") from None
+        _fsync_folder(self.folder)
+        return eeg, keyframes
+
+    def _run(self) -> None:
+        """Write queued items; flush and fsync every ``sync_s``; finish the queue on close."""
+        last_sync = time.monotonic()
+        try:
+            while True:
+                closing = self._closing.is_set()
+                self._write_queued(timeout=0.1)
+                if closing or time.monotonic() - last_sync >= self.sync_s:
+                    self._sync()
+                    last_sync = time.monotonic()
+                if closing:
+                    break
+        except OSError as exc:  # a full or vanished disk must not stop the show
+            self.failed = True
+            log.error("recording into %s failed: %s", self.folder, exc)
+            self.on_event(SourceEvent("error", f"Recording into {self.folder} stopped: "
+                                      f"{exc.strerror or exc}; free disk space."))
+        finally:
+            for handle in (self._eeg, self._keyframes):
+                try:
+                    handle.close()
+                except OSError:
+                    pass
+
+    def _write_queued(self, timeout: float) -> None:
+        """Write everything queued, waiting up to ``timeout`` for the first item."""
+        try:
+            item = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return
+        while True:
+            kind, value = item
+            if kind == "chunk":
+                self._eeg.write(encode_chunk(value))
+                self.samples_written += value.n_samples
+            else:
+                self._keyframes.write(json.dumps(value, separators=(",", ":")) + "\n")
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+    def _sync(self) -> None:
+        for handle in (self._eeg, self._keyframes):
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the new files' names durable too (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,136 @@
+"""The show without a window: frames.csv (one row per displayed frame) and a PNG every N frames.
+
+Rows are flushed as they are written, so a crash keeps every frame shown so far.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import numpy as np  # noqa: E402
+
+with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns on import
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+    import pygame
+
+from installation.engine.blending import KeyframeBlender  # noqa: E402
+from installation.errors import ConfigError  # noqa: E402
+
+COLUMNS = ("frame", "time_s", "eeg_time", "latency_ms", "keyframe", "signal")
+
+
+def save_png(image: np.ndarray, path: str | Path) -> None:
+    """Write a uint8 (H, W, 3) image as PNG."""
+    h, w = image.shape[:2]
+    pygame.image.save(pygame.image.frombuffer(np.ascontiguousarray(image), (w, h), "RGB"),
+                      str(path))
+
+
+class FrameWriter:
+    """Writes ``frames.csv`` and every ``frame_every``-th frame as ``frame-000123.png``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Created if needed.
+    frame_every : int
+        PNG interval in frames (the first frame is always saved); 0 saves none.
+    """
+
+    def __init__(self, out_dir: str | Path, frame_every: int = 60) -> None:
+        if frame_every < 0:
+            raise ConfigError(f"--frame-every must be 0 or more, got {frame_every}.")
+        self.out_dir = Path(out_dir)
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.out_dir / "frames.csv", "w", newline="")  # noqa: SIM115
+        except OSError as exc:
+            raise ConfigError(f"Cannot write frames into {self.out_dir} ({exc.strerror}); "
+                              "pass a writable --frames-out folder.") from None
+        self._csv = csv.writer(self._file, lineterminator="\n")
+        self._csv.writerow(COLUMNS)
+        self._file.flush()
+        self.frame_every = int(frame_every)
+        self.frames = 0
+        self.pngs = 0
+
+    def write(self, time_s: float, eeg_time: float, latency_ms: float, keyframe: bool,
+              image: np.ndarray, signal: str = "") -> None:
+        """Record one displayed frame.
+
+        Parameters
+        ----------
+        time_s : float
+            Seconds since the show started (EEG time when rendering offline).
+        eeg_time : float
+            EEG time of the keyframe shown.
+        latency_ms : float
+            Its newest sample's arrival to this frame being ready.
+        keyframe : bool
+            True when this frame first shows a newly generated image.
+        image : ndarray, uint8, shape (H, W, 3)
+            The frame.
+        signal : str
+            The signal's state: ``waiting`` (no source yet), ``ok``, ``lost`` or ``ended``.
+        """
+        index = self.frames
+        self._csv.writerow((index, f"{time_s:.4f}", f"{eeg_time:.4f}", f"{latency_ms:.2f}",
+                            int(keyframe), signal))
+        self._file.flush()
+        if self.frame_every and index % self.frame_every == 0:
+            save_png(image, self.out_dir / f"frame-{index:06d}.png")
+            self.pngs += 1
+        self.frames += 1
+
+    def close(self) -> None:
+        """Close the CSV; safe to call twice."""
+        if not self._file.closed:
+            self._file.close()
+
+
+class HeadlessLoop:
+    """Blends keyframes exactly as the window does and hands each frame to a FrameWriter.
+
+    Parameters
+    ----------
+    writer : FrameWriter
+        Where frames go.
+    status : ShowStatus, optional
+        Whose signal state each row records; it takes every keyframe shown (masked
+        channels, signal), as the window's does.
+    """
+
+    def __init__(self, writer: FrameWriter, status=None) -> None:
+        self.writer = writer
+        self.status = status
+        self.blender = KeyframeBlender()
+        self.keyframe = None
+        self.keyframes = 0
+        self.image = None  # the last frame written
+        self._fresh = False
+
+    def take(self, keyframe, t: float) -> None:
+        """A new keyframe arrived at time ``t``: start blending to it."""
+        self.blender.add(keyframe.image, t)
+        self.keyframe = keyframe
+        self.keyframes += 1
+        self._fresh = True
+        if self.status is not None:  # as the window does: the HUD's state follows what is shown
+            self.status.took_keyframe(keyframe)
+
+    def step(self, t: float) -> bool:
+        """Write the frame at time ``t``; False while there is no keyframe to show yet."""
+        if self.keyframe is None:
+            return False
+        self.image = image = self.blender.frame(t)
+        latency_ms = 1000.0 * (time.perf_counter() - self.keyframe.arrival)
+        signal = str(self.status.signal) if self.status is not None else ""
+        self.writer.write(t, self.keyframe.eeg_time, latency_ms, self._fresh, image,
+                          signal=signal)
+        self._fresh = False
+        return True
