@@ -18,6 +18,7 @@ from calibration.session import (
     CalibrationSession,
     default_steps,
 )
+from installation.bundle import BundleSpec, resolve_bundle_paths
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.sources import EndOfStream, open_source, parse_source_spec
 from installation.errors import ConfigError, SourceError, run_cli
@@ -92,7 +93,6 @@ def _main(argv: list[str] | None) -> int:
 def _feature_spec(model: str | None) -> FeatureSpec:
     if model is None:
         return FeatureSpec()
-    from installation.bundle import BundleSpec, resolve_bundle_paths
 
     return BundleSpec.load(resolve_bundle_paths(model)[1]).feature_spec
 

@@ -6,6 +6,7 @@ import argparse
 
 from installation.config import MODES, PROVIDERS, SPEEDS, resolve_options
 from installation.errors import run_cli
+from installation.logs import configure_logging as configure
 
 DESCRIPTION = "Live EEG-to-painting show: EEG steers a generator trained on paintings."
 
@@ -65,8 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def configure_logging(verbose: bool = False, log_file: str | None = None) -> None:
     """Log to stderr (and ``log_file``), a timestamp on every line; see installation.logs."""
-    from installation.logs import configure_logging as configure
-
     configure(verbose, log_file)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from installation.eeg.sources import parse_source_spec
 from installation.errors import ConfigError
+from installation.outputs.feeds.osc import parse_host_port
 
 try:
     import tomllib
@@ -236,8 +237,6 @@ def validate(options: ShowOptions) -> ShowOptions:
 
 def _validate_outputs(options: ShowOptions) -> None:
     """The feeds' and the video's options, told before anything loads."""
-    from installation.outputs.feeds.osc import parse_host_port
-
     if options.osc is not None:
         parse_host_port(options.osc)
     if options.lsl_out is not None and not options.lsl_out.strip():

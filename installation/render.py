@@ -20,11 +20,17 @@ from pathlib import Path
 import numpy as np
 
 from installation.config import DEFAULT_MODEL, MODES, parse_colour
-from installation.eeg.sources.files.session_folder import read_header, read_keyframe_log
+from installation.eeg.feature_pipeline import feature_frames
+from installation.eeg.sources.files.session_folder import (
+    read_header,
+    read_keyframe_log,
+    read_session_folder,
+)
 from installation.eeg.sources.files.session_format import HEADER_FILE, KEYFRAME_FILE
 from installation.engine.blending import DEFAULT_INTERVAL_S, KeyframeBlender
 from installation.engine.generator_runtime import GeneratorRuntime
 from installation.errors import ConfigError, ModelError, OneLineParser, ranged, run_cli
+from installation.outputs.sonification import HopSound
 from installation.outputs.video_writer import (
     AUDIO_RATE,
     PRESET,
@@ -173,10 +179,6 @@ def session_sound(log: SessionLog, spec, sample_rate: int = AUDIO_RATE):
     (they depend only on the samples); a hop sounds from its EEG time, counted from the first
     keyframe's.
     """
-    from installation.eeg.feature_pipeline import feature_frames
-    from installation.eeg.sources.files.session_folder import read_session_folder
-    from installation.outputs.sonification import HopSound
-
     frames = feature_frames(read_session_folder(log.folder), spec)
     t0 = float(log.entries[0]["eeg_time"])
     starts = np.array([round((f.eeg_time - t0) * sample_rate) for f in frames], np.int64)

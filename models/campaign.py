@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 
 from installation.errors import ConfigError, ModelError, OneLineParser, run_cli
+from models.bundles.checkpoint import load_checkpoint
+from models.training.snapshots import save_atomic
 
 REPO = Path(__file__).resolve().parents[1]
 RESUME_PATH = REPO / "assets" / "campaign" / "resume.pt"
@@ -81,9 +83,6 @@ def unpacked(ckpt: dict) -> dict:
 
 def pack(source: str | Path, out: str | Path = RESUME_PATH) -> tuple[Path, float, float]:
     """Write the resume checkpoint of a run's newest snapshot; return (path, MB, kimg in all)."""
-    from models.bundles.checkpoint import load_checkpoint
-    from models.training.snapshots import save_atomic
-
     state = packed(load_checkpoint(source))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,9 @@
-"""Named network and training configurations (``--cfg``): the one preset table.
+"""Named network and training configurations (``--cfg``): the presets, one table per network.
 
-Everything a preset decides (sizes, optimiser, regularisation, and how long a run lasts) is a
-field of :class:`NetworkConfig`, so a preset added here is complete everywhere it is named.
+``CONFIGS`` holds the generator's (``train.py --cfg``), ``UPSCALER_PRESETS`` the upscaler's
+(``python -m models.upscale --cfg``). Everything a preset decides (sizes, optimiser,
+regularisation, and how long a run lasts) is a field of its dataclass, so a preset added here is
+complete everywhere it is named.
 """
 
 from __future__ import annotations
@@ -134,8 +136,42 @@ GPU_CFG = "256"  # the default show model
 
 def machine_cfg() -> tuple[str, str]:
     """The ``--cfg`` that suits this machine, and why: 256 with a CUDA GPU, 128 without."""
-    import torch
+    import torch  # lazy: the preset tables themselves need no torch
 
     if torch.cuda.is_available():
         return GPU_CFG, f"a GPU was found ({torch.cuda.get_device_name(0)})"
     return CPU_CFG, "no GPU was found, so the CPU configuration"
+
+
+@dataclass(frozen=True)
+class UpscalePreset:
+    """Sizes and training defaults of an upscaler configuration (``--cfg``)."""
+
+    channels: int
+    blocks: int
+    fine_channels: int
+    d_channels: tuple[int, ...]
+    batch: int
+    base_batch: int
+    patch: int
+    kimg: float
+    tick_kimg: float
+    lr: float = 2e-4
+    adv_weight: float = 0.05
+    consistency_weight: float = 1.0
+    lattice_weight: float = 0.1
+    equivariance_weight: float = 1.0
+    warmup_kimg: float = 2.0
+    ema_kimg: float = 1.0
+
+
+UPSCALER_PRESETS = {
+    # The shipped size: 7 convolutions of 32 channels at the input size, 16 after each doubling.
+    "default": UpscalePreset(channels=32, blocks=6, fine_channels=16,
+                             d_channels=(16, 32, 64, 64), batch=6,
+                             base_batch=4, patch=192, kimg=100.0, tick_kimg=0.5),
+    # Tests and smoke runs on two cores.
+    "tiny": UpscalePreset(channels=8, blocks=1, fine_channels=4, d_channels=(8, 16), batch=2,
+                          base_batch=2, patch=64, kimg=0.02, tick_kimg=0.01, warmup_kimg=0.0,
+                          ema_kimg=0.01),
+}

@@ -17,8 +17,9 @@ import argparse
 import json
 import shlex
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+
+import torch
 
 from installation.errors import (
     ConfigError,
@@ -28,42 +29,14 @@ from installation.errors import (
     require_image_folder,
     run_cli,
 )
+from models.bundles.checkpoint import is_upscaler_checkpoint, read_checkpoint
+from models.configs import UPSCALER_PRESETS
+from models.training.run_folder import continued_run, next_run_dir
+from models.upscaler.data import base_resolution
+from models.upscaler.export import CHECKPOINT_NAME
+from models.upscaler.loop import run
 
 DEFAULT_BASE = Path(__file__).resolve().parents[1] / "assets" / "default"
-
-
-@dataclass(frozen=True)
-class UpscalePreset:
-    """Sizes and training defaults of an upscaler configuration (``--cfg``)."""
-
-    channels: int
-    blocks: int
-    fine_channels: int
-    d_channels: tuple[int, ...]
-    batch: int
-    base_batch: int
-    patch: int
-    kimg: float
-    tick_kimg: float
-    lr: float = 2e-4
-    adv_weight: float = 0.05
-    consistency_weight: float = 1.0
-    lattice_weight: float = 0.1
-    equivariance_weight: float = 1.0
-    warmup_kimg: float = 2.0
-    ema_kimg: float = 1.0
-
-
-PRESETS = {
-    # The shipped size: 7 convolutions of 32 channels at the input size, 16 after each doubling.
-    "default": UpscalePreset(channels=32, blocks=6, fine_channels=16,
-                             d_channels=(16, 32, 64, 64), batch=6,
-                             base_batch=4, patch=192, kimg=100.0, tick_kimg=0.5),
-    # Tests and smoke runs on two cores.
-    "tiny": UpscalePreset(channels=8, blocks=1, fine_channels=4, d_channels=(8, 16), batch=2,
-                          base_batch=2, patch=64, kimg=0.02, tick_kimg=0.01, warmup_kimg=0.0,
-                          ema_kimg=0.01),
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base", default=str(DEFAULT_BASE),
                    help="bundle of the base generator whose paintings it learns to upscale")
     p.add_argument("--outdir", help="folder for numbered run folders")
-    p.add_argument("--cfg", choices=sorted(PRESETS), default="default")
+    p.add_argument("--cfg", choices=sorted(UPSCALER_PRESETS), default="default")
     p.add_argument("--scale", type=int, choices=(2, 4, 8), default=4, help="output side / input")
     p.add_argument("--kimg", type=ranged(float, 0, low_open=True),
                    help="thousands of real crops to train on")
@@ -104,14 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resolve_config(args, init: dict | None = None) -> dict:
     """The full configuration of a new run (``init``: the weights it starts from, if any)."""
-    from models.training.snapshots import next_run_dir
-    from models.upscaler.data import base_resolution
-
     if not args.images or not args.outdir:
         raise ConfigError("A new upscaler run needs --images DIR and --outdir DIR (or --resume "
                           "RUN to continue one).")
     require_image_folder(args.images)
-    preset = PRESETS[args.cfg]
+    preset = UPSCALER_PRESETS[args.cfg]
     input_resolution = base_resolution(args.base)
     resolution = input_resolution * args.scale
     patch = min(args.patch or preset.patch, resolution)
@@ -146,8 +116,6 @@ def resolve_config(args, init: dict | None = None) -> dict:
 
 def load_upscaler_checkpoint(path: str | Path) -> dict:
     """An upscaler snapshot (or a run folder's latest); one sentence when unusable."""
-    from models.bundles.checkpoint import is_upscaler_checkpoint, read_checkpoint
-
     state = read_checkpoint(path)
     if not is_upscaler_checkpoint(state):
         raise ModelError(f"{path} is not an upscaler checkpoint; pass a run folder made by "
@@ -157,8 +125,6 @@ def load_upscaler_checkpoint(path: str | Path) -> dict:
 
 def init_state(path: str | Path) -> dict:
     """The weights a new run starts from (a run, a snapshot, or a bundle's ``upscaler.pt``)."""
-    from models.upscaler.export import CHECKPOINT_NAME
-
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"The weights {path} to start from do not exist; pass an upscaler run "
@@ -174,23 +140,8 @@ def init_state(path: str | Path) -> dict:
 
 
 def resume_config(args) -> tuple[dict, dict]:
-    """(config, state) of the run to continue; --kimg and --snap may change."""
-    from models.training.snapshots import latest_checkpoint
-
-    if not Path(args.resume).exists():
-        raise ConfigError(f"The run {args.resume} to resume does not exist; pass a run folder "
-                          "such as runs/00001-upscaler-default-512px.")
-    path = latest_checkpoint(args.resume)
-    state = load_upscaler_checkpoint(path)
-    if "config" not in state:
-        raise ConfigError(f"{path} holds an upscaler's weights but no run (a bundle's compact "
-                          "checkpoint); --resume takes a run folder made by models.upscale.")
-    config = dict(state["config"])
-    config["run_dir"] = str(path.parent.resolve())
-    if args.kimg is not None:
-        config["kimg"] = args.kimg
-    if args.snap is not None:
-        config["snap"] = args.snap
+    """(config, state) of the run to continue; --kimg, --snap and --threads may change."""
+    config, state, _ = continued_run(args.resume, load_upscaler_checkpoint, args.kimg, args.snap)
     if args.threads is not None:
         config["threads"] = args.threads
     return config, state
@@ -210,9 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         print(json.dumps(config, indent=2))
         return 0
-    import torch
 
-    from models.upscaler.loop import run
 
     torch.set_num_threads(config["threads"])
     run_dir = run(config, state)

@@ -1,9 +1,13 @@
 """The layers hold: who may import what, read from the source and checked in a fresh process.
 
 - calibration/, models/ and train.py take from ``installation`` only its EEG side
-  (``installation.eeg``), ``installation.errors`` and ``installation.bundle``;
+  (``installation.eeg``), ``installation.errors``, ``installation.bundle`` and the one module
+  that imports pygame quietly (``installation.screen.quiet_pygame``);
 - ``installation.eeg`` imports no pygame, onnxruntime or torch, and nothing of the show;
-- importing the show imports no torch.
+- importing the show imports no torch;
+- no import cycle among the project's modules, imports inside functions counted;
+- an import inside a function says why on its line or the line above (to keep a heavy or
+  optional module out of a path that does not need it).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from pathlib import Path
 
 from tests.helpers import REPO
 
-OFFLINE_MAY_USE = ("installation.eeg", "installation.errors", "installation.bundle")
+OFFLINE_MAY_USE = ("installation.eeg", "installation.errors", "installation.bundle",
+                   "installation.screen.quiet_pygame")
 EEG_MAY_USE = ("installation.eeg", "installation.errors")
 EEG_MUST_NOT_USE = ("pygame", "onnxruntime", "torch")
 SHOW_ENTRY_MODULES = ("installation.app", "installation.cli", "installation.render",
@@ -123,3 +128,129 @@ def test_importing_the_show_loads_no_torch():
     loaded = modules_loaded_by(list(SHOW_ENTRY_MODULES))
     assert {"pygame", "onnxruntime"} <= loaded  # the show itself was imported
     assert "torch" not in loaded
+
+
+PROJECT_PACKAGES = ("installation", "models", "calibration")
+
+
+def module_name(path: Path, root: Path) -> str:
+    """The dotted name of a source file (a package's ``__init__`` is the package)."""
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(files, root: Path = REPO) -> dict[str, set[str]]:
+    """Module -> the project modules it imports, anywhere in it (``from a import b``: ``a.b``
+    when that is a module, else ``a``). A package's ``__init__`` running before its submodules
+    is Python's order, not an edge."""
+    names = {module_name(p, root): p for p in files}
+    graph = {}
+    for name, path in names.items():
+        edges = set()
+        for module in imported_modules(path):
+            if module in names:
+                edges.add(module)
+            elif module.rpartition(".")[0] in names:  # ``from package.module import name``
+                edges.add(module.rpartition(".")[0])
+        graph[name] = edges - {name}
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each strongly connected group of more than one module (Tarjan), sorted."""
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(cycles)
+
+
+def project_files() -> list[Path]:
+    """The project's own modules: its packages and train.py."""
+    return [p for package in PROJECT_PACKAGES for p in python_files(package)] + [REPO / "train.py"]
+
+
+def test_no_import_cycles_among_the_project_modules():
+    graph = import_graph(project_files())
+    assert len(graph) > 100 and graph["train"] == {"installation.errors", "models.training.cli"}
+    assert import_cycles(graph) == []
+
+
+def test_the_cycle_check_sees_a_cycle_hidden_inside_a_function(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from pkg.b import g\n")
+    (pkg / "b.py").write_text("def g():\n    from pkg import a\n")
+    (pkg / "c.py").write_text("import pkg.a\n")
+    graph = import_graph(sorted(pkg.glob("*.py")), root=tmp_path)
+    assert import_cycles(graph) == [["pkg.a", "pkg.b"]]
+
+
+def unexplained_function_imports(path: Path, root: Path = REPO) -> list[str]:
+    """``file:line`` of each import inside a function without a comment on its line or above."""
+    lines = path.read_text().splitlines()
+    found = []
+    for function in ast.walk(ast.parse("\n".join(lines))):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                own, above = lines[node.lineno - 1], lines[node.lineno - 2].strip()
+                if "#" not in own and not above.startswith("#"):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+    return sorted(set(found))
+
+
+def test_every_import_inside_a_function_says_why():
+    files = project_files()
+    assert [f for p in files for f in unexplained_function_imports(p)] == []
+
+
+def test_the_lazy_import_check_wants_a_reason(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("def f():\n    import json\n\n"
+                      "def g():\n    import mne  # lazy: slow to import\n\n"
+                      "def h():\n    # lazy: slow to import\n    import pyxdf\n")
+    assert unexplained_function_imports(source, root=tmp_path) == ["m.py:2"]
+
+
+MODULES_PER_FOLDER = 12
+
+
+def crowded_folders(root: Path = REPO) -> dict[str, int]:
+    """Folders of the project's packages holding more than MODULES_PER_FOLDER modules."""
+    counts = {}
+    for package in PROJECT_PACKAGES:
+        for folder in [root / package, *(p for p in (root / package).rglob("*") if p.is_dir())]:
+            modules = [p for p in folder.glob("*.py")
+                       if p.name not in ("__init__.py", "__main__.py")]
+            if len(modules) > MODULES_PER_FOLDER:
+                counts[str(folder.relative_to(root))] = len(modules)
+    return counts
+
+
+def test_no_folder_holds_more_than_twelve_modules():
+    assert crowded_folders() == {}

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from installation.eeg.sources import parse_source_spec
 from installation.eeg.sources.base import Source, SourceEvent, StreamInfo
 from installation.engine.steering import Keyframe
 from installation.errors import InstallationError, SourceAbsent
@@ -152,8 +153,6 @@ class SourceConnector(threading.Thread):
 
 def waiting_line(spec: str) -> str:
     """What the show waits for, in words, from a source spec (for the HUD's first line)."""
-    from installation.eeg.sources import parse_source_spec
-
     kind, target, options = parse_source_spec(spec)
     if kind == "lsl":
         return f"LSL stream {target}" if target else f"an LSL stream of type {options['type']}"

@@ -27,7 +27,7 @@ QUEUE_FRAMES = 2
 def import_ndi():
     """The NDIlib module; a ConfigError sentence where ndi-python is not installed."""
     try:
-        import NDIlib
+        import NDIlib  # lazy: ndi-python is optional (pip install -e .[ndi])
     except ImportError:
         raise ConfigError("--ndi needs ndi-python (the NDI SDK bindings, Python 3.11+); install "
                           "it with `pip install ndi-python` or `pip install -e .[ndi]`.") from None

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from installation.eeg.feature_spec import FeatureSpec
 from installation.outputs.feeds import FeedHub, hop_report
+from installation.outputs.feeds.lsl_out import LslFeed
+from installation.outputs.feeds.osc import OscFeed
+from installation.outputs.ndi_out import NdiSender, import_ndi
+from installation.outputs.sound_player import SoundPlayer
+from installation.outputs.video_writer import LiveVideoWriter, check_output_file
 
 
 class ShowOutputs:
@@ -42,24 +47,18 @@ class ShowOutputs:
         A bad ``HOST:PORT``, an unresolvable host or an unwritable video file is a ConfigError
         sentence here, before the show starts.
         """
-        from installation.outputs.video_writer import LiveVideoWriter, check_output_file
-
         feeds = []
         if options.osc:
-            from installation.outputs.feeds.osc import OscFeed
             feeds.append(OscFeed(options.osc, spec))
         if options.video:
             check_output_file(options.video, "--video")
         if options.ndi:
-            from installation.outputs.ndi_out import import_ndi
             import_ndi()  # told now, before anything starts
         if options.lsl_out:
-            from installation.outputs.feeds.lsl_out import LslFeed
             feeds.append(LslFeed(options.lsl_out, spec))
         hub = FeedHub(feeds, on_event) if feeds else None
         sound = None
         if options.sound:
-            from installation.outputs.sound_player import SoundPlayer
             sound = SoundPlayer(spec, on_event)
         video = None
         if options.video:
@@ -67,7 +66,6 @@ class ShowOutputs:
                                     blocking=options.speed == "max")
         ndi = None
         if options.ndi:
-            from installation.outputs.ndi_out import NdiSender
             ndi = NdiSender(options.ndi, options.fps, on_event)
         return cls(spec, hub, sound, video, ndi)
 

@@ -9,21 +9,15 @@ no audio device the show goes on silent: one event says so, nothing fails.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import warnings
 from collections.abc import Callable
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-import numpy as np  # noqa: E402
+import numpy as np
 
-with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns on import
-    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-    import pygame
-
-from installation.eeg.feature_spec import FeatureSpec  # noqa: E402
-from installation.eeg.sources.base import SourceEvent  # noqa: E402
-from installation.outputs.sonification import SAMPLE_RATE, Sonifier  # noqa: E402
+from installation.eeg.feature_spec import FeatureSpec
+from installation.eeg.sources.base import SourceEvent
+from installation.outputs.sonification import SAMPLE_RATE, Sonifier
+from installation.screen.quiet_pygame import pygame
 
 log = logging.getLogger(__name__)
 

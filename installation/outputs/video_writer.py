@@ -43,7 +43,7 @@ MAX_GAP_S = 5.0
 def _av():
     """PyAV, imported on first use; a ConfigError sentence when it is not installed."""
     try:
-        import av
+        import av  # lazy: PyAV loads FFmpeg's libraries, which only --video needs
     except ImportError:
         raise ConfigError("Writing video needs PyAV; install it with `pip install av`.") from None
     return av

@@ -10,25 +10,19 @@ Keys: F fullscreen, H HUD, S snapshot of the painting, Esc or Q quit.
 from __future__ import annotations
 
 import logging
-import os
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-import numpy as np  # noqa: E402
+import numpy as np
 
-with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns on import
-    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-    import pygame
-
-from installation.config import parse_colour  # noqa: E402
-from installation.engine.blending import KeyframeBlender  # noqa: E402
-from installation.errors import ConfigError  # noqa: E402
-from installation.screen.hud import Hud, RateMeter, ShowStatus, hud_lines  # noqa: E402
-from installation.screen.presentation import MODES, fit_inside, placement  # noqa: E402
-from installation.screen.screens import PATHS, image_surface, open_screen  # noqa: E402
+from installation.config import parse_colour
+from installation.engine.blending import KeyframeBlender
+from installation.errors import ConfigError
+from installation.screen.hud import Hud, RateMeter, ShowStatus, hud_lines
+from installation.screen.presentation import MODES, fit_inside, placement
+from installation.screen.quiet_pygame import pygame
+from installation.screen.screens import PATHS, image_surface, open_screen
 
 log = logging.getLogger(__name__)
 

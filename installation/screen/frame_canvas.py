@@ -7,18 +7,11 @@ the video's size (without the HUD).
 
 from __future__ import annotations
 
-import os
-import warnings
+import numpy as np
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-import numpy as np  # noqa: E402
-
-with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns on import
-    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-    import pygame
-
-from installation.screen.presentation import MODES, placement  # noqa: E402
-from installation.screen.screens import image_surface  # noqa: E402
+from installation.screen.presentation import MODES, placement
+from installation.screen.quiet_pygame import pygame
+from installation.screen.screens import image_surface
 
 
 class FrameCanvas:

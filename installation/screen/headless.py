@@ -6,20 +6,14 @@ Rows are flushed as they are written, so a crash keeps every frame shown so far.
 from __future__ import annotations
 
 import csv
-import os
 import time
-import warnings
 from pathlib import Path
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-import numpy as np  # noqa: E402
+import numpy as np
 
-with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns on import
-    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-    import pygame
-
-from installation.engine.blending import KeyframeBlender  # noqa: E402
-from installation.errors import ConfigError  # noqa: E402
+from installation.engine.blending import KeyframeBlender
+from installation.errors import ConfigError
+from installation.screen.quiet_pygame import pygame
 
 COLUMNS = ("frame", "time_s", "eeg_time", "latency_ms", "keyframe", "signal")
 

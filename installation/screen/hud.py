@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import warnings
 from collections import deque
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns on import
-    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-    import pygame
-
-from installation.eeg.sources.base import EventKind, SourceEvent  # noqa: E402
-from installation.engine.signal_state import Signal, signal_after, signal_after_keyframe  # noqa: E402
+from installation.eeg.sources.base import EventKind, SourceEvent
+from installation.engine.signal_state import Signal, signal_after, signal_after_keyframe
+from installation.screen.quiet_pygame import pygame
 
 log = logging.getLogger(__name__)
 

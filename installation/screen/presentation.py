@@ -8,13 +8,9 @@ screen's), so any drawing path can scale the one onto the other.
 
 from __future__ import annotations
 
-import os
-import warnings
+from installation.screen.quiet_pygame import pygame
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns on import
-    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-    from pygame import Rect
+Rect = pygame.Rect
 
 MODES = ("fit", "fill")
 

@@ -1,6 +1,8 @@
 """pygame, imported without its start-up banner or its ``pkg_resources`` deprecation notice.
 
-The operator's terminal shows what calibration says, not what pygame 2.6 says on import.
+The one place that imports pygame: the show's screen and sound and the calibration screen take
+it from here, so the operator's terminal shows what the project says, not what pygame 2.6 says
+on import.
 """
 
 import os

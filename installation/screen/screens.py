@@ -22,15 +22,11 @@ import ctypes
 import ctypes.util
 import logging
 import os
-import warnings
 
 import numpy as np
+from pygame._sdl2 import video
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-with warnings.catch_warnings():  # pygame 2.6 imports pkg_resources, which warns on import
-    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-    import pygame
-    from pygame._sdl2 import video
+from installation.screen.quiet_pygame import pygame
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,9 @@ from models.bundles.checkpoint import (
     bundle_checkpoint,
     generator_from_checkpoint,
 )
+from models.configs import CONFIGS
 from models.training.conditioning import FeaturePool
+from models.training.run_folder import next_run_dir
 from models.training.snapshots import checkpoint_name, link_latest, save_atomic, save_grid
 from models.training.training_loop import steering_sample
 
@@ -191,9 +193,6 @@ def continue_config(config: dict, bundle_dir: str | Path) -> dict:
     The networks' shapes, the resolution and the feature spec are the bundle's (training only
     continues what fits); schedule, batch and losses stay the chosen configuration's.
     """
-    from models.configs import CONFIGS
-    from models.training.snapshots import next_run_dir
-
     ckpt = bundle_checkpoint(bundle_dir)
     g_kwargs = ckpt["G_kwargs"]
     resolution = int(g_kwargs["resolution"])

@@ -1,1 +1,4 @@
-"""bundles."""
+"""A bundle's files, from the training side.
+
+The compact checkpoint, the generator's ONNX export, ONNX import, the untrained default.
+"""

@@ -10,6 +10,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import torch
+from PIL import Image, ImageDraw, ImageFont
 
 from installation.errors import ConfigError
 
@@ -19,15 +20,6 @@ LATEST_NAME = "network-snapshot-latest.pt"
 GRID_PATTERN = re.compile(r"^fakes-(\d+)(?:-[\d.]+kimg)?\.png$")
 TIMELAPSE_MAX_FRAMES = 400  # about 0.5 MB each at 512 px: a long run's GIF stays small
 LABEL_COLUMN_PX = 128  # a labelled panel's columns are enlarged to at least this width
-RUN_DIR_PATTERN = re.compile(r"^(\d{5})-")
-
-
-def next_run_dir(outdir: Path, cfg: str, resolution: int) -> Path:
-    """``outdir/NNNNN-cfg-Rpx`` with the next free number."""
-    ids = [int(m.group(1)) for p in outdir.glob("*") if (m := RUN_DIR_PATTERN.match(p.name))]
-    return outdir / f"{max(ids, default=-1) + 1:05d}-{cfg}-{resolution}px"
-
-
 def snapshot_stem(tick: int, kimg: float | None = None) -> str:
     """``000012-0.192kimg``: the tick, then the thousands of images trained (when given)."""
     return f"{tick:06d}" if kimg is None else f"{tick:06d}-{kimg:.3f}kimg"
@@ -126,8 +118,6 @@ def label_columns(image: np.ndarray, labels) -> np.ndarray:
     Columns narrower than ``LABEL_COLUMN_PX`` are enlarged by pixel repetition first, so the
     captions fit over 32 px paintings too.
     """
-    from PIL import Image, ImageDraw, ImageFont
-
     column = image.shape[1] // len(labels)
     factor = -(-LABEL_COLUMN_PX // column)
     image = image.repeat(factor, axis=0).repeat(factor, axis=1)

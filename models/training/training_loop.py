@@ -11,7 +11,6 @@ its last snapshot left off.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -19,15 +18,15 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.utils.tensorboard import SummaryWriter
-from tqdm import tqdm
 
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.profile import load_profile
+from models.bundles.checkpoint import load_bundle_weights
 from models.evaluation.inception import fid_kid, load_detector
 from models.evaluation.metrics import eeg_sensitivity, multiscale_swd, nearest_reals
 from models.training.conditioning import FeaturePool, Person, load_feature_pool, load_people_pool
 from models.training.dataset import CropSettings, PaintingCrops, to_float
+from models.training.run_folder import StatsLog, prepare_run_dir
 from models.training.run_summary import print_run_summary
 from models.training.snapshots import (
     Timelapse,
@@ -257,74 +256,6 @@ def person_of(entry: dict) -> Person:
     return Person(entry["name"], tuple(Path(p) for p in entry["eeg"]), profile)
 
 
-def line_tick(line: str) -> int | None:
-    """The tick of a stats.jsonl line; None for a line cut short by a crash."""
-    try:
-        return int(json.loads(line)["tick"])
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def prepare_run_dir(run_dir: Path, config: dict, tick: int) -> None:
-    """Create the folder, write the options, and drop stats of ticks after the resumed one."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "training_options.json").write_text(json.dumps(config, indent=2) + "\n")
-    stats = run_dir / "stats.jsonl"
-    if tick and stats.exists():
-        kept = [line for line in stats.read_text().splitlines()
-                if (line_tick(line) or tick + 1) <= tick]
-        stats.write_text("".join(line + "\n" for line in kept))
-    print(f"run folder: {run_dir}", flush=True)
-
-
-class StatsLog:
-    """stats.jsonl + TensorBoard scalars + the tqdm line (rank 0 only).
-
-    Parameters
-    ----------
-    run_dir : Path
-        The run folder.
-    total_kimg, start_kimg : float
-        The progress bar's end and start.
-    postfix_keys : tuple of str
-        Figures of a record shown after the progress bar.
-    """
-
-    def __init__(self, run_dir: Path, total_kimg: float, start_kimg: float,
-                 postfix_keys=("sec_per_kimg", "loss_G", "loss_D", "augment_p")):
-        self.postfix_keys = tuple(postfix_keys)
-        self.jsonl = open(run_dir / "stats.jsonl", "a")  # noqa: SIM115 - closed in close()
-        self.tb = SummaryWriter(str(run_dir))
-        self.bar = tqdm(total=round(total_kimg, 3), initial=round(start_kimg, 3), unit="kimg",
-                        dynamic_ncols=True, mininterval=1.0)
-
-    def write(self, record: dict) -> None:
-        """Append one tick's record everywhere."""
-        self.jsonl.write(json.dumps(record) + "\n")
-        self.jsonl.flush()
-        step = int(round(record["kimg"] * 1000))
-        for key, value in record.items():
-            if isinstance(value, (int, float)) and key not in ("tick", "kimg"):
-                self.tb.add_scalar(key, value, step)
-        self.tb.flush()
-        self.bar.n = round(record["kimg"], 3)
-        self.bar.set_postfix_str(" ".join(
-            f"{k}={record[k]:.3g}" for k in self.postfix_keys if k in record))
-
-    def pictures(self, pictures: dict, kimg: float) -> None:
-        """Put uint8 (H, W, 3) pictures into TensorBoard under their names."""
-        step = int(round(kimg * 1000))
-        for name, image in pictures.items():
-            self.tb.add_image(name, image, step, dataformats="HWC")
-        self.tb.flush()
-
-    def close(self) -> None:
-        """Flush and close."""
-        self.bar.close()
-        self.tb.close()
-        self.jsonl.close()
-
-
 def run(config: dict, resume_state: dict | None = None) -> Path:
     """Train according to ``config`` (resuming from ``resume_state``); return the run folder."""
     rank, world, device = setup_distributed()
@@ -335,8 +266,6 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
         trainer.detector = load_detector(config["inception"], device)
     tick = 0
     if resume_state is None and config.get("init_bundle"):
-        from models.bundles.checkpoint import load_bundle_weights
-
         with_d = load_bundle_weights(trainer, config["init_bundle"])
         print(f"continuing {config['init_bundle']}"
               + ("" if with_d else " (it carries no discriminator: a fresh one starts; "

@@ -1,1 +1,4 @@
-"""upscaler."""
+"""The second stage, the upscaler.
+
+Its network, data, trainer, loop, lattice penalty and export.
+"""

@@ -16,6 +16,7 @@ from PIL import Image
 
 from models.evaluation.metrics import multiscale_swd
 from models.evaluation.orientation import orientation_figure
+from models.training.run_folder import StatsLog, prepare_run_dir
 from models.training.snapshots import (
     Timelapse,
     checkpoint_name,
@@ -23,7 +24,6 @@ from models.training.snapshots import (
     save_atomic,
     save_grid,
 )
-from models.training.training_loop import StatsLog, prepare_run_dir
 from models.upscaler.data import (
     aligned_windows,
     base_paintings,

@@ -14,7 +14,7 @@ import sys
 from calibration.quality import ChannelQuality, QualityThresholds
 from calibration.verdicts import channel_figure, quality_advice
 from tests.conftest import REPO
-from tests.show.test_screenshot import xvfb_display  # noqa: F401 - a fixture
+from tests.installation.screen.test_screenshot import xvfb_display  # noqa: F401 - a fixture
 
 
 def test_walk_through_the_steps_in_a_real_window(xvfb_display, eyes_open_edf,  # noqa: F811

@@ -10,11 +10,11 @@ import torch
 
 from installation.errors import run_cli
 from models import campaign
+from models.training.cli import main as train_main
 from models.training.snapshots import checkpoints
 from tests.conftest import shared_file
 from tests.models.conftest import EEG_OPEN
-from tests.models.test_training import TINY
-from train import main as train_main
+from tests.models.training.test_training import TINY
 
 
 def stats(run_dir: Path) -> list[dict]:

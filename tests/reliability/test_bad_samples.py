@@ -22,7 +22,7 @@ from installation.eeg.sources.live.lsl_source import LSLSource
 from installation.outputs.recorder import SessionRecorder
 from installation.screen.hud import ShowStatus, hud_lines
 from tests.helpers import read_frames
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.tiny_bundle import write_tiny_bundle
 from tests.source_reading import read_until
 
 RAIL_UV = 187500.02  # the ADS1299's full scale, where OpenBCI boards saturate

@@ -11,7 +11,7 @@ from installation.config import ShowOptions
 from installation.engine.generator_runtime import GeneratorRuntime
 from installation.screen.hud import ShowStatus, hud_lines
 from tests.helpers import largest_gap, read_frames
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.tiny_bundle import write_tiny_bundle
 
 FPS = 20.0
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import REPO, show_env
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.tiny_bundle import write_tiny_bundle
 
 TCP_LISTEN = "0A"
 CODE = [*sorted((REPO / "installation").rglob("*.py")), *sorted((REPO / "calibration").rglob(

@@ -22,7 +22,7 @@ from installation.eeg.sources.files.session_format import EEG_FILE, KEYFRAME_FIL
 from installation.errors import ConfigError, SourceError
 from installation.outputs.recorder import SessionRecorder
 from tests.helpers import REPO, RememberingRuntime, read_frames, run_module, show_env
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.tiny_bundle import write_tiny_bundle
 
 
 def _keyframe(eeg_time: float, n_features: int = 25, noise_dim: int = 8):

@@ -6,7 +6,7 @@ import json
 
 from benchmarks.soak import main, soak
 from tests.conftest import shared_file
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.tiny_bundle import write_tiny_bundle
 
 
 def test_minutes_of_show_through_its_threads_hold_memory_and_every_sample(tmp_path):

@@ -22,7 +22,7 @@ from installation.eeg.sources.files.recordings import load_recording
 from installation.eeg.sources.live.brainflow_source import BrainFlowSource
 from installation.eeg.sources.live.lsl_source import LSLSource
 from tests.helpers import largest_gap, read_frames
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.tiny_bundle import write_tiny_bundle
 
 FPS = 20.0
 MAX_GAP_S = 3 / FPS

@@ -20,6 +20,9 @@ from installation.eeg.sources.base import (
     SourceEvent,
     StreamInfo,
 )
+from installation.eeg.sources.files.file_source import FileSource
+from installation.eeg.sources.live.brainflow_source import BrainFlowSource
+from installation.eeg.sources.live.lsl_source import LSLSource
 from installation.errors import SourceError
 
 VALID_FORMS = (
@@ -150,14 +153,9 @@ def open_source(
     """
     kind, target, options = parse_source_spec(spec)
     if kind == "brainflow":
-        from installation.eeg.sources.live.brainflow_source import BrainFlowSource
-
         return BrainFlowSource(target, options)
     if kind == "lsl":
-        from installation.eeg.sources.live.lsl_source import LSLSource
-
         return LSLSource(target, options.get("type"), resolve_timeout=resolve_timeout)
-    from installation.eeg.sources.files.file_source import FileSource
 
     loop = loop or options.get("loop", "0").lower() in ("1", "true", "yes")
     return FileSource(target, speed=speed, chunk_s=chunk_s, board=options.get("board"), loop=loop)

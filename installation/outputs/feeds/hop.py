@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from installation.eeg.feature_spec import FeatureSpec
+from installation.outputs.sonification import band_shares
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,6 @@ def hop_report(frame, spec: FeatureSpec, signal_lost: bool, keyframes: int) -> H
     keyframes : int
         Paintings made so far.
     """
-    from installation.outputs.sonification import band_shares
-
     powers = np.asarray(frame.band_powers, np.float64).reshape(len(spec.regions), len(spec.bands))
     return HopReport(float(frame.eeg_time), powers, band_shares(powers, spec),
                      np.asarray(frame.steering, np.float32), "lost" if signal_lost else "ok",

@@ -33,7 +33,7 @@ class LslFeed:
     """
 
     def __init__(self, name: str, spec: FeatureSpec) -> None:
-        import pylsl
+        import pylsl  # lazy: pylsl loads liblsl, which only --lsl-out needs
 
         if not str(name).strip():
             raise ConfigError("--lsl-out needs a stream name; pass e.g. --lsl-out EEGPainting.")

@@ -15,6 +15,10 @@ Address space (one bundle per hop, all values float32 unless said):
 
 from __future__ import annotations
 
+from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.udp_client import UDPClient
+
 from installation.eeg.feature_spec import FeatureSpec
 from installation.errors import ConfigError
 
@@ -63,8 +67,6 @@ class OscFeed:
     """
 
     def __init__(self, target: str, spec: FeatureSpec) -> None:
-        from pythonosc.udp_client import UDPClient
-
         self.host, self.port = parse_host_port(target)
         self.name = f"osc {self.host}:{self.port}"
         self.spec = spec
@@ -81,8 +83,6 @@ class OscFeed:
 
     def bundle(self, report):
         """The hop's OSC bundle."""
-        from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
-
         builder = OscBundleBuilder(IMMEDIATELY)
         add = builder.add_content
         add(_message(f"{PREFIX}/time", [float(report.eeg_time)]))
@@ -103,8 +103,6 @@ class OscFeed:
 
 
 def _message(address: str, values: list):
-    from pythonosc.osc_message_builder import OscMessageBuilder
-
     builder = OscMessageBuilder(address)
     for value in values:
         builder.add_arg(value)

@@ -1,1 +1,4 @@
-"""files."""
+"""Recorded EEG.
+
+One reader per file format, the session folder's format, the source that replays them.
+"""

@@ -37,7 +37,7 @@ def read_brainflow_csv(path: Path, board: str | int | None = None) -> Recording:
     Recording
         Timestamps from the board's timestamp row when it rises steadily, else counted.
     """
-    from brainflow.data_filter import DataFilter
+    from brainflow.data_filter import DataFilter  # lazy: BrainFlow loads its native library
 
     layout = board_layout(DEFAULT_BOARD if board is None else parse_board(board))
     try:

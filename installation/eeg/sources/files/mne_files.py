@@ -66,7 +66,7 @@ def _eeg_picks(raw) -> list[int]:
 
 
 def _open_raw(path: Path, fmt: str):
-    import mne
+    import mne  # lazy: MNE takes seconds to import, and only EDF, BDF and FIF need it
 
     if fmt == "edf":
         return mne.io.read_raw_edf(path, preload=False, verbose="warning")

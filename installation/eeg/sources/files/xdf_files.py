@@ -31,7 +31,7 @@ def read_xdf_file(path: Path) -> Recording:
     -------
     Recording
     """
-    import pyxdf
+    import pyxdf  # lazy: only XDF files need it
 
     try:
         with _pyxdf_complaints_counted(path):

@@ -1,1 +1,1 @@
-"""live."""
+"""Live EEG sources: BrainFlow boards and LSL streams."""

@@ -56,7 +56,7 @@ class LSLSource(Source):
 
     def open(self) -> StreamInfo:
         """Resolve the stream, subscribe to it and say which channels it carries."""
-        import pylsl
+        import pylsl  # lazy: pylsl loads liblsl, which only LSL sources need
 
         found = self._resolve(pylsl)
         flags = pylsl.proc_clocksync | pylsl.proc_monotonize
@@ -95,7 +95,7 @@ class LSLSource(Source):
         Chunk or None
             None when nothing new has arrived.
         """
-        import pylsl
+        import pylsl  # lazy: pylsl loads liblsl, which only LSL sources need
 
         if self._inlet is None:
             raise SourceError("The LSL source was read before it was opened; open it first.")
@@ -140,7 +140,7 @@ class LSLSource(Source):
 
     def _pick_channels(self, header) -> tuple[str, ...]:
         """Choose the channels to read and their µV scales; return their cleaned names."""
-        import pylsl
+        import pylsl  # lazy: pylsl loads liblsl, which only LSL sources need
 
         if header.channel_format() == pylsl.cf_string:
             raise SourceError(

@@ -13,7 +13,7 @@ import pygame
 import pytest
 
 from tests.conftest import REPO
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.tiny_bundle import write_tiny_bundle
 
 # Runs the CLI in a window and presses S once the show is under way (SDL's event queue is
 # thread-safe), so the app saves what its window shows.

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO
-from tests.show.test_screenshot import xvfb_display, xwd_pixels  # noqa: F401 - a fixture
+from tests.installation.screen.test_screenshot import xvfb_display, xwd_pixels  # noqa: F401 - a fixture
 
 MAT = (40, 90, 160)
 
@@ -23,7 +23,7 @@ import numpy as np
 from installation.screen.display import DisplayLoop
 from installation.screen.hud import ShowStatus
 from installation.engine.steering import Keyframe
-from tests.show.test_screenshot import xwd_pixels
+from tests.installation.screen.test_screenshot import xwd_pixels
 
 mode, path, out = sys.argv[1:4]
 rng = np.random.default_rng(0)

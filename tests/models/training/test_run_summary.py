@@ -13,11 +13,11 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from installation.errors import run_cli
+from models.training.cli import main
 from models.training.snapshots import Timelapse, checkpoints, kept_frames
 from tests.conftest import shared_file
 from tests.models.conftest import EEG_OPEN
-from tests.models.test_training import TINY
-from train import main
+from tests.models.training.test_training import TINY
 
 
 def test_tiny_run_summary_names_files_that_exist(few_paintings, tmp_path, capsys):

@@ -12,7 +12,7 @@ from installation.engine.drift import LatentDrift
 from installation.engine.generator_runtime import GeneratorRuntime
 from installation.engine.ring_buffer import RingBuffer
 from installation.engine.steering import LatestSlot, SteeringThread, SteeringWorker
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.tiny_bundle import write_tiny_bundle
 
 
 class FakeClock:

@@ -19,8 +19,8 @@ import pytest
 
 from tests.conftest import REPO
 from tests.helpers import assert_one_line_error, read_frames, show_env
-from tests.show.test_screenshot import xvfb_display, xwd_pixels  # noqa: F401 - a fixture
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.screen.test_screenshot import xvfb_display, xwd_pixels  # noqa: F401 - a fixture
+from tests.installation.tiny_bundle import write_tiny_bundle
 
 LABELS = ["Fp1", "Fp2", "C3", "C4", "P3", "P4", "O1", "O2"]
 RATE = 250.0

@@ -9,8 +9,8 @@ import uuid
 from datetime import datetime
 
 from installation.logs import configure_logging
-from tests.show.test_cli import run_show
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.test_cli import run_show
+from tests.installation.tiny_bundle import write_tiny_bundle
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [DIWE] ")
 

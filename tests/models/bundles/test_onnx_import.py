@@ -23,7 +23,7 @@ from models.bundles.onnx_import import (
 )
 from models.networks import Generator
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SEED = 11  # the generator's construction seed, written into the provenance as train.py does
 
 

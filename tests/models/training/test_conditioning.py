@@ -15,9 +15,9 @@ from installation.eeg.filtering import mains_frequency_at_start
 from installation.eeg.profile import PROFILE_FORMAT, check_profile_fits, profiled_extractor
 from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError, run_cli
+from models.training.cli import main
 from models.training.conditioning import load_feature_pool
 from tests.helpers import assert_user_error
-from train import main
 
 SPEC = FeatureSpec()
 OCCIPITAL_ALPHA = SPEC.feature_names.index("occipital/alpha")

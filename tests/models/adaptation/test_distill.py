@@ -19,11 +19,11 @@ from models.adaptation.distill import main as distill_main
 from models.bundles.checkpoint import load_checkpoint
 from models.export import main as export_main
 from models.networks import Generator, StaticLayer
+from models.training.cli import main as train_main
 from models.training.conditioning import FeaturePool
 from tests.conftest import shared_file
 from tests.models.conftest import EEG_CLOSED, EEG_OPEN
-from tests.models.test_training import TINY
-from train import main as train_main
+from tests.models.training.test_training import TINY
 
 TEACHER = dict(n_features=6, noise_dim=8, resolution=32, channels={4: 32, 8: 16, 16: 8, 32: 8},
                w_dim=16, mapping_layers=1)

@@ -13,8 +13,8 @@ from installation.cli import main as show
 from installation.errors import run_cli
 from models.bundles.default import build_untrained_bundle
 from models.export import main as export
+from models.training.cli import main as train
 from tests.helpers import assert_user_error
-from train import main as train
 
 
 def perform(bundle: Path, source: str, profile: Path, out: Path, seconds: float,

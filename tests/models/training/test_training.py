@@ -15,11 +15,11 @@ import torch
 
 from installation.bundle import BundleSpec
 from installation.errors import run_cli
+from models.training.cli import main
 from models.training.snapshots import checkpoints
 from tests.conftest import REPO, shared_file
 from tests.models.conftest import EEG_CLOSED, EEG_OPEN
-from tests.models.test_inception import save_detector
-from train import main
+from tests.models.evaluation.test_inception import save_detector
 
 TINY = ["--cfg", "tiny", "--resolution", "32", "--batch", "8", "--tick", "0.016",
         "--crops-per-image", "4", "--metric-images", "8", "--threads", "1"]

@@ -11,8 +11,8 @@ from installation.engine.generator_runtime import GeneratorRuntime
 from installation.errors import run_cli
 from models.bundles.default import build_untrained_bundle
 from models.export import main as export
+from models.training.cli import main as train
 from tests.helpers import assert_user_error
-from train import main as train
 
 
 def paint(bundle, seed: int = 0) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import assert_one_line_error
-from tests.show.test_cli import run_show
+from tests.installation.test_cli import run_show
 
 
 def ecg_only_fif(path):

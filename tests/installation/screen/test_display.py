@@ -8,7 +8,7 @@ from installation.engine.generator_runtime import GeneratorRuntime
 from installation.engine.steering import Keyframe
 from installation.screen.display import DisplayLoop, fit_inside, snapshot_name
 from installation.screen.hud import ShowStatus
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.tiny_bundle import write_tiny_bundle
 
 FRAME_S = 1 / 60
 KEYFRAME_EVERY = 8  # frames between keyframes (7.5 keyframes/s at 60 fps)

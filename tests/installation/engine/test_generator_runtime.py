@@ -10,9 +10,9 @@ from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.sources.base import StreamInfo
 from installation.engine.generator_runtime import GeneratorRuntime, choose_providers
 from installation.errors import ConfigError, ModelError
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.tiny_bundle import write_tiny_bundle
 
-DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "assets" / "default"
+DEFAULT_BUNDLE = Path(__file__).resolve().parents[3] / "assets" / "default"
 HIGH_BANDS = FeatureSpec(bands=(("alpha", 8.0, 13.0), ("high_gamma", 60.0, 100.0)))
 EDF_LIKE = StreamInfo(("C3", "C4", "O1", "O2"), 160.0, "a 160 Hz recording")
 

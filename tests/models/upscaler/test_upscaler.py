@@ -18,7 +18,7 @@ from models.upscaler.export import export_upscaler, export_upscaler_onnx
 from models.upscaler.network import Upscaler
 from models.upscaler.trainer import UpscaleTrainer
 from tests.helpers import assert_one_line_error, run_module
-from tests.show.tiny_bundle import write_tiny_bundle
+from tests.installation.tiny_bundle import write_tiny_bundle
 
 
 def checkerboard_energy(image: torch.Tensor, scale: int) -> float:

@@ -6,10 +6,10 @@ import pytest
 from PIL import Image
 
 from installation.errors import run_cli
+from models.training.cli import main
 from tests.conftest import shared_file
 from tests.helpers import assert_user_error
 from tests.models.conftest import EEG_OPEN
-from train import main
 
 
 def run_train(argv, capsys):

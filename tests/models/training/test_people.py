@@ -15,11 +15,11 @@ from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError, run_cli
 from models.adaptation.mapping_fit import MappingFitSettings, fit_mapping
 from models.bundles.default import untrained_generator
+from models.training.cli import main
 from models.training.conditioning import Person, load_feature_pool, load_people_pool
 from tests.conftest import shared_file
 from tests.helpers import assert_user_error
-from tests.models.test_conditioning import eyes_open_profile
-from train import main
+from tests.models.training.test_conditioning import eyes_open_profile
 
 SPEC = FeatureSpec()
 
