@@ -6,9 +6,9 @@ Each bundle's generator (at its own size, without the upscaler) paints ``N`` pic
 inputs the show gives it: the steering of the shared people's eyes-open and eyes-closed rest,
 each z-scored by a profile of that person's eyes-open rest (as their calibration would), with
 random noise. They are compared with ``N`` real crops of the paintings, drawn as training draws
-them, by the multi-scale sliced Wasserstein distance (``models.evaluation.metrics``; lower is closer to the
-artist): every model is measured against the same crops with the same seed, so the figures of
-two bundles side by side say which paints closer to the artist.
+them, by the multi-scale sliced Wasserstein distance (``models.evaluation.metrics``; lower is
+closer to the artist): every model is measured against the same crops with the same seed, so the
+figures of two bundles side by side say which paints closer to the artist.
 """
 
 from __future__ import annotations

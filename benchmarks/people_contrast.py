@@ -13,10 +13,10 @@ distance between the states against the median change from one keyframe to the n
 
 ``--leave-one-out-from BASE`` re-fits the mapping network of ``BASE`` (the bundle before its
 mapping saw these people; for the default model, the one before its re-fits) to every person but
-one as the default's was made (:mod:`models.adaptation.mapping_fit`, as ``train.py --resume BASE --adapt
-mapping --features current`` does): whitened, with every band steering; then, where the model's
-spec holds bands, 150 steps against the raw ``w`` on the held features (``--adapt-distance raw
---adapt-steps 150``). It shows the result to the one left out: the figure for a person the
+one as the default's was made (:mod:`models.adaptation.mapping_fit`, as ``train.py --resume BASE
+--adapt mapping --features current`` does): whitened, with every band steering; then, where the
+model's spec holds bands, 150 steps against the raw ``w`` on the held features (``--adapt-distance
+raw --adapt-steps 150``). It shows the result to the one left out: the figure for a person the
 model never saw.
 """
 

@@ -3,8 +3,9 @@
 Run: ``.venv/bin/python -m benchmarks.upscaler_orientation [--model DIR] [--count N]
 [--show-frames N]``
 
-The figure (:mod:`models.evaluation.orientation`): the finest band's gradient directions in 12 bins; the
-strongest bin's share times 12 (1 = even; real Constable crops about 1.2-1.4). It is printed for
+The figure (:mod:`models.evaluation.orientation`): the finest band's gradient directions in 12
+bins; the strongest bin's share times 12 (1 = even; real Constable crops about 1.2-1.4).
+It is printed for
 
 - real 512 px crops of the paintings, and the same crops brought down to the generator's size
   and enlarged again by Lanczos and by the bundle's upscaler (``upscaler_on_real``);

@@ -8,8 +8,8 @@ upscaler (the chain the show runs, through ONNX Runtime) and by PIL's Lanczos fi
 are compared with ``N`` real crops of the paintings at the output size (drawn as the upscaler's
 training draws them, with another seed) by the multi-scale sliced Wasserstein distance; the two
 finest pyramid levels are the detail an upscaler adds. Lower is closer to the artist. The
-lattice figure (``models.upscaler.lattice``) says whether the upscaled paintings repeat on the upscaling's
-pixel grid, a GAN upscaler's typical artefact: real crops give about 2.
+lattice figure (``models.upscaler.lattice``) says whether the upscaled paintings repeat on the
+upscaling's pixel grid, a GAN upscaler's typical artefact: real crops give about 2.
 """
 
 from __future__ import annotations

@@ -173,7 +173,7 @@ def render_frames(runtime: GeneratorRuntime, log: SessionLog, fps: float,
 
 
 def session_sound(log: SessionLog, spec, sample_rate: int = AUDIO_RATE):
-    """A :class:`~installation.outputs.sonification.HopSound` of the session's EEG on the video's timeline.
+    """The session's EEG as a :class:`~installation.outputs.sonification.HopSound`, in video time.
 
     The band powers are computed again from the recorded EEG by the live feature pipeline
     (they depend only on the samples); a hop sounds from its EEG time, counted from the first

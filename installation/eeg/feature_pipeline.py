@@ -304,8 +304,8 @@ def feature_frames(recording, spec: FeatureSpec, normaliser=None, bad_channels=(
     Parameters
     ----------
     recording : Recording
-        A loaded recording (:func:`installation.eeg.sources.files.recordings.load_recording`); anything
-        with ``info`` and ``chunks(n_samples)`` will do.
+        A loaded recording (:func:`installation.eeg.sources.files.recordings.load_recording`);
+        anything with ``info`` and ``chunks(n_samples)`` will do.
     spec : FeatureSpec
         The feature spec.
     normaliser : FeatureNormaliser, optional

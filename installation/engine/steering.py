@@ -67,7 +67,8 @@ class SteeringWorker:
     When no samples arrive for ``signal_timeout_s`` it reports "signal_lost" and keeps painting
     once per hop from the last steering vector, decayed toward 0, plus the drift; when samples
     flow again it reports "signal_back". It is the one owner of those two events (see
-    :mod:`installation.engine.signal_state`): the source thread's reconnecting says nothing of samples.
+    :mod:`installation.engine.signal_state`): the source thread's reconnecting says nothing of
+    samples.
 
     Parameters
     ----------

@@ -3,7 +3,8 @@
 The folder's layout is :mod:`installation.eeg.sources.files.session_format`. The show's threads only
 put items on a queue; a writer thread of its own writes them and flushes and fsyncs both files
 at least every ``sync_s`` seconds, so a ``kill -9`` loses at most the last second.
-:mod:`installation.eeg.sources.files.session_folder` reads a folder back, dropping a torn last record.
+:mod:`installation.eeg.sources.files.session_folder` reads a folder back, dropping a torn last
+record.
 """
 
 from __future__ import annotations

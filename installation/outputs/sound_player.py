@@ -2,8 +2,8 @@
 
 The steering thread hands each hop's band powers to :meth:`SoundPlayer.set_band_powers` (a
 reference swap, never a wait); the player's thread renders a hop-long block of the
-:class:`~installation.outputs.sonification.Sonifier` whenever the mixer's queue has room. Where there is
-no audio device the show goes on silent: one event says so, nothing fails.
+:class:`~installation.outputs.sonification.Sonifier` whenever the mixer's queue has room. Where
+there is no audio device the show goes on silent: one event says so, nothing fails.
 """
 
 from __future__ import annotations

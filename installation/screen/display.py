@@ -2,9 +2,10 @@
 
 :class:`DisplayLoop` draws one frame per :meth:`~DisplayLoop.step`, paced to the refresh rate
 by a pygame clock; it never waits for the generator, it takes whatever keyframe is newest. It
-blends at the painting's own size and hands the picture to a screen (:mod:`installation.screen.screens`)
-that scales it to the ``fit`` or ``fill`` rectangles of :mod:`installation.screen.presentation`.
-Keys: F fullscreen, H HUD, S snapshot of the painting, Esc or Q quit.
+blends at the painting's own size and hands the picture to a screen
+(:mod:`installation.screen.screens`) that scales it to the ``fit`` or ``fill`` rectangles of
+:mod:`installation.screen.presentation`. Keys: F fullscreen, H HUD, S snapshot of the painting, Esc
+or Q quit.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class DisplayLoop:
     Parameters
     ----------
     poll_keyframe : callable
-        Returns the newest :class:`~installation.engine.steering.Keyframe`, or None when none is new.
+        Returns the newest :class:`~installation.engine.steering.Keyframe`, or None when none is
+        new.
     status : ShowStatus
         Source, signal state and last error for the HUD.
     fullscreen : bool

@@ -1,8 +1,8 @@
 """A painting placed on a video frame as the window places it on the screen (``fit`` or ``fill``).
 
-The geometry is :func:`installation.screen.presentation.placement`'s and the scaling pygame's bilinear
-``smoothscale``, the window's CPU path, so a rendered video looks like the show on a screen of
-the video's size (without the HUD).
+The geometry is :func:`installation.screen.presentation.placement`'s and the scaling pygame's
+bilinear ``smoothscale``, the window's CPU path, so a rendered video looks like the show on a
+screen of the video's size (without the HUD).
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """Continuing from a model bundle, from the compact checkpoint it carries (``generator.pt``).
 
 - Fast: ``python train.py --resume BUNDLE --adapt mapping --eeg SESSION ...`` re-fits only the
-  mapping network (:mod:`models.adaptation.mapping_fit`) to the new recordings and writes a run folder with
-  one checkpoint, a grid of paintings and the lineage. The synthesis network, and so how the
-  model paints, is not touched: minutes on a CPU.
+  mapping network (:mod:`models.adaptation.mapping_fit`) to the new recordings and writes a run
+  folder with one checkpoint, a grid of paintings and the lineage. The synthesis network, and so
+  how the model paints, is not touched: minutes on a CPU.
 - Full: ``python train.py --resume BUNDLE --images DIR --eeg ... --outdir runs`` starts a new
   GAN run from the bundle's generator, its EMA and (when the bundle has one) discriminator
   (:func:`continue_config`); a bundle without a discriminator starts a fresh one, unless
-  ``--adapt discriminator`` (:mod:`models.training.discriminator_warmup`) warmed one up against it first.
+  ``--adapt discriminator`` (:mod:`models.training.discriminator_warmup`) warmed one up against it
+  first.
 
 Either run exports with ``python -m models.export RUN --out NEW_BUNDLE``; the new bundle keeps
 the lineage (which bundles, which recordings, how many kimg) and the base bundle's upscaler.

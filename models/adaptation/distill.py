@@ -1,8 +1,8 @@
 """Distil a trained generator into one whose finest resolutions are static, for CPUs.
 
-``python -m models.adaptation.distill TEACHER --out DIR [--static-from 64] [--width 64=64 --width 128=32]
-[--kimg 32]`` writes ``DIR/distilled.pt``, a checkpoint that ``python -m models.export`` takes
-like any other, and ``DIR/teacher-vs-student.png``.
+``python -m models.adaptation.distill TEACHER --out DIR [--static-from 64]
+[--width 64=64 --width 128=32] [--kimg 32]`` writes ``DIR/distilled.pt``, a checkpoint that
+``python -m models.export`` takes like any other, and ``DIR/teacher-vs-student.png``.
 
 The student keeps the teacher's mapping network and its modulated blocks below
 ``static_from`` unchanged, so the EEG steers the composition and colours exactly as before.

@@ -484,8 +484,8 @@ def checkpoint_dict(imported: ImportedGenerator) -> dict:
     """The compact checkpoint ``models.export`` reads (generator only, not resumable)."""
     state = {k: v.detach().clone() for k, v in imported.generator.state_dict().items()}
     provenance = imported.bundle.provenance
-    note = (f"rebuilt by models.bundles.onnx_import from {imported.onnx_path}: weights recovered from "
-            "the graph; no discriminator or optimiser state, so it exports but cannot resume "
+    note = (f"rebuilt by models.bundles.onnx_import from {imported.onnx_path}: weights recovered "
+            "from the graph; no discriminator or optimiser state, so it exports but cannot resume "
             "training. " + " ".join(imported.notes))
     return {
         "G": state,

@@ -227,8 +227,8 @@ def save_checkpoint(trainer: Trainer, config: dict, run_dir: Path, tick: int,
 
     It is written after the tick's stats line: a kill between the two leaves a run that resumes
     from the previous checkpoint and writes the line again, never a checkpoint without its line.
-    The steering sample lets a later re-fit of the mapping (:mod:`models.adaptation.mapping_fit`) find the
-    ``w`` the synthesis network learned to paint from.
+    The steering sample lets a later re-fit of the mapping (:mod:`models.adaptation.mapping_fit`)
+    find the ``w`` the synthesis network learned to paint from.
     """
     state = trainer.state_dict()
     state.update(tick=tick, config=config, metrics=metrics,

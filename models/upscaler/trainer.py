@@ -14,8 +14,8 @@ The generator-side loss has three parts:
 - equivariance: a picture flipped or transposed must be upscaled to the flipped or transposed
   upscaling. Nothing else ties a texture's direction to the picture: L1 is blind to fine texture
   of any direction and the discriminator accepts any plausible one, so our first upscaler laid
-  one diagonal hatch over every painting (``models.evaluation.orientation``). A hatch that does not turn
-  with the picture costs its full amplitude here.
+  one diagonal hatch over every painting (``models.evaluation.orientation``). A hatch that does not
+  turn with the picture costs its full amplitude here.
 
 The discriminator sees its pictures at a random phase of that grid (each cropped by 0 to
 ``scale - 1`` pixels): at a fixed phase its strided convolutions alias a lattice into an

@@ -21,7 +21,8 @@ class HopReport:
     band_powers : ndarray, float64, shape (n_regions, n_bands)
         log10 µV² per region and band.
     shares : ndarray, float64, shape (n_bands,)
-        Each band's share of the power, 0..1 (see :func:`installation.outputs.sonification.band_shares`).
+        Each band's share of the power, 0..1 (see
+        :func:`installation.outputs.sonification.band_shares`).
     steering : ndarray, float32, shape (n_features,)
         The vector fed to the generator (region-major, as ``spec.feature_names``).
     signal : str

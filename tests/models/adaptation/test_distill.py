@@ -1,4 +1,4 @@
-"""Distilling a generator into one with static fine blocks (``python -m models.adaptation.distill``)."""
+"""Distilling a generator into static fine blocks (``python -m models.adaptation.distill``)."""
 
 from __future__ import annotations
 

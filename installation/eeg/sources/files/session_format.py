@@ -10,8 +10,8 @@ A session folder holds three files:
   noise vector), enough to render each keyframe again.
 
 The show's :class:`~installation.outputs.recorder.SessionRecorder` writes it and
-:mod:`installation.eeg.sources.files.session_folder` reads it back; both take the layout from here, so
-the reader (on the EEG side) needs nothing from the show.
+:mod:`installation.eeg.sources.files.session_folder` reads it back; both take the layout from here,
+so the reader (on the EEG side) needs nothing from the show.
 """
 
 from __future__ import annotations
