@@ -100,7 +100,6 @@ def make_picture(model: Path, out: Path) -> Path:
         opened = show_frames(model, EYES_OPEN_EDF, Path(tmp) / "open")
         closed = show_frames(model, EYES_CLOSED_EDF, Path(tmp) / "closed")
         picture = compose(opened, closed)
-    out.parent.mkdir(parents=True, exist_ok=True)
     picture.save(out, optimize=True)
     return out
 
@@ -118,7 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.model / "profile.json").is_file():
         print(f"error: {args.model} is no model bundle with a profile.json.", file=sys.stderr)
         return 2
-    out = make_picture(args.model, args.out)
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        out = make_picture(args.model, args.out)
+    except OSError as exc:  # an unwritable --out: say so rather than show a traceback
+        print(f"error: cannot write {args.out} ({exc.strerror}).", file=sys.stderr)
+        return 2
     print(f"{out}: {out.stat().st_size / 1e6:.2f} MB")
     return 0
 

@@ -303,6 +303,10 @@ def check_inputs(outdir: Path) -> str | None:
                 f"{SHARED_DATA}; {missing[0]} is absent.")
     if (outdir / "default").exists():
         return f"{outdir / 'default'} exists already; give an empty --outdir."
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot make --outdir {outdir} ({exc.strerror})."
     return None
 
 
