@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # The CPU build of torch: pip takes a local wheel where one lies in its find-links, and the
-# registry's build otherwise. For a GPU box, see README ("Training on a GPU").
+# registry's build otherwise. For a GPU box, see docs/training.md ("On a GPU box").
 TORCH_SPEC ?= torch==2.13.0
 
 .PHONY: setup demo test bench soak lint clean

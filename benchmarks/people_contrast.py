@@ -3,8 +3,9 @@
 Run: ``.venv/bin/python -m benchmarks.people_contrast [--model DIR] [--leave-one-out-from BASE]``
 
 Every shared PhysioNet person (eyes-open rest R01, eyes-closed rest R02) is calibrated on their
-own eyes-open rest, as the README tells an operator to do, and both recordings go through the
-show (:mod:`benchmarks.steering_contrast`, without the upscaler: the figures pool to 128 px).
+own eyes-open rest, as docs/calibration.md tells an operator to do, and both recordings go
+through the show (:mod:`benchmarks.steering_contrast`, without the upscaler: the figures pool to
+128 px).
 Printed per person: the ratio of mean images (``centroid``: closed vs open against the two
 halves of one recording; target >= 2, >= 1.5 for S005, whose alpha barely rises) and all pairs
 (target >= 1.5 for the people the model was fitted to), and how steady the painting is: the

@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", help="write the displayed painting into this MP4 as it goes "
                    "(frames the encoder cannot keep up with are dropped, counted in the HUD)")
     p.add_argument("--osc", help="send each hop's band powers, steering, signal and keyframe "
-                   "count as OSC to HOST:PORT (see the README for the addresses)")
+                   "count as OSC to HOST:PORT (docs/show.md lists the addresses)")
     p.add_argument("--lsl-out", dest="lsl_out", help="an LSL outlet of this name with each "
                    "hop's band powers and steering vector")
     p.add_argument("--sound", action="store_true", help="play a sonification of the band powers")

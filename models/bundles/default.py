@@ -2,7 +2,7 @@
 
 ``python -m models.bundles.default --out DIR [--seed 2026] [--cfg 256]``
 
-The show's default model (``assets/default``) is a trained one (see the README); this makes a
+The show's default model (``assets/default``) is a trained one (docs/default-model.md); this makes a
 stand-in of any configuration without training, e.g. to time a size no trained model has yet.
 
 An untrained StyleGAN adds one RGB image per resolution; their sum saturates to a few flat
