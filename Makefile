@@ -24,7 +24,7 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	@touch $(STAMP)
 
 demo: setup
-	$(PY) -m installation.demo $(if $(DEMO_SECONDS),--seconds $(DEMO_SECONDS))
+	$(PY) -m installation.demo $(if $(SOURCE),--source $(SOURCE)) $(if $(DEMO_SECONDS),--seconds $(DEMO_SECONDS))
 
 test: setup
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -q

@@ -198,6 +198,7 @@ def _prepare(options, runtime, source, info, profile, drift=None, status=None) -
     extractor = profiled_extractor(runtime.feature_spec, info, profile)
     drift = drift or LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
     status = status or ShowStatus(info.description, runtime.provider_name)
+    status.stream = info
     return _Show(runtime, source, info, extractor, drift, status)
 
 

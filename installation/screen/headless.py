@@ -15,7 +15,7 @@ from installation.engine.blending import KeyframeBlender
 from installation.errors import ConfigError
 from installation.screen.quiet_pygame import pygame
 
-COLUMNS = ("frame", "time_s", "eeg_time", "latency_ms", "keyframe", "signal")
+COLUMNS = ("frame", "time_s", "eeg_time", "latency_ms", "keyframe", "signal", "caption")
 
 
 def save_png(image: np.ndarray, path: str | Path) -> None:
@@ -54,7 +54,7 @@ class FrameWriter:
         self.pngs = 0
 
     def write(self, time_s: float, eeg_time: float, latency_ms: float, keyframe: bool,
-              image: np.ndarray, signal: str = "") -> None:
+              image: np.ndarray, signal: str = "", caption: str = "") -> None:
         """Record one displayed frame.
 
         Parameters
@@ -71,10 +71,12 @@ class FrameWriter:
             The frame.
         signal : str
             The signal's state: ``waiting`` (no source yet), ``ok``, ``lost`` or ``ended``.
+        caption : str
+            The recording's annotation of the keyframe's EEG (``eyes closed``), if any.
         """
         index = self.frames
         self._csv.writerow((index, f"{time_s:.4f}", f"{eeg_time:.4f}", f"{latency_ms:.2f}",
-                            int(keyframe), signal))
+                            int(keyframe), signal, caption))
         self._file.flush()
         if self.frame_every and index % self.frame_every == 0:
             save_png(image, self.out_dir / f"frame-{index:06d}.png")
@@ -124,7 +126,8 @@ class HeadlessLoop:
         self.image = image = self.blender.frame(t)
         latency_ms = 1000.0 * (time.perf_counter() - self.keyframe.arrival)
         signal = str(self.status.signal) if self.status is not None else ""
+        caption = self.status.caption if self.status is not None else ""
         self.writer.write(t, self.keyframe.eeg_time, latency_ms, self._fresh, image,
-                          signal=signal)
+                          signal=signal, caption=caption)
         self._fresh = False
         return True

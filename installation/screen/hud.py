@@ -70,6 +70,8 @@ class ShowStatus:
         self._lock = threading.Lock()
         self.events: list[SourceEvent] = []
         self.line_sources: list = []  # callables giving extra HUD lines (outputs' states)
+        self.stream = None  # the source's StreamInfo once open: a recording's annotations
+        self.caption = ""  # the annotation of the EEG behind the painting shown ("eyes closed")
 
     def wait_for(self, what: str) -> None:
         """Say the show waits for ``what`` (e.g. "LSL stream Muse") before it can listen."""
@@ -111,6 +113,17 @@ class ShowStatus:
         self.masked_channels = keyframe.masked_channels
         with self._lock:
             self.signal = signal_after_keyframe(self.signal, keyframe.signal_lost)
+        if self.stream is not None:
+            self._follow_caption(keyframe.eeg_time)
+
+    def _follow_caption(self, eeg_time: float) -> None:
+        """Caption the painting with the recording's annotation of its EEG; say when it turns."""
+        caption = self.stream.annotation_at(eeg_time)
+        if caption != self.caption:
+            self.caption = caption
+            if caption:
+                self.note(SourceEvent(EventKind.INFO, f"The recording says '{caption}' from "
+                                                      f"EEG {eeg_time:.1f} s on."))
 
 
 HUD_FONT_PX_AT_720 = 22  # the font's pixel height on a 720-line screen
@@ -226,6 +239,8 @@ def hud_lines(fps: float, keyframes_per_s: float, latency_ms: float | None,
         lines[1] = f"waiting for {status.waiting_for}   signal: {status.signal}"
         if status.waiting_reason:
             lines.insert(2, "last try: " + status.waiting_reason[:120])
+    if status.caption:
+        lines.insert(1, f"recording: {status.caption}")
     if status.masked_channels:
         lines.append("masked: " + ", ".join(status.masked_channels))
     for source in status.line_sources:

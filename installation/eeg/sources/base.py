@@ -8,6 +8,7 @@ drive these steps directly; :class:`SourceThread` only wires them to the live sh
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -23,6 +24,25 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Annotation:
+    """A stretch of a recording its maker named (EDF+ and FIF annotations).
+
+    Attributes
+    ----------
+    onset_s : float
+        Seconds from the recording's first sample.
+    duration_s : float
+        Seconds it lasts (0 for a moment).
+    description : str
+        What it says, e.g. ``"eyes closed"``.
+    """
+
+    onset_s: float
+    duration_s: float
+    description: str
+
+
+@dataclass(frozen=True)
 class StreamInfo:
     """What a source delivers.
 
@@ -34,16 +54,35 @@ class StreamInfo:
         Nominal samples per second.
     description : str
         A short human-readable name for the HUD and logs, e.g. ``"BrainFlow synthetic board"``.
+    annotations : tuple of Annotation
+        What a recording says about its own stretches (none for a live stream), by onset.
+    period_s : float, optional
+        Seconds after which a looping recording's timeline repeats; None when it does not.
     """
 
     channel_names: tuple[str, ...]
     sample_rate: float
     description: str
+    annotations: tuple[Annotation, ...] = ()
+    period_s: float | None = None
 
     @property
     def n_channels(self) -> int:
         """Number of EEG channels."""
         return len(self.channel_names)
+
+    def annotation_at(self, eeg_time: float) -> str:
+        """The description of the newest annotation begun by ``eeg_time``; "" before any.
+
+        Parameters
+        ----------
+        eeg_time : float
+            Seconds from the source's first sample (a looping file's count on across loops).
+        """
+        if self.period_s and math.isfinite(eeg_time):
+            eeg_time = eeg_time % self.period_s
+        begun = [a for a in self.annotations if a.onset_s <= eeg_time]
+        return begun[-1].description if begun else ""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pygame
 import pytest
 
-from installation.eeg.sources.base import EventKind, SourceEvent
+from installation.eeg.sources.base import Annotation, EventKind, SourceEvent, StreamInfo
 from installation.engine.signal_state import Signal
 from installation.screen.hud import Hud, RateMeter, ShowStatus, hud_lines
 
@@ -75,3 +75,22 @@ def test_a_reconnect_reads_lost_until_samples_flow():
     status.note(SourceEvent(EventKind.ENDED, "The recording has ended."))
     status.note(SourceEvent(EventKind.SIGNAL_BACK, "late"))
     assert status.signal is Signal.ENDED and status.ended
+
+
+def test_a_recordings_annotations_caption_the_painting_and_the_log():
+    status = ShowStatus("demo.edf", "cpu")
+    status.stream = StreamInfo(("O1",), 160.0, "demo.edf",
+                               (Annotation(0.0, 21.0, "eyes open"),
+                                Annotation(21.0, 21.0, "eyes closed")))
+    for eeg_time in (3.0, 10.0, 22.5, 30.0):
+        status.took_keyframe(SimpleNamespace(masked_channels=(), signal_lost=False,
+                                             eeg_time=eeg_time))
+    assert status.caption == "eyes closed"
+    said = [e.message for e in status.events if "recording says" in e.message]
+    assert said == ["The recording says 'eyes open' from EEG 3.0 s on.",
+                    "The recording says 'eyes closed' from EEG 22.5 s on."]
+    assert hud_lines(60.0, 15.0, 80.0, status)[1] == "recording: eyes closed"
+    status.stream = StreamInfo(("O1",), 160.0, "live")
+    status.took_keyframe(SimpleNamespace(masked_channels=(), signal_lost=False, eeg_time=40.0))
+    assert status.caption == ""
+    assert not any(line.startswith("recording:") for line in hud_lines(60, 15, 80, status))

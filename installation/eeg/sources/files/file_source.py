@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -63,10 +64,10 @@ class FileSource(Source):
         """Load the recording and start its clock."""
         recording = load_recording(self.path, board=self.board)
         self.recording = recording
-        self.info = recording.info
         self._chunk_samples = max(1, int(round(self.chunk_s * recording.sample_rate)))
         # One loop lasts the recording plus one sample period, so timestamps never repeat.
         self._period_s = float(recording.timestamps[-1]) + 1.0 / recording.sample_rate
+        self.info = replace(recording.info, period_s=self._period_s if self.loop else None)
         self.position = 0
         self._started = time.perf_counter()
         return self.info

@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 from installation.eeg.channels import is_eeg_channel
+from installation.eeg.sources.base import Annotation
 from installation.eeg.sources.files.recording import Recording, build_recording
 from installation.errors import InstallationError, SourceError
 
@@ -55,8 +56,17 @@ def read_mne_file(path: Path, fmt: str) -> Recording:
         )
     names = [raw.ch_names[index] for index in picks]
     return build_recording(
-        path, data * VOLTS_TO_MICROVOLTS, raw.info["sfreq"], names, raw.times, fmt.upper()
+        path, data * VOLTS_TO_MICROVOLTS, raw.info["sfreq"], names, raw.times, fmt.upper(),
+        file_annotations(raw),
     )
+
+
+def file_annotations(raw) -> list[Annotation]:
+    """The file's annotations, their onsets counted from its first sample."""
+    annotations = raw.annotations
+    return [Annotation(float(onset) - raw.first_time, float(duration), str(description))
+            for onset, duration, description in zip(annotations.onset, annotations.duration,
+                                                     annotations.description, strict=True)]
 
 
 def _eeg_picks(raw) -> list[int]:

@@ -6,6 +6,7 @@ cleaned names and timestamps from 0, so every format arrives alike.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from installation.eeg.channels import clean_channel_name, is_eeg_channel
-from installation.eeg.sources.base import Chunk, StreamInfo
+from installation.eeg.sources.base import Annotation, Chunk, StreamInfo
 from installation.errors import SourceError
 
 
@@ -33,6 +34,8 @@ class Recording:
         Seconds since the first sample (the first is 0).
     description : str
         What the recording is, for the HUD and logs.
+    annotations : tuple of Annotation
+        The file's own annotations, by onset (EDF+, FIF); none for other formats.
     """
 
     data: np.ndarray
@@ -40,11 +43,13 @@ class Recording:
     channel_names: tuple[str, ...]
     timestamps: np.ndarray
     description: str
+    annotations: tuple[Annotation, ...] = ()
 
     @property
     def info(self) -> StreamInfo:
         """The stream this recording plays as."""
-        return StreamInfo(self.channel_names, self.sample_rate, self.description)
+        return StreamInfo(self.channel_names, self.sample_rate, self.description,
+                          self.annotations)
 
     @property
     def n_samples(self) -> int:
@@ -78,6 +83,7 @@ def build_recording(
     channel_names: Sequence[str],
     timestamps: np.ndarray | None,
     kind: str,
+    annotations: Sequence[Annotation] = (),
 ) -> Recording:
     """Keep the EEG channels of data a reader decoded and check it is usable.
 
@@ -95,6 +101,9 @@ def build_recording(
         Seconds on any clock; shifted to start at 0. Counted from the rate when None.
     kind : str
         The format, for the description (``"EDF"``, ``"OpenBCI GUI text"``).
+    annotations : sequence of Annotation
+        The file's annotations (onsets from its first sample); those that are not finite or
+        lie outside the recording are left out, and the rest sorted by onset.
 
     Returns
     -------
@@ -120,7 +129,16 @@ def build_recording(
         channel_names=names,
         timestamps=timestamps - timestamps[0],
         description=f"{path.name} ({kind}, {len(names)} ch, {sample_rate:g} Hz)",
+        annotations=usable_annotations(annotations, data.shape[1] / sample_rate),
     )
+
+
+def usable_annotations(annotations: Sequence[Annotation], length_s: float
+                       ) -> tuple[Annotation, ...]:
+    """Annotations with a finite onset inside the recording and a description, by onset."""
+    kept = [a for a in annotations
+            if math.isfinite(a.onset_s) and 0 <= a.onset_s < length_s and a.description.strip()]
+    return tuple(sorted(kept, key=lambda a: a.onset_s))
 
 
 def is_number(text: str) -> bool:
