@@ -213,14 +213,21 @@ class DisplayLoop:
         if image is not None:
             source, destination = self._placement(image.shape[1::-1], screen_size)
         hud = None
-        if self.hud is not None and (self.hud.visible or self.status.waiting_for):
+        lines = self.overlay_lines(now)
+        if self.hud is not None and lines:
             self.hud.fit_screen(screen_size[1])
-            hud = self.hud.render(hud_lines(self.fps_meter.rate(now),
-                                            self.keyframe_meter.rate(now),
-                                            self.latency_ms(), self.status), now,
-                                  force=bool(self.status.waiting_for))
+            hud = self.hud.render(lines, now, force=True)
         margin = self.hud.margin if self.hud is not None else 0
         self.screen.draw(image, source, destination, self.mat, hud, (margin, margin))
+
+    def overlay_lines(self, now: float) -> list[str]:
+        """The whole HUD when shown (or while waiting); else a recording's caption alone."""
+        if self.hud is None:
+            return []
+        if self.hud.visible or self.status.waiting_for:
+            return hud_lines(self.fps_meter.rate(now), self.keyframe_meter.rate(now),
+                             self.latency_ms(), self.status)
+        return [f"recording: {self.status.caption}"] if self.status.caption else []
 
     def latency_ms(self) -> float | None:
         """Milliseconds from the newest keyframe's newest sample arriving to its first frame."""

@@ -107,6 +107,22 @@ def test_h_toggles_the_hud_and_it_is_drawn(loop):
     assert not display.hud.visible
 
 
+def test_a_recordings_caption_shows_while_the_hud_is_hidden(loop):
+    display, clock = loop
+    display.step()
+    plain = screen_pixels()
+    assert display.overlay_lines(clock()) == []
+    display.status.caption = "eyes closed"
+    display.step()
+    assert not display.hud.visible
+    assert display.overlay_lines(clock()) == ["recording: eyes closed"]
+    assert not np.array_equal(screen_pixels()[:40, :20], plain[:40, :20])
+    press(pygame.K_h)
+    display.step()
+    assert "recording: eyes closed" in display.overlay_lines(clock())
+    assert len(display.overlay_lines(clock())) > 1  # the whole HUD, the caption in it
+
+
 def test_s_saves_a_snapshot_named_with_the_eeg_time(loop):
     display, clock = loop
     display.step()
