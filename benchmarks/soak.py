@@ -203,7 +203,7 @@ def recorded_against_loop(folder: Path, recording) -> dict:
     samples = altered = 0
     with open(folder / EEG_FILE, "rb") as stream:
         reader = RecordReader(stream, recording.data.shape[0])
-        for stamps, data in reader:
+        for stamps, data, _ in reader:
             loops, columns = np.divmod(np.arange(samples, samples + data.shape[1]), total)
             expected = recording.timestamps[columns] + loops * period
             altered += int(np.sum(~np.all(data == recording.data[:, columns], axis=0)

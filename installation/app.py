@@ -15,6 +15,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from installation.config import ShowOptions
@@ -39,7 +40,11 @@ from installation.engine.waiting import (
     waiting_line,
 )
 from installation.errors import SourceAbsent
-from installation.outputs.recorder import SessionRecorder, expand_start_time
+from installation.outputs.recorder import (
+    SessionRecorder,
+    record_folder_for_show,
+    video_file_for_show,
+)
 from installation.outputs.show_outputs import ShowOutputs
 from installation.screen.display import DisplayLoop
 from installation.screen.headless import FrameWriter, HeadlessLoop
@@ -148,8 +153,9 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None,
     -------
     ShowSummary
     """
-    options = replace(options, record=expand_start_time(options.record),  # {date}, {time}
-                      video=expand_start_time(options.video))
+    when = datetime.now()  # {date}, {time}; a taken name from a template gets a number
+    options = replace(options, record=record_folder_for_show(options.record, when),
+                      video=video_file_for_show(options.video, options.overwrite, when))
     if runtime is None:
         runtime = GeneratorRuntime.load(options.model, options.provider, options.threads,
                                         native=options.native)

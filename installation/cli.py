@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(the last 14 days kept)")
     p.add_argument("--video", help="write the displayed painting into this MP4 as it goes "
                    "(frames the encoder cannot keep up with are dropped, counted in the HUD)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --video file "
+                   "(a --record folder is never overwritten)")
     p.add_argument("--osc", help="send each hop's band powers, steering, signal and keyframe "
                    "count as OSC to HOST:PORT (docs/show.md lists the addresses)")
     p.add_argument("--lsl-out", dest="lsl_out", help="an LSL outlet of this name with each "

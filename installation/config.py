@@ -73,7 +73,11 @@ class ShowOptions:
     log : str or None
         A log file besides the terminal, rotated at midnight (see installation.logs).
     video : str or None
-        MP4 file the displayed painting is written into, as it goes.
+        MP4 file the displayed painting is written into, as it goes (fragmented: a show cut
+        short keeps what was written).
+    overwrite : bool
+        Replace an existing ``video`` file; without it the show refuses to start. A session
+        folder is never overwritten.
     osc : str or None
         ``HOST:PORT`` to send each hop to as OSC.
     lsl_out : str or None
@@ -106,6 +110,7 @@ class ShowOptions:
     mat: str = "#000000"
     log: str | None = None
     video: str | None = None
+    overwrite: bool = False
     osc: str | None = None
     lsl_out: str | None = None
     sound: bool = False
@@ -118,7 +123,8 @@ _KINDS = {
     "headless": bool, "frames_out": str, "frame_every": int, "duration": float, "speed": str,
     "record": str, "fps": float, "provider": str, "threads": int, "snapshots": str,
     "drift_speed": float, "seed": int, "native": bool, "mode": str, "mat": str,
-    "video": str, "osc": str, "lsl_out": str, "sound": bool, "ndi": str, "log": str,
+    "video": str, "overwrite": bool, "osc": str, "lsl_out": str, "sound": bool, "ndi": str,
+    "log": str,
 }
 _KIND_WORDS = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
 

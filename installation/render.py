@@ -229,7 +229,8 @@ class ProgressLine:
 def render_session(folder, out, model=None, size=None, fps: float = 60.0, mode: str = "fit",
                    mat: str = "#000000", sound: bool = False, native: bool = False,
                    provider: str = "auto", threads: int | None = None,
-                   progress: bool = True, preset: str = PRESET) -> dict:
+                   progress: bool = True, preset: str = PRESET,
+                   overwrite: bool = False) -> dict:
     """Render a recorded session into an MP4; return figures of the run.
 
     Parameters
@@ -259,13 +260,15 @@ def render_session(folder, out, model=None, size=None, fps: float = 60.0, mode: 
     preset : str
         x264's speed preset: ``ultrafast`` encodes about three times faster than the default
         ``veryfast``, into a file about twice as large.
+    overwrite : bool
+        Replace an existing ``out``; refused (a ConfigError sentence) otherwise.
 
     Returns
     -------
     dict
         ``frames``, ``keyframes``, ``seconds`` (of video), ``wall_s``, ``size``.
     """
-    out = check_output_file(out)
+    out = check_output_file(out, overwrite=overwrite)
     log = read_session_log(folder)
     runtime = GeneratorRuntime.load(model or DEFAULT_MODEL, provider, threads, native=native)
     check_log_fits(runtime, log)
@@ -307,6 +310,7 @@ def build_parser() -> OneLineParser:
     p = OneLineParser(prog="python -m installation.render", description=DESCRIPTION)
     p.add_argument("session", help="session folder written by --record")
     p.add_argument("--out", required=True, help="the MP4 file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--size", type=str, help="WxH of the video, even (default: the bundle's "
                    "output size, square)")
     p.add_argument("--fps", type=ranged(float, 0, 240, low_open=True), default=60.0,
@@ -332,7 +336,7 @@ def render_main(argv: list[str] | None) -> int:
     size = parse_size(args.size) if args.size else None
     figures = render_session(args.session, args.out, args.model, size, args.fps, args.mode,
                              args.mat, args.sound, args.native, args.provider, args.threads,
-                             preset=args.preset)
+                             preset=args.preset, overwrite=args.overwrite)
     w, h = figures["size"]
     print(f"{args.out}: {figures['frames']} frames ({figures['seconds']:.1f} s at {args.fps:g} "
           f"fps, {w}x{h}) from {figures['keyframes']} keyframes in {figures['wall_s']:.1f} s "

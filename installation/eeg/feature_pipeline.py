@@ -10,6 +10,11 @@ calibration profile's), else decided by
 calibration decides it: nothing is filtered until that second and the first window have
 arrived, then the notch is built and the stream is filtered from its first sample on. The same
 samples give the same choice offline and live.
+
+Gaps: where a recording resumes after a stretch its reader had to skip
+(:attr:`~installation.eeg.sources.base.StreamInfo.gaps`), the filters start again from the new
+sample and no window reaches back across the gap, so samples from either side are never
+glued together (the normaliser and smoother, which hold features rather than samples, go on).
 """
 
 from __future__ import annotations
@@ -103,6 +108,9 @@ class FeatureExtractor:
         self._pending: list[Chunk] = []
         self._n_received = 0
         self._next_end = self.window  # absolute index one past the newest sample of next window
+        self._stretch_start = 0  # absolute index of the first sample after the last gap
+        self._gaps = np.asarray(info.gaps, dtype=np.float64)
+        self._gaps_passed = 0  # gaps at or before the newest sample's time (within a loop)
 
     @property
     def line_freq(self) -> float | None:
@@ -135,12 +143,57 @@ class FeatureExtractor:
             )
         if chunk.n_samples == 0:
             return []
+        if not self._gaps.size:
+            return self._push_stretch(chunk)
+        frames = []
+        for piece, after_gap in self._split_at_gaps(chunk):
+            if after_gap:
+                frames.extend(self._restart())
+            frames.extend(self._push_stretch(piece))
+        return frames
+
+    def _push_stretch(self, chunk: Chunk) -> list[FeatureFrame]:
+        """Take samples that continue the current stretch (no gap inside)."""
         self._pending.append(chunk)
         self._n_received += chunk.n_samples
         if self._n_received < self._next_end or (
-                self.filter is None and self._n_received < self._first_drain_at):
+                self.filter is None
+                and self._n_received < self._stretch_start + self._first_drain_at):
             return []
         return self._drain()
+
+    def _split_at_gaps(self, chunk: Chunk):
+        """``(piece, after_gap)`` pieces of ``chunk``, cut where a stream gap is passed."""
+        stamps = chunk.timestamps
+        if self.info.period_s:
+            stamps = np.mod(stamps, self.info.period_s)
+        passed = np.searchsorted(self._gaps, stamps, side="right")
+        previous = np.concatenate(([self._gaps_passed], passed[:-1]))
+        self._gaps_passed = int(passed[-1])
+        cuts = np.flatnonzero(passed > previous)  # a looping file's wrap lowers the count
+        edges = [0, *cuts.tolist(), chunk.n_samples]
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            if b > a:
+                yield (Chunk(chunk.data[:, a:b], chunk.timestamps[a:b], chunk.arrival),
+                       a > 0 or bool(cuts.size and cuts[0] == 0))
+
+    def _restart(self) -> list[FeatureFrame]:
+        """End the stretch at a gap: emit what it completes, then start filters and windows anew.
+
+        A stretch too short to decide the mains frequency on (under a second) is dropped.
+        """
+        frames = []
+        if self._pending and (self.filter is not None or self._n_received - self._stretch_start
+                              >= line_detection_samples(self.info.sample_rate)):
+            frames = self._drain()
+        self._pending = []
+        if self.filter is not None:
+            self.filter = self._build_filter(self.filter.line_freq)  # same notch, fresh state
+        self._stretch_start = self._n_received
+        self._buffer = _SampleBuffer(self.n_channels, capacity=4 * self.window)
+        self._buffer.first_index = self._n_received
+        self._next_end = self._n_received + self.window
+        return frames
 
     def _drain(self) -> list[FeatureFrame]:
         """Filter the pending samples and emit a frame for each hop they complete."""

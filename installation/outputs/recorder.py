@@ -64,6 +64,98 @@ def expand_start_time(path: str | None, when: datetime | None = None) -> str | N
         "{time}", when.strftime("%H%M%S"))
 
 
+# Every file a session folder may hold: any one of them makes the folder a recording's.
+SESSION_FILES = (HEADER_FILE, EEG_FILE, KEYFRAME_FILE, SESSION_PROFILE_FILE)
+_PLACEHOLDERS = ("{date}", "{time}")
+
+
+def session_files_in(folder: str | Path) -> list[str]:
+    """The session files ``folder`` already holds (empty when it holds none or is no folder).
+
+    Regular files only (links followed): a device such as ``/dev/full`` in a session file's
+    place holds no recording to protect.
+    """
+    folder = Path(folder)
+    return [name for name in SESSION_FILES if (folder / name).is_file()]
+
+
+def fresh_name(template: str, when: datetime, taken: Callable[[Path], bool]) -> str:
+    """``template`` expanded; a name with a placeholder that is taken gets ``-2``, ``-3``...
+
+    A show restarted within the same ``{date}`` (or second of ``{time}``) so gets a new name
+    instead of meeting its own earlier session, which would end it (exit 2 is final for the
+    unit) and leave the wall dark. A name without placeholders is the user's own choice and is
+    returned as it is, for the caller to refuse if taken.
+    """
+    path = Path(expand_start_time(template, when))
+    if not any(mark in template for mark in _PLACEHOLDERS):
+        return str(path)
+    number = 1
+    candidate = path
+    while taken(candidate):
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}" if path.suffix
+                                   else f"{path.name}-{number}")
+    return str(candidate)
+
+
+def record_folder_for_show(template: str | None, when: datetime | None = None) -> str | None:
+    """The ``--record`` folder of this show: expanded, never one that holds a session file.
+
+    Parameters
+    ----------
+    template : str or None
+        The ``--record`` option (``{date}`` and ``{time}`` allowed).
+    when : datetime, optional
+        The show's start; now when None.
+
+    Returns
+    -------
+    str or None
+
+    Raises
+    ------
+    ConfigError
+        When a name without placeholders names a folder that holds any session file.
+    """
+    if template is None:
+        return None
+    folder = fresh_name(template, when or datetime.now(), lambda p: bool(session_files_in(p)))
+    held = session_files_in(folder)
+    if held:
+        raise ConfigError(f"{folder} already holds a recording ({', '.join(held)}); pass a new "
+                          "--record folder, e.g. sessions/{date}-{time}.")
+    return folder
+
+
+def video_file_for_show(template: str | None, overwrite: bool = False,
+                        when: datetime | None = None) -> str | None:
+    """The ``--video`` file of this show: expanded, an existing one refused unless ``overwrite``.
+
+    Parameters
+    ----------
+    template : str or None
+        The ``--video`` option (``{date}`` and ``{time}`` allowed: a taken name then gets a
+        number instead).
+    overwrite : bool
+        Replace an existing file (``--overwrite``).
+    when : datetime, optional
+        The show's start; now when None.
+
+    Returns
+    -------
+    str or None
+    """
+    if template is None:
+        return None
+    path = fresh_name(template, when or datetime.now(),
+                      lambda p: p.exists() and not overwrite)
+    if Path(path).exists() and not overwrite:
+        raise ConfigError(f"The video {path} already exists; pass --overwrite to replace it, "
+                          "or another --video file.")
+    return path
+
+
 def _write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file, fsync it, and rename it over ``path``."""
     temporary = path.with_name(path.name + ".tmp")
@@ -80,8 +172,8 @@ class SessionRecorder:
     Parameters
     ----------
     folder : str or Path
-        Created if needed; an existing ``session.json`` there is refused (never overwrite a
-        recording).
+        Created if needed; a folder that holds any session file (``SESSION_FILES``) is refused:
+        a recording is never overwritten nor appended to.
     info : StreamInfo
         The stream recorded.
     source : str
@@ -154,12 +246,13 @@ class SessionRecorder:
 
     def _create(self, source: str, profile: dict | None):
         """Make the folder, write the header (and profile) atomically, open the data files."""
+        held = session_files_in(self.folder)
+        if held:  # eeg.bin alone too: appending would mix two sessions
+            raise ConfigError(f"{self.folder} already holds a recording ({', '.join(held)}); "
+                              "pass a new --record folder.")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             header_path = self.folder / HEADER_FILE
-            if header_path.exists():
-                raise ConfigError(f"{self.folder} already holds a recording; pass a new "
-                                  "--record folder.")
             if profile is not None:  # before the header: a session is whole once it exists
                 _write_atomically(self.folder / SESSION_PROFILE_FILE,
                                   json.dumps(profile, indent=1))

@@ -51,7 +51,7 @@ class ShowOutputs:
         if options.osc:
             feeds.append(OscFeed(options.osc, spec))
         if options.video:
-            check_output_file(options.video, "--video")
+            check_output_file(options.video, "--video", options.overwrite)
         if options.ndi:
             import_ndi()  # told now, before anything starts
         if options.lsl_out:

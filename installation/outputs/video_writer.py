@@ -38,6 +38,10 @@ QUEUE_FRAMES = 8  # frames the live writer may fall behind before it drops
 # would be an hour of encoding while the show goes on (every new frame dropped meanwhile) and
 # nothing worth watching, so the rest of such a gap is cut from the video instead.
 MAX_GAP_S = 5.0
+FRAGMENT_S = 2.0  # the most of a live video a full disk or a crash can cost
+# empty_moov: the header holds no sample index, each fragment its own; default_base_moof makes
+# the fragments self-contained, as browsers and QuickTime want them
+FRAGMENTED = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
 
 
 def _av():
@@ -49,20 +53,29 @@ def _av():
     return av
 
 
-def check_output_file(path: str | Path, option: str = "--out") -> Path:
+def check_output_file(path: str | Path, option: str = "--out", overwrite: bool = False) -> Path:
     """``path`` if a file can be written there; a ConfigError sentence otherwise.
 
-    Checked before any work starts, so a long render or a show never ends in a lost video.
+    Checked before any work starts, so a long render or a show never ends in a lost video, and
+    never silently replaces one: an existing file is refused unless ``overwrite``.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise ConfigError(f"{option} {path} is a folder; pass a file name such as show.mp4.")
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{path} already exists; pass --overwrite to replace it, or another "
+                          f"{option} file.")
     if not folder.is_dir() or not os.access(folder, os.W_OK) or (
             path.exists() and not os.access(path, os.W_OK)):
         raise ConfigError(f"Cannot write {path}: its folder is missing or not writable; pass "
                           f"{option} in a writable folder.")
     return path
+
+
+def _container_options(path: Path, fragmented: bool) -> dict:
+    """The muxer's options: fragments for an MP4 or MOV (Matroska plays when cut as it is)."""
+    return FRAGMENTED if fragmented and path.suffix.lower() in (".mp4", ".mov") else {}
 
 
 def check_even_size(size: tuple[int, int]) -> tuple[int, int]:
@@ -89,17 +102,23 @@ class VideoEncoder:
         Sample rate of a mono sound track; None writes no sound.
     preset : str
         x264's speed preset (one of ``PRESETS``).
+    fragmented : bool
+        Write a fragmented MP4, a fragment per keyframe (one every ``FRAGMENT_S``): a file cut
+        short (a full disk, a crash) plays up to its last whole fragment, where a plain MP4,
+        whose index is written at the close, does not open at all.
     """
 
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float,
-                 audio_rate: int | None = None, preset: str = PRESET) -> None:
+                 audio_rate: int | None = None, preset: str = PRESET,
+                 fragmented: bool = False) -> None:
         av = _av()
         self.path = Path(path)
         self.size = check_even_size(size)
         self.frames = 0
         self.audio_samples = 0
         try:
-            self._container = av.open(str(self.path), "w")
+            self._container = av.open(str(self.path), "w",
+                                      options=_container_options(self.path, fragmented))
         except (OSError, av.FFmpegError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise ConfigError(f"Cannot write the video {self.path} ({reason}); pass an --out "
@@ -109,6 +128,8 @@ class VideoEncoder:
         self._video.width, self._video.height = self.size
         self._video.pix_fmt = "yuv420p"
         self._video.options = {"crf": str(CRF), "preset": preset}
+        if fragmented:  # a keyframe, so a fragment, every FRAGMENT_S: what a cut can lose
+            self._video.options["g"] = str(max(1, round(FRAGMENT_S * fps)))
         self._audio = None
         if audio_rate is not None:
             self._audio = self._container.add_stream("aac", rate=int(audio_rate))
@@ -293,7 +314,8 @@ class LiveVideoWriter:
                     continue
                 rgb, at = item
                 if encoder is None:
-                    encoder = VideoEncoder(self.path, _even(rgb.shape[1::-1]), self.fps)
+                    encoder = VideoEncoder(self.path, _even(rgb.shape[1::-1]), self.fps,
+                                           fragmented=True)
                 self._write(encoder, rgb, at)
             if encoder is not None and self._last_at is not None:
                 # frames dropped at the end still took show time: the last one written lasts

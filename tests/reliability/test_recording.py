@@ -56,7 +56,7 @@ def test_recorded_folder_reads_back_exactly(eyes_open_edf, tmp_path):
     assert len(log[0]["steering"]) == 25 and len(log[0]["noise"]) == 8
 
 
-def test_torn_or_corrupt_tail_is_dropped(eyes_open_edf, tmp_path):
+def test_torn_tail_is_dropped_and_a_corrupt_record_passed_over(eyes_open_edf, tmp_path):
     recording = load_recording(eyes_open_edf)
     folder = tmp_path / "rec"
     _record(folder, recording, n_chunks=10)
@@ -69,7 +69,8 @@ def test_torn_or_corrupt_tail_is_dropped(eyes_open_edf, tmp_path):
     flipped = bytearray(blob)
     flipped[5 * record_size + 100] ^= 0x10  # a bit flip inside record 6
     (folder / EEG_FILE).write_bytes(bytes(flipped))
-    assert read_session_eeg(folder, recording.info.n_channels).records == 5
+    eeg = read_session_eeg(folder, recording.info.n_channels)
+    assert eeg.records == 9 and eeg.gaps == (35,) and eeg.skipped_bytes == record_size
     with open(folder / KEYFRAME_FILE, "a") as f:
         f.write('{"eeg_time": 1.0, "stee')  # the line a crash cut
     assert len(read_keyframe_log(folder)) == 10

@@ -58,6 +58,9 @@ class StreamInfo:
         What a recording says about its own stretches (none for a live stream), by onset.
     period_s : float, optional
         Seconds after which a looping recording's timeline repeats; None when it does not.
+    gaps : tuple of float
+        Rising timestamps (within one period) of the samples where a recording resumes after a
+        stretch its reader had to skip: no window or filter spans one.
     """
 
     channel_names: tuple[str, ...]
@@ -65,6 +68,7 @@ class StreamInfo:
     description: str
     annotations: tuple[Annotation, ...] = ()
     period_s: float | None = None
+    gaps: tuple[float, ...] = ()
 
     @property
     def n_channels(self) -> int:

@@ -5,12 +5,17 @@ of column names (``Sample Index, EXG Channel 0, ...``); the old one goes straigh
 ``index, 8 EEG channels, 3 accelerometer axes``. Values are microvolts already, with the DC
 offsets of the ADS1299 (tens of mV) left in: the band-pass filter removes them. Rows with the
 wrong number of fields or unparseable numbers (a recording cut off mid-line) are skipped.
+
+The file is read line by line and parsed a block of rows at a time, so memory follows the
+samples kept (float32), not the length of the file's text.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +30,9 @@ _RATE_LINE = re.compile(r"sample rate\s*=\s*([\d.]+)", re.IGNORECASE)
 _CHANNELS_LINE = re.compile(r"number of channels\s*=\s*(\d+)", re.IGNORECASE)
 _EEG_COLUMN = re.compile(r"(EXG|EEG) Channel \d+", re.IGNORECASE)
 _OLD_LAYOUT_EXTRA_COLUMNS = 4  # sample index + 3 accelerometer axes
+_SNIFF_ROWS = 200  # rows read ahead to tell the layout (and the old layout's field count)
+_BLOCK_ROWS = 4096  # rows parsed at once: a few MB of split text, whatever the file's size
+_MAX_HEADER_LINES = 1000  # '%' lines kept; a real header has a handful
 
 
 def read_openbci_text(path: Path) -> Recording:
@@ -41,18 +49,24 @@ def read_openbci_text(path: Path) -> Recording:
         Channels named as in the file (``EXG Channel 0``..) or ``Ch1``.. for the old layout.
     """
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            return _read_lines(path, stream)
     except OSError as exc:
         raise SourceError(f"Cannot read {path}: {exc.strerror}; check its permissions.") from None
-    header = [line for line in lines if line.startswith("%")]
-    body = [line for line in lines if line.strip() and not line.startswith("%")]
+
+
+def _read_lines(path: Path, stream: Iterable[str]) -> Recording:
+    """The recording from the file's lines, read once, front to back."""
+    header: list[str] = []
+    lines = _body_lines(stream, header)
+    body = list(itertools.islice(lines, _SNIFF_ROWS))
     if not body:
         raise SourceError(f"{path.name} holds no samples; choose a recording with EEG data in it.")
     sample_rate = _header_value(header, _RATE_LINE, float)
     if sample_rate is None:
         log.warning("%s states no sample rate; assuming %g Hz", path.name, DEFAULT_SAMPLE_RATE)
         sample_rate = DEFAULT_SAMPLE_RATE
-    if body and not is_number(body[0].split(",")[0]):
+    if not is_number(body[0].split(",")[0]):
         columns, names = _v6_columns(path, body[0])
         body = body[1:]
         n_fields = len(body[0].split(",")) if body else len(columns)
@@ -63,8 +77,19 @@ def read_openbci_text(path: Path) -> Recording:
             n_eeg = n_fields - _OLD_LAYOUT_EXTRA_COLUMNS
         columns = list(range(1, 1 + n_eeg))
         names = [f"Ch{i + 1}" for i in range(n_eeg)]
-    data = _parse_rows(path, body, n_fields, columns)
+    data = _parse_rows(path, itertools.chain(body, lines), n_fields, columns)
     return build_recording(path, data, sample_rate, names, None, "OpenBCI GUI text")
+
+
+def _body_lines(stream: Iterable[str], header: list[str]) -> Iterator[str]:
+    """The non-empty data lines; ``%`` lines go to ``header`` (the first few) as they pass."""
+    for line in stream:
+        line = line.rstrip("\r\n")
+        if line.startswith("%"):
+            if len(header) < _MAX_HEADER_LINES:
+                header.append(line)
+        elif line.strip():
+            yield line
 
 
 def _header_value(header: list[str], pattern: re.Pattern, kind):
@@ -94,9 +119,25 @@ def _common_field_count(body: list[str]) -> int:
     return max(set(counts), key=counts.count) if counts else 0
 
 
-def _parse_rows(path: Path, body: list[str], n_fields: int, columns: list[int]) -> np.ndarray:
-    """The EEG columns of the well-formed rows, shape (n_columns, n_rows)."""
-    rows = [fields for fields in (line.split(",") for line in body) if len(fields) == n_fields]
+def _parse_rows(path: Path, lines: Iterable[str], n_fields: int, columns: list[int]
+                ) -> np.ndarray:
+    """The EEG columns of the well-formed rows, float32, shape (n_columns, n_rows)."""
+    blocks, n_lines = [], 0
+    lines = iter(lines)
+    while batch := list(itertools.islice(lines, _BLOCK_ROWS)):
+        n_lines += len(batch)
+        blocks.append(_parse_block(batch, n_fields, columns))
+    values = (np.concatenate(blocks) if blocks
+              else np.zeros((0, len(columns)), dtype=np.float32))
+    skipped = n_lines - len(values)
+    if skipped:
+        log.info("%s: skipped %d malformed rows", path.name, skipped)
+    return values.T
+
+
+def _parse_block(lines: list[str], n_fields: int, columns: list[int]) -> np.ndarray:
+    """Float32 ``(n_rows, n_columns)`` of a block's well-formed rows (the others dropped)."""
+    rows = [fields for fields in (line.split(",") for line in lines) if len(fields) == n_fields]
     picked = [[fields[i] for i in columns] for fields in rows]
     try:
         values = np.array(picked, dtype=np.float64)
@@ -105,10 +146,7 @@ def _parse_rows(path: Path, body: list[str], n_fields: int, columns: list[int]) 
             [row for row in (_row_values(fields) for fields in picked) if row is not None],
             dtype=np.float64,
         )
-    skipped = len(body) - len(values)
-    if skipped:
-        log.info("%s: skipped %d malformed rows", path.name, skipped)
-    return values.reshape(-1, len(columns)).T
+    return values.reshape(-1, len(columns)).astype(np.float32)
 
 
 def _row_values(fields: list[str]) -> list[float] | None:

@@ -36,6 +36,10 @@ class Recording:
         What the recording is, for the HUD and logs.
     annotations : tuple of Annotation
         The file's own annotations, by onset (EDF+, FIF); none for other formats.
+    gaps : tuple of float
+        Timestamps of the samples where the recording resumes after a stretch the reader had
+        to skip (damaged records): the pipeline restarts its filters there (see
+        :attr:`StreamInfo.gaps`). None for a whole file.
     """
 
     data: np.ndarray
@@ -44,12 +48,13 @@ class Recording:
     timestamps: np.ndarray
     description: str
     annotations: tuple[Annotation, ...] = ()
+    gaps: tuple[float, ...] = ()
 
     @property
     def info(self) -> StreamInfo:
         """The stream this recording plays as."""
         return StreamInfo(self.channel_names, self.sample_rate, self.description,
-                          self.annotations)
+                          self.annotations, gaps=self.gaps)
 
     @property
     def n_samples(self) -> int:
@@ -84,6 +89,7 @@ def build_recording(
     timestamps: np.ndarray | None,
     kind: str,
     annotations: Sequence[Annotation] = (),
+    gap_starts: Sequence[int] = (),
 ) -> Recording:
     """Keep the EEG channels of data a reader decoded and check it is usable.
 
@@ -104,6 +110,8 @@ def build_recording(
     annotations : sequence of Annotation
         The file's annotations (onsets from its first sample); those that are not finite or
         lie outside the recording are left out, and the rest sorted by onset.
+    gap_starts : sequence of int
+        Sample indices where the data resumes after a stretch the reader skipped.
 
     Returns
     -------
@@ -123,13 +131,15 @@ def build_recording(
         timestamps = np.arange(data.shape[1]) / sample_rate
     timestamps = np.asarray(timestamps, dtype=np.float64)
     names = tuple(clean_channel_name(channel_names[i]) for i in keep)
+    timestamps = timestamps - timestamps[0]
     return Recording(
         data=np.ascontiguousarray(data[keep], dtype=np.float32),
         sample_rate=float(sample_rate),
         channel_names=names,
-        timestamps=timestamps - timestamps[0],
+        timestamps=timestamps,
         description=f"{path.name} ({kind}, {len(names)} ch, {sample_rate:g} Hz)",
         annotations=usable_annotations(annotations, data.shape[1] / sample_rate),
+        gaps=tuple(float(timestamps[i]) for i in sorted(gap_starts) if 0 < i < len(timestamps)),
     )
 
 

@@ -1,8 +1,11 @@
 """Reading back a session folder (:mod:`installation.eeg.sources.files.session_format`).
 
-The reader is tolerant: a record cut short by a crash (``kill -9``, power loss) or one whose
-checksum fails ends the EEG there, and a torn last line of the keyframe log is skipped, so
-everything flushed before the crash plays again.
+The reader keeps what is whole: a record cut short by a crash (``kill -9``, power loss) ends the
+EEG there; a damaged record (bytes flipped, a count that cannot be) is passed over, the reader
+going on at the next whole record, and the stretch it skipped stays a gap in the timeline
+(:attr:`~installation.eeg.sources.files.recording.Recording.gaps`, a warning saying how many
+bytes and seconds); a torn last line of the keyframe log is skipped. Everything flushed before
+the crash plays again.
 """
 
 from __future__ import annotations
@@ -41,12 +44,18 @@ class SessionEEG:
         Whole records read.
     torn_bytes : int
         Bytes after the last whole record (a torn or corrupt tail), left unread.
+    gaps : tuple of int
+        Sample indices where EEG resumes after damaged bytes were passed over.
+    skipped_bytes : int
+        Damaged bytes passed over between whole records.
     """
 
     data: np.ndarray
     timestamps: np.ndarray
     records: int
     torn_bytes: int
+    gaps: tuple[int, ...] = ()
+    skipped_bytes: int = 0
 
 
 def is_session_folder(path: Path) -> bool:
@@ -74,7 +83,7 @@ def read_header(folder: Path) -> dict:
 
 
 def read_session_eeg(folder: Path, n_channels: int) -> SessionEEG:
-    """Decode ``eeg.bin`` record by record, stopping at the first torn or corrupt one.
+    """Decode ``eeg.bin`` record by record, passing over damaged ones, up to a torn tail.
 
     Parameters
     ----------
@@ -90,19 +99,34 @@ def read_session_eeg(folder: Path, n_channels: int) -> SessionEEG:
     try:
         with open(folder / EEG_FILE, "rb") as stream:
             reader = RecordReader(stream, n_channels)
-            pieces = list(reader)
+            records = list(reader)
     except OSError as exc:
         raise SourceError(f"Cannot read {folder / EEG_FILE} ({exc.strerror}); the recording "
                           "folder is incomplete.") from None
     if reader.torn_bytes:
         log.warning("%s: %d bytes after record %d are torn or corrupt; dropped them",
                     folder / EEG_FILE, reader.torn_bytes, reader.records)
-    if not pieces:
+    if not records:
         return SessionEEG(np.zeros((n_channels, 0), np.float32), np.zeros(0), 0,
-                          reader.torn_bytes)
-    return SessionEEG(np.hstack([data for _, data in pieces]),
-                      np.concatenate([stamps for stamps, _ in pieces]), reader.records,
-                      reader.torn_bytes)
+                          reader.torn_bytes, (), reader.skipped_bytes)
+    starts = np.cumsum([0] + [r.data.shape[1] for r in records[:-1]])
+    gaps = tuple(int(start) for start, r in zip(starts, records, strict=True)
+                 if r.skipped_bytes and start)
+    return SessionEEG(np.hstack([r.data for r in records]),
+                      np.concatenate([r.timestamps for r in records]), reader.records,
+                      reader.torn_bytes, gaps, reader.skipped_bytes)
+
+
+def _report_skips(folder: Path, eeg: SessionEEG, stamps: np.ndarray, rate: float) -> None:
+    """Log, once per damaged stretch, the bytes and EEG seconds the reader passed over."""
+    if eeg.skipped_bytes and not eeg.gaps:
+        log.warning("%s: %d damaged bytes before the first whole record were skipped",
+                    folder / EEG_FILE, eeg.skipped_bytes)
+    for index in eeg.gaps:
+        seconds = max(float(stamps[index] - stamps[index - 1]) - 1.0 / rate, 0.0)
+        log.warning("%s: damaged records skipped at %.2f s of the session: %.2f s of EEG "
+                    "missing (%d damaged bytes in all); the stretch plays as a gap",
+                    folder / EEG_FILE, stamps[index], seconds, eeg.skipped_bytes)
 
 
 def read_session_folder(folder: str | Path) -> Recording:
@@ -116,7 +140,8 @@ def read_session_folder(folder: str | Path) -> Recording:
     Returns
     -------
     Recording
-        Timestamps made strictly rising (a source clock that jumped back is continued).
+        Timestamps made strictly rising (a source clock that jumped back is continued); where
+        damaged records were skipped, a gap (:attr:`Recording.gaps`).
     """
     folder = Path(folder)
     header = read_header(folder)
@@ -128,7 +153,9 @@ def read_session_folder(folder: str | Path) -> Recording:
                           "before its first second was written.")
     stamps = StreamClock(rate).seconds(np.where(np.isfinite(eeg.timestamps), eeg.timestamps, 0.0),
                                        eeg.data.shape[1])
-    return build_recording(folder, eeg.data, rate, names, stamps, "session recording")
+    _report_skips(folder, eeg, stamps - stamps[0], rate)
+    return build_recording(folder, eeg.data, rate, names, stamps, "session recording",
+                           gap_starts=eeg.gaps)
 
 
 def read_keyframe_log(folder: str | Path) -> list[dict]:

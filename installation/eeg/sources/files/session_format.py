@@ -20,6 +20,7 @@ import struct
 import time
 import zlib
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,6 +33,10 @@ KEYFRAME_FILE = "keyframes.jsonl"
 SESSION_PROFILE_FILE = "profile.json"  # the calibration profile the show z-scored with
 RECORD_MAGIC = b"EEGC"
 RECORD_HEADER = struct.Struct("<4sII")  # magic, n_samples, crc32 of the payload
+# The show writes a record per source chunk (about 1/32 s); a count beyond this is damage, and
+# is refused before its payload is read or allocated.
+MAX_RECORD_SAMPLES = 1 << 20
+SCAN_BLOCK = 1 << 20  # bytes searched at a time for the next record's magic after damage
 
 
 def encode_chunk(chunk: Chunk) -> bytes:
@@ -81,16 +86,35 @@ def session_header(info: StreamInfo, source: str, started_wall: float) -> dict:
     }
 
 
-class RecordReader:
-    """The whole records of an ``eeg.bin`` file, one at a time, up to the first torn one.
+class Record(NamedTuple):
+    """One whole ``eeg.bin`` record as :class:`RecordReader` yields it.
 
-    A record cut short (a crash mid-write) or whose checksum fails ends the reading there;
-    :attr:`torn_bytes` then says how much was left unread.
+    Attributes
+    ----------
+    timestamps : ndarray, float64, shape (n,)
+    data : ndarray, float32, shape (n_channels, n)
+    skipped_bytes : int
+        Damaged bytes passed over just before this record (0 when it follows the last one).
+    """
+
+    timestamps: np.ndarray
+    data: np.ndarray
+    skipped_bytes: int
+
+
+class RecordReader:
+    """The whole records of an ``eeg.bin`` file, one at a time, resynchronising after damage.
+
+    A record whose magic, sample count or checksum is wrong is passed over: the reader looks
+    for the next offset where a whole record starts (magic, plausible count, payload present,
+    checksum right) and goes on from there, so damage in one record loses that record only.
+    :attr:`skips` says where and how much was passed over; a tail with no whole record after
+    it (a crash mid-write) is :attr:`torn_bytes`.
 
     Parameters
     ----------
     stream : binary file object
-        ``eeg.bin``, opened for reading at its start.
+        ``eeg.bin``, opened for reading (seekable).
     n_channels : int
         Channels per sample (from the header).
     """
@@ -100,22 +124,65 @@ class RecordReader:
         self.n_channels = int(n_channels)
         self.records = 0
         self.torn_bytes = 0
+        self.skips: list[tuple[int, int]] = []  # (offset, bytes) passed over before a record
+        self._size = stream.seek(0, 2)
+
+    @property
+    def skipped_bytes(self) -> int:
+        """Damaged bytes passed over between whole records (the torn tail not counted)."""
+        return sum(n for _, n in self.skips)
 
     def __iter__(self):
-        """Yield ``(timestamps, data)``: float64 (n,), float32 (n_channels, n), read-only."""
-        while True:
-            start = self.stream.tell()
-            header = self.stream.read(RECORD_HEADER.size)
-            if len(header) < RECORD_HEADER.size:
-                self.torn_bytes = len(header)
-                return
-            magic, n, crc = RECORD_HEADER.unpack(header)
-            size = n * 8 + n * self.n_channels * 4
-            payload = self.stream.read(size) if magic == RECORD_MAGIC else b""
-            if magic != RECORD_MAGIC or len(payload) < size or zlib.crc32(payload) != crc:
-                self.torn_bytes = self.stream.seek(0, 2) - start
-                return
+        """Yield a :class:`Record` per whole record; its arrays are read-only."""
+        position = 0
+        while position < self._size:
+            found = self._record_at(position)
+            skipped = 0
+            if found is None:
+                resume = self._next_whole_record(position + 1)
+                if resume is None:
+                    self.torn_bytes = self._size - position
+                    return
+                skipped, position = resume - position, resume
+                self.skips.append((position - skipped, skipped))
+                found = self._record_at(position)
+            stamps, data, position = found
             self.records += 1
-            yield (np.frombuffer(payload, "<f8", n),
-                   np.frombuffer(payload, "<f4", n * self.n_channels, n * 8).reshape(
-                       self.n_channels, n))
+            yield Record(stamps, data, skipped)
+
+    def _record_at(self, offset: int):
+        """``(timestamps, data, end)`` of a whole record starting at ``offset``, else None.
+
+        The sample count is checked against the bytes the file still holds (and
+        ``MAX_RECORD_SAMPLES``) before anything is read, so a damaged count costs no memory.
+        """
+        self.stream.seek(offset)
+        header = self.stream.read(RECORD_HEADER.size)
+        if len(header) < RECORD_HEADER.size:
+            return None
+        magic, n, crc = RECORD_HEADER.unpack(header)
+        size = n * (8 + 4 * self.n_channels)
+        end = offset + RECORD_HEADER.size + size
+        if magic != RECORD_MAGIC or n > MAX_RECORD_SAMPLES or end > self._size:
+            return None
+        payload = self.stream.read(size)
+        if len(payload) < size or zlib.crc32(payload) != crc:
+            return None
+        return (np.frombuffer(payload, "<f8", n),
+                np.frombuffer(payload, "<f4", n * self.n_channels, n * 8).reshape(
+                    self.n_channels, n),
+                end)
+
+    def _next_whole_record(self, start: int) -> int | None:
+        """The first offset at or after ``start`` where a whole record begins; None if none."""
+        block_start = start
+        while block_start < self._size:
+            self.stream.seek(block_start)
+            block = self.stream.read(SCAN_BLOCK + len(RECORD_MAGIC) - 1)  # overlap: split magic
+            at = block.find(RECORD_MAGIC)
+            while at >= 0:
+                if self._record_at(block_start + at) is not None:
+                    return block_start + at
+                at = block.find(RECORD_MAGIC, at + 1)
+            block_start += SCAN_BLOCK
+        return None
