@@ -38,7 +38,9 @@ from installation.errors import ConfigError, OneLineParser, SourceError, run_cli
 SOFTWARE = "eeg-painting"
 FORMATS = {".fif": "fif", ".fif.gz": "fif", ".edf": "edf"}
 MICROVOLTS_TO_VOLTS = 1e-6
-GAP_FACTOR = 1.5  # a step over 1.5 sample periods between samples is a gap, not jitter
+# A clock step over this is a gap (the signal was lost); a live headset's timestamps jitter by
+# tens of milliseconds, so a stretch the reader skipped is taken from the reader, not the clock.
+GAP_S = 0.25
 GAP_LABEL = "BAD_gap"
 KEYFRAME_LABEL = "keyframe"
 
@@ -69,16 +71,20 @@ class Timeline:
         return float(np.interp(source_time, self.source_times, self.positions)) / rate
 
 
-def lay_out(data: np.ndarray, timestamps: np.ndarray, rate: float) -> Timeline:
-    """Put recorded samples on a continuous grid, zero-filled where the clock jumps ahead.
+def lay_out(data: np.ndarray, timestamps: np.ndarray, rate: float,
+            breaks: tuple[int, ...] = ()) -> Timeline:
+    """Put recorded samples on a continuous grid, zero-filled where samples are missing.
 
-    Within a stretch without a gap the samples stay side by side (a headset's clock jitters);
-    a stretch after a gap starts where its first timestamp falls, never before the last sample.
+    A stretch begins at each of ``breaks`` (sample indices where the reader resumed after
+    damage) and wherever the clock steps ahead by more than ``GAP_S``; within a stretch the
+    samples stay side by side (a headset's clock jitters). A stretch starts where its first
+    timestamp falls, never before the previous stretch's last sample.
     """
     stamps = np.where(np.isfinite(timestamps), timestamps, np.nan)
     steps = np.diff(stamps)
-    starts = np.flatnonzero(~(steps <= GAP_FACTOR / rate)) + 1  # NaN steps count as gaps too
-    bounds = [0, *starts.tolist(), len(stamps)]
+    jumps = np.flatnonzero(~(steps <= GAP_S)) + 1  # NaN steps count as gaps too
+    starts = sorted({*jumps.tolist(), *(int(b) for b in breaks if 0 < b < len(stamps))})
+    bounds = [0, *starts, len(stamps)]
     positions = np.empty(len(stamps), np.int64)
     gaps, end = [], 0
     for first, last in zip(bounds[:-1], bounds[1:], strict=True):
@@ -105,7 +111,7 @@ def session_raw(folder: Path) -> tuple[mne.io.RawArray, list[dict]]:
     if eeg.data.shape[1] == 0:
         raise SourceError(f"The session {folder} holds no whole EEG record, so there is nothing "
                           "to export.")
-    timeline = lay_out(eeg.data, eeg.timestamps, rate)
+    timeline = lay_out(eeg.data, eeg.timestamps, rate, eeg.gaps)
     info = mne.create_info(names, rate, ch_types="eeg")
     raw = mne.io.RawArray(timeline.data.astype(np.float64) * MICROVOLTS_TO_VOLTS, info,
                           verbose="error")

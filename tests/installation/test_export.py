@@ -124,6 +124,26 @@ def test_a_gap_stays_a_gap_marked_bad_never_glued(tmp_path):
     np.testing.assert_allclose(annotated(raw, KEYFRAME_LABEL), [3.9], atol=1e-6)
 
 
+def test_a_damaged_record_the_reader_skipped_is_a_gap_too(tmp_path):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    rate = 100.0
+    (folder / HEADER_FILE).write_text(json.dumps(session_header(
+        StreamInfo(("O1",), rate, "test"), "test", 1.7e9)))
+    records = [encode_chunk(Chunk(np.full((1, 10), i + 1, np.float32), (i * 10 + np.arange(10))
+                                  / rate)) for i in range(3)]
+    damaged = bytearray(records[1])
+    damaged[-5] ^= 0xFF  # the middle record's checksum fails
+    (folder / EEG_FILE).write_bytes(records[0] + bytes(damaged) + records[2])
+    out = tmp_path / "damaged.fif"
+    assert main([str(folder), "--out", str(out)]) == 0
+    raw = mne.io.read_raw_fif(out, preload=True, verbose="error")
+    np.testing.assert_allclose(raw.get_data()[0] * 1e6, [1] * 10 + [0] * 10 + [3] * 10,
+                               atol=1e-5)
+    gaps = [(a["onset"], a["duration"]) for a in raw.annotations if a["description"] == GAP_LABEL]
+    assert gaps == [(pytest.approx(0.1), pytest.approx(0.1))]
+
+
 def test_jittered_timestamps_stay_side_by_side():
     rate = 250.0
     stamps = np.arange(500) / rate + np.random.default_rng(1).normal(0, 0.0005, 500)
