@@ -8,11 +8,15 @@ p = 0.5) on real painting crops when ../shared/data is present, random images ot
 trainers take turns in the same process, round after round, so both see the same machine:
 
 - ``before``: the step as it was written until 2026-12: activations in the NCHW layout, the
-  discriminator's downsampling convolutions run at full size, then average-pooled, and the
-  fakes painted twice (without gradients for D, again for G);
+  discriminator's downsampling convolutions run at full size, then average-pooled, every
+  activation's gain a pass of its own, each synthesis layer's demodulation, noise, bias, leaky
+  ReLU and gain one pass each, and the fakes painted twice (without gradients for D, again for
+  G);
 - ``after``: the shipped step: the channels-last layout on the CPU, each downsampling
-  convolution fused with its pooling into one stride-2 convolution (``pooled_kernel``), and one
-  synthesis pass for both updates.
+  convolution fused with its pooling into one stride-2 convolution (``pooled_kernel``), the
+  gains folded into the weights and the leaky ReLUs in place, a synthesis layer's
+  demodulation, noise, bias and gain in one multiply-add, and one synthesis pass for both
+  updates.
 
 The ratio is the median over rounds of before / after. Each trainer warms up first (oneDNN
 picks its kernels on the first calls). Run it with nothing else busy: two jobs on two cores make
@@ -32,7 +36,7 @@ import torch.nn.functional as F
 from benchmarks import PAINTINGS
 from installation.eeg.feature_spec import FeatureSpec
 from models.configs import CONFIGS
-from models.networks import EqualConv2d, lrelu
+from models.networks import EqualConv2d, SynthesisLayer, lrelu
 from models.training.losses import R1_INTERVAL
 from models.training.trainer import Trainer
 
@@ -50,11 +54,21 @@ def real_batches(resolution: int, batch: int):
         yield to_float(crops.batch(torch.randint(len(crops), (batch,), generator=gen)))
 
 
-def _conv_then_pool(self: EqualConv2d, x: torch.Tensor) -> torch.Tensor:
-    """The downsampling convolution as it was: full-size convolution, then 2×2 average pool."""
+def _conv_as_before(self: EqualConv2d, x: torch.Tensor) -> torch.Tensor:
+    """A convolution as it was: full size, then 2×2 average pool (downsampling), then the
+    activation and its gain, each a pass of its own."""
     x = F.conv2d(x, self.weight * self.weight_gain, self.bias, padding=self.padding)
-    x = F.avg_pool2d(x, 2)
+    if self.down:
+        x = F.avg_pool2d(x, 2)
     return lrelu(x) if self.activate else x
+
+
+def _layer_as_before(self: SynthesisLayer, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """A synthesis layer as it was: demodulation, noise, bias, activation and gain in turn."""
+    x = self.conv(x, w, up=self.up)
+    x = x + self.noise_strength * self._noise(x)
+    x = F.leaky_relu(x + self.bias[None, :, None, None], 0.2)
+    return x * self.output_gain
 
 
 def step_as_before(trainer: Trainer, reals, features, noise) -> dict:
@@ -76,8 +90,11 @@ def make_trainer(cfg_name: str, resolution: int, batch: int, variant: str) -> Tr
                       channels_last=variant == "after")
     if variant == "before":
         for module in trainer.D.modules():
-            if isinstance(module, EqualConv2d) and module.down:
-                module.forward = types.MethodType(_conv_then_pool, module)
+            if isinstance(module, EqualConv2d):
+                module.forward = types.MethodType(_conv_as_before, module)
+        for module in trainer.G.modules():
+            if isinstance(module, SynthesisLayer):
+                module.forward = types.MethodType(_layer_as_before, module)
         trainer.step = types.MethodType(step_as_before, trainer)
     trainer.ada.p = 0.5
     return trainer

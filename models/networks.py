@@ -121,15 +121,22 @@ class EqualConv2d(nn.Module):
         self.down = down
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Convolve, optionally halve the size, optionally activate."""
-        weight = self.weight * self.weight_gain
+        """Convolve, optionally halve the size, optionally activate.
+
+        The activation's gain rides in the weights and bias (``lrelu(gain * y)`` equals
+        ``gain * lrelu(y)``), and the leaky ReLU runs in place on the convolution's fresh
+        output: two passes over the activations fewer, forward and backward.
+        """
+        gain = LRELU_GAIN if self.activate else 1.0
+        weight = self.weight * (self.weight_gain * gain)
+        bias = self.bias * gain if self.bias is not None and self.activate else self.bias
         if self.down:
             if x.shape[-1] % 2 or x.shape[-2] % 2:
                 raise ValueError(f"downsampling needs an even size, got {tuple(x.shape[-2:])}")
-            x = F.conv2d(x, pooled_kernel(weight), self.bias, stride=2, padding=self.padding)
+            x = F.conv2d(x, pooled_kernel(weight), bias, stride=2, padding=self.padding)
         else:
-            x = F.conv2d(x, weight, self.bias, padding=self.padding)
-        return lrelu(x) if self.activate else x
+            x = F.conv2d(x, weight, bias, padding=self.padding)
+        return F.leaky_relu(x, 0.2, inplace=True) if self.activate else x
 
 
 class MappingNetwork(nn.Module):
@@ -231,16 +238,26 @@ class ModulatedConv2d(nn.Module):
         With ``up``, the input is upsampled 2x after the styles scale it: the same result as
         before (both are linear per channel), with the multiply on a quarter of the pixels.
         """
+        x, scale = self.convolve(x, w, up)
+        return x if scale is None else x * scale
+
+    def convolve(self, x: torch.Tensor, w: torch.Tensor,
+                 up: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The convolution before demodulation, and the demodulation factor [B, C, 1, 1].
+
+        The factor is None without demodulation. Training multiplies it in together with the
+        layer's noise, bias and gain (:meth:`SynthesisLayer.forward`).
+        """
         styles = self.affine(w)
         weight = self.weight * self.weight_gain
         x = x * per_channel(styles)
         if up:
             x = upsample_2x(x)
         x = F.conv2d(x, weight, padding=self.padding)
-        if self.demodulate:
-            power = styles.square() @ self.weight_power(weight)
-            x = x * per_channel(torch.rsqrt(power + 1e-8))
-        return x
+        if not self.demodulate:
+            return x, None
+        power = styles.square() @ self.weight_power(weight)
+        return x, per_channel(torch.rsqrt(power + 1e-8))
 
     def weight_power(self, weight: torch.Tensor) -> torch.Tensor:
         """Squared sums of the (gain-scaled) weights per input and output channel, [C_in, C_out]."""
@@ -288,10 +305,25 @@ class SynthesisLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """One modulated layer of the synthesis network."""
+        if self.training:
+            return self._fused(x, w)
         x = self.conv(x, w, up=self.up)
         x = x + self.noise_strength * self._noise(x)
         x = F.leaky_relu(x + self.bias[None, :, None, None], 0.2)
         return x * self.output_gain if self.output_gain != 1.0 else x
+
+    def _fused(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """The same layer in three passes over the activations instead of six, for training.
+
+        ``gain * lrelu(d * y + n + b)`` equals ``lrelu(y * (gain d) + gain (n + b))``: the
+        demodulation, noise, bias and gain meet in one multiply-add, and the activation runs in
+        place on its fresh output. The exported graph keeps the plain form (``eval``).
+        """
+        x, scale = self.conv.convolve(x, w, up=self.up)
+        gain = self.output_gain
+        shift = ((gain * self.noise_strength) * self._noise(x)
+                 + (gain * self.bias).reshape(1, -1, 1, 1))
+        return F.leaky_relu(torch.addcmul(shift, x, scale * gain), 0.2, inplace=True)
 
     def absorb_input_gain(self, gain: float) -> None:
         """Take over a constant input factor (see :meth:`ModulatedConv2d.absorb_input_gain`)."""
