@@ -14,7 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.eeg.sources.files.recording import Recording, build_recording
+from installation.eeg.sources.files.recording import (
+    MAX_CHANNELS,
+    MAX_SAMPLE_RATE,
+    Recording,
+    build_recording,
+)
 from installation.eeg.sources.files.session_format import (
     EEG_FILE,
     FORMAT,
@@ -23,7 +28,7 @@ from installation.eeg.sources.files.session_format import (
     RecordReader,
 )
 from installation.eeg.sources.timestamps import StreamClock
-from installation.errors import SourceError
+from installation.errors import SourceError, checked_number
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +67,19 @@ def read_header(folder: Path) -> dict:
         raise SourceError(f"The session header {folder / HEADER_FILE} cannot be read ({exc}); "
                           "the recording folder is damaged.") from None
     try:
-        ok = (header.get("format") == FORMAT and float(header["sample_rate"]) > 0
-              and len(header["channel_names"]) > 0
+        ok = (header.get("format") == FORMAT and isinstance(header["channel_names"], list)
               and all(isinstance(n, str) for n in header["channel_names"]))
-    except (AttributeError, KeyError, TypeError, ValueError):
+        rate = header["sample_rate"]
+    except (AttributeError, KeyError, TypeError):
         ok = False
     if not ok:
         raise SourceError(f"{folder / HEADER_FILE} is not a session header ({FORMAT}); play a "
                           "folder written by --record.")
+    where = f"in {folder / HEADER_FILE}"
+    checked_number(rate, f"The sample_rate {where}", 0, MAX_SAMPLE_RATE, SourceError,
+                   "the recording folder is damaged", low_open=True)
+    checked_number(len(header["channel_names"]), f"The number of channel_names {where}", 1,
+                   MAX_CHANNELS, SourceError, "the recording folder is damaged")
     return header
 
 
