@@ -115,8 +115,11 @@ def keyframe_times(entries: list[dict], eeg_span: tuple[float, float] | None = N
     if eeg_span is not None:
         trusted = (eeg >= eeg_span[0] - EEG_SPAN_SLACK_S) & (eeg <= eeg_span[1] + EEG_SPAN_SLACK_S)
     clock = _clock_steps(entries)
-    steps = np.diff(eeg)
-    use_eeg = trusted[1:] & trusted[:-1] & (steps > 0)
+    # EEG time counts from the furthest one reached: stepping back and on again adds nothing twice
+    reached = np.maximum.accumulate(np.where(trusted, eeg, -np.inf))[:-1]
+    with np.errstate(invalid="ignore"):
+        steps = eeg[1:] - reached
+    use_eeg = trusted[1:] & np.isfinite(reached) & (steps > 0)
     return np.concatenate([[0.0], np.cumsum(np.where(use_eeg, steps, clock))])
 
 
