@@ -123,6 +123,7 @@ class SteeringWorker:
         self.last_frame = None
         self._n_channels = len(extractor.features.channel_names)
         self._samples_unusable = False  # samples flow, but no channel of them can steer
+        self._newest_unusable = None  # the newest such hop, while they do
         now = clock()
         self._last_sample_clock = now
         self._lost_since = now
@@ -144,6 +145,7 @@ class SteeringWorker:
         self.frames_seen += len(frames)
         if frames:  # between hops the last hop's verdict stands
             self._samples_unusable = self._unusable(frames[-1])
+            self._newest_unusable = frames[-1] if self._samples_unusable else None
         if self._samples_unusable:
             # samples that steer nothing (every channel NaN, flat or absurd) are no signal
             for hop in frames:
@@ -188,6 +190,9 @@ class SteeringWorker:
             steering = (frame.steering * decay).astype(np.float32)
             eeg_time, masked = frame.eeg_time, frame.masked_channels
             self.on_hop(replace(frame, steering=steering), self)  # the feeds hear "lost"
+        if self._newest_unusable is not None:  # EEG time passes; the log says what was masked
+            eeg_time = self._newest_unusable.eeg_time
+            masked = self._newest_unusable.masked_channels
         return self._render(steering, eeg_time, time.perf_counter(), masked, now, lost=True)
 
     def _render(self, steering, eeg_time, arrival, masked, now, lost=False) -> Keyframe:

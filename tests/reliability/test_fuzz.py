@@ -3,7 +3,7 @@
 Hypothesis, derandomized (a fixed seed: CI sees the same cases every run), mutates the JSON
 files of a session recorded from a real EDF and the default bundle's ``generator.json``:
 numbers made NaN, infinite, huge, negative, strings, null or lists; bytes flipped, cut or
-repeated. 270 cases in all (90 per file), fed in-process to the entry points the show's
+repeated. 300 cases in all (100 per file), fed in-process to the entry points the show's
 ``--source file:DIR`` and ``--model`` and ``installation.render`` use, and 4 more through the
 real command line. Each must end in a result or an InstallationError (one sentence and exit 2
 on the command line), never another exception, within CASE_LIMIT_S; a render never plans a
@@ -35,7 +35,7 @@ from tests.conftest import shared_file
 from tests.helpers import run_module
 
 EDF = "eeg/physionet_eegmmidb/S001R01.edf"
-CASES_PER_FILE = 90
+CASES_PER_FILE = 100
 CASE_LIMIT_S = 10.0
 ODD_VALUES = (float("nan"), float("inf"), float("-inf"), 1e308, -1e308, 1e12, -1, 0, 0.5,
               10**30, -(2**70), "7", "", None, True, [], [1.0] * 1000, {"a": 1})
