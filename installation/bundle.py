@@ -8,11 +8,12 @@ and where the model came from.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from installation.eeg.feature_spec import FeatureSpec
-from installation.errors import ModelError
+from installation.errors import ConfigError, ModelError, checked_number
 
 BUNDLE_FORMAT = "eeg-painting-bundle/1"
 ONNX_NAME = "generator.onnx"
@@ -28,6 +29,11 @@ OUTPUT_IMAGE = "image"
 # The upscaler's interface: the generator's painting in (uint8 [batch, r, r, 3]), the same
 # painting ``scale`` times larger out (uint8 [batch, scale*r, scale*r, 3]).
 INPUT_PAINTING = "painting"
+# The documented ranges of generator.json's numbers (docs/show.md).
+MAX_NOISE_DIM = 4096
+MIN_RESOLUTION, MAX_RESOLUTION = 4, 8192
+MAX_SCALE = 16
+_FIX = "export the model again with `python -m models.export`"
 
 
 @dataclass
@@ -73,10 +79,19 @@ class UpscalerSpec:
 
     @classmethod
     def from_json(cls, doc: dict) -> UpscalerSpec:
-        """Inverse of :meth:`to_json`; KeyError, TypeError or ValueError when garbled."""
-        return cls(scale=int(doc["scale"]), input_resolution=int(doc["input_resolution"]),
-                   provenance=dict(doc.get("provenance", {})), onnx=str(doc.get("onnx",
-                                                                               UPSCALER_NAME)))
+        """Inverse of :meth:`to_json`; KeyError, TypeError or ValueError when garbled.
+
+        The scale must be a whole number from 1 to 16 and the output side at most 8192 px
+        (a ModelError sentence otherwise); the graph's file name is checked by
+        :meth:`BundleSpec.load`, which knows the bundle's folder.
+        """
+        spec = cls(scale=checked_number(doc["scale"], "The upscaler's scale", 1, MAX_SCALE,
+                                        ModelError, _FIX, integer=True),
+                   input_resolution=_resolution(doc["input_resolution"], "input_resolution"),
+                   provenance=dict(doc.get("provenance", {})),
+                   onnx=str(doc.get("onnx", UPSCALER_NAME)))
+        _resolution(spec.output_resolution, "output_resolution")
+        return spec
 
 
 @dataclass
@@ -163,10 +178,11 @@ class BundleSpec:
             raise ModelError(f"{path} is not an {BUNDLE_FORMAT} model description; export the "
                              "model with this version of `python -m models.export`.")
         try:
-            return cls(
+            spec = cls(
                 feature_spec=FeatureSpec.from_dict(doc["feature_spec"]),
-                noise_dim=int(doc["noise_dim"]),
-                resolution=int(doc["resolution"]),
+                noise_dim=checked_number(doc["noise_dim"], "The noise_dim", 0, MAX_NOISE_DIM,
+                                         ModelError, _FIX, integer=True),
+                resolution=_resolution(doc["resolution"], "resolution"),
                 provenance=dict(doc.get("provenance", {})),
                 upscaler=(UpscalerSpec.from_json(doc["upscaler"]) if doc.get("upscaler")
                           else None),
@@ -174,6 +190,32 @@ class BundleSpec:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"The model description {path} lacks or garbles {exc}; export the "
                              "model again.") from None
+        except (ConfigError, ModelError) as exc:  # a number out of its range: say which file
+            raise ModelError(f"The model description {path} is unusable: "
+                             f"{str(exc)[0].lower()}{str(exc)[1:]}") from None
+        if spec.upscaler is not None:
+            inside_folder(path.parent, spec.upscaler.onnx)
+        return spec
+
+
+def _resolution(value, name: str) -> int:
+    """A side in pixels read from generator.json: a whole number from 4 to 8192."""
+    return checked_number(value, f"The {name}", MIN_RESOLUTION, MAX_RESOLUTION, ModelError,
+                          _FIX, integer=True)
+
+
+def inside_folder(folder: Path, name: str) -> Path:
+    """``folder / name``, refused (ModelError) when the name leads out of the bundle's folder.
+
+    A bundle is one folder: a ``generator.json`` naming ``../elsewhere.onnx`` or an absolute
+    path would load a graph nobody exported with it.
+    """
+    # judged by the name alone: a link the owner placed in the folder stays theirs to make
+    parts = Path(os.path.normpath(name)).parts if name else ()
+    if not parts or Path(name).is_absolute() or parts[0] in (os.curdir, os.pardir):
+        raise ModelError(f"generator.json in {folder} names the graph {name!r}, which is not a "
+                         "file inside the bundle's folder; export the model again.")
+    return Path(folder) / name
 
 
 def resolve_bundle_paths(path: str | Path) -> tuple[Path, Path]:

@@ -6,6 +6,7 @@ Every key of the config file is a command-line option with underscores (``frames
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -205,6 +206,29 @@ def resolve_options(command_line: dict, config_path: str | None = None) -> ShowO
     return validate(replace(ShowOptions(), **values))
 
 
+# The documented ranges of the numeric options (docs/show.md); None leaves an end open.
+_RANGES = {
+    "duration": (0.0, 1e7), "fps": (0.0, 1000.0), "drift_speed": (0.0, 100.0),
+    "display": (0, 64), "frame_every": (0, None), "threads": (1, 1024), "seed": (0, 2**63 - 1),
+}
+
+
+def _check_numbers(options: ShowOptions) -> None:
+    """Every number option finite and in its range (a NaN drift paints black); ConfigError."""
+    for name, kind in _KINDS.items():
+        value = getattr(options, name)
+        if kind not in (int, float) or value is None:
+            continue
+        low, high = _RANGES.get(name, (None, None))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number, got {value}; fix it in the config "
+                              "file or on the command line.")
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
+            raise ConfigError(f"{name} must be {bounds}, got {value}; fix it in the config file "
+                              "or on the command line.")
+
+
 def validate(options: ShowOptions) -> ShowOptions:
     """Return ``options`` if they make sense together; a ConfigError sentence otherwise."""
     if options.duration is not None and not options.duration > 0:
@@ -220,6 +244,7 @@ def validate(options: ShowOptions) -> ShowOptions:
         raise ConfigError(f"threads must be at least 1, got {options.threads}.")
     if options.drift_speed < 0:
         raise ConfigError(f"drift_speed must not be negative, got {options.drift_speed}.")
+    _check_numbers(options)  # after the sentences above, which say more for their cases
     if options.speed not in SPEEDS:
         raise ConfigError(f"Unknown speed {options.speed!r}; use realtime or max.")
     if options.provider not in PROVIDERS:

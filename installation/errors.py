@@ -115,6 +115,55 @@ def ranged(kind, low=None, high=None, low_open=False):
     return parse
 
 
+def checked_number(value, what: str, low: float, high: float, error=ConfigError,
+                   fix: str = "fix it", integer: bool = False, low_open: bool = False):
+    """``value`` as a number in [low, high] (``low`` excluded when ``low_open``); else ``error``.
+
+    The one rule for a number read from a file or a config: a real number (not a string, a
+    boolean or None), finite, an integer where ``integer`` says so, and in its documented range.
+
+    Parameters
+    ----------
+    value : object
+        As the file gave it.
+    what : str
+        What it is, with where it came from, for the sentence (``"window_s in generator.json"``).
+    low, high : float
+        The range.
+    error : type
+        The InstallationError subclass to raise.
+    fix : str
+        What to do about it, ending the sentence.
+    integer : bool
+        Only whole numbers (an integral float such as ``4.0`` is taken as 4).
+    low_open : bool
+        ``low`` itself is out of range.
+
+    Returns
+    -------
+    float or int
+    """
+    # an int is never NaN (and math.isfinite of a 400-digit int would overflow)
+    ok = (isinstance(value, int) and not isinstance(value, bool)
+          or isinstance(value, float) and math.isfinite(value))
+    if ok and integer and isinstance(value, float):
+        ok = value.is_integer()
+    if ok:
+        ok = (value > low if low_open else value >= low) and value <= high
+    if not ok:
+        kind = "a whole number" if integer else "a number"
+        bounds = (f"above {low:g} and at most {high:g}" if low_open
+                  else f"from {low:g} to {high:g}")
+        raise error(f"{what} must be {kind} {bounds}, got {_shown(value)}; {fix}.")
+    return int(value) if integer else float(value)
+
+
+def _shown(value) -> str:
+    """A value for a sentence, cut short when a file holds something enormous."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def require_image_folder(folder: str | Path) -> None:
     """Raise a one-sentence ConfigError unless ``folder`` (given as ``--images``) is a folder."""
     if not Path(folder).is_dir():

@@ -23,13 +23,21 @@ from installation.config import DEFAULT_MODEL, MODES, parse_colour
 from installation.eeg.feature_pipeline import feature_frames
 from installation.eeg.sources.files.session_folder import (
     read_header,
-    read_keyframe_log,
+    read_keyframes,
     read_session_folder,
+    session_eeg_span,
 )
 from installation.eeg.sources.files.session_format import HEADER_FILE, KEYFRAME_FILE
 from installation.engine.blending import DEFAULT_INTERVAL_S, KeyframeBlender
 from installation.engine.generator_runtime import GeneratorRuntime
-from installation.errors import ConfigError, ModelError, OneLineParser, ranged, run_cli
+from installation.errors import (
+    ConfigError,
+    ModelError,
+    OneLineParser,
+    SourceError,
+    ranged,
+    run_cli,
+)
 from installation.outputs.sonification import HopSound
 from installation.outputs.video_writer import (
     AUDIO_RATE,
@@ -41,6 +49,11 @@ from installation.outputs.video_writer import (
 )
 from installation.screen.frame_canvas import FrameCanvas
 
+# A keyframe's EEG time may lie this far outside the session's EEG records (the feature window
+# and the recorder's last unflushed chunk) and still count.
+EEG_SPAN_SLACK_S = 5.0
+# Longer than any show: a timeline beyond it comes from a damaged log and is refused.
+MAX_VIDEO_S = 7 * 24 * 3600.0
 DESCRIPTION = ("Re-render a session recorded with --record into an MP4 (H.264), exactly as it "
                "was shown.")
 
@@ -75,34 +88,58 @@ class SessionLog:
         return int(math.ceil((self.times[-1] + self.tail_s) * fps - 1e-9)) + 1
 
 
-def keyframe_times(entries: list[dict]) -> np.ndarray:
+def keyframe_times(entries: list[dict], eeg_span: tuple[float, float] | None = None
+                   ) -> np.ndarray:
     """The timeline of a keyframe log: seconds from its first keyframe.
 
     A keyframe comes as long after the previous one as its EEG time says (the show's pace in
-    EEG seconds, live or offline alike); where the EEG time stood still (the signal was lost
-    and the painting drifted on its own) the show's own clock (``show_s``) says it.
+    EEG seconds, live or offline alike); where the EEG time stood still or stepped back (the
+    signal was lost and the painting drifted on its own), or lies outside the session's own
+    EEG, the show's clock says it: ``show_s``, made never to fall, and no further than the
+    wall clock moved, so one absurd number cannot stretch the video.
 
     Parameters
     ----------
     entries : list of dict
-        Keyframe log lines with ``eeg_time`` and ``show_s``.
+        Keyframe log lines with ``eeg_time`` and ``show_s`` (``wall_time`` where present).
+    eeg_span : (float, float), optional
+        First and last timestamp of the session's EEG; EEG times outside it (give or take
+        ``EEG_SPAN_SLACK_S``) are not trusted. None trusts every EEG time.
 
     Returns
     -------
     ndarray, float64
     """
-    times = np.zeros(len(entries))
-    for i in range(1, len(entries)):
-        step = float(entries[i]["eeg_time"]) - float(entries[i - 1]["eeg_time"])
-        if step <= 0:
-            step = max(float(entries[i].get("show_s", 0.0))
-                       - float(entries[i - 1].get("show_s", 0.0)), 0.0)
-        times[i] = times[i - 1] + step
-    return times
+    eeg = np.array([float(e["eeg_time"]) for e in entries])
+    trusted = np.ones(len(entries), bool)
+    if eeg_span is not None:
+        trusted = (eeg >= eeg_span[0] - EEG_SPAN_SLACK_S) & (eeg <= eeg_span[1] + EEG_SPAN_SLACK_S)
+    clock = _clock_steps(entries)
+    # EEG time counts from the furthest one reached: stepping back and on again adds nothing twice
+    reached = np.maximum.accumulate(np.where(trusted, eeg, -np.inf))[:-1]
+    with np.errstate(invalid="ignore"):
+        steps = eeg[1:] - reached
+    use_eeg = trusted[1:] & np.isfinite(reached) & (steps > 0)
+    return np.concatenate([[0.0], np.cumsum(np.where(use_eeg, steps, clock))])
+
+
+def _clock_steps(entries: list[dict]) -> np.ndarray:
+    """Steps of the show's clock between keyframes, never negative, capped by the wall clock.
+
+    ``show_s`` only rises in a whole log, so a value above a later one is a spike and is
+    lowered to it; where both clocks are logged a step takes the smaller, so a single damaged
+    number in one of them cannot make a long one.
+    """
+    show = np.array([float(e.get("show_s", 0.0)) for e in entries])
+    show = np.minimum.accumulate(show[::-1])[::-1]  # the least of it and every later value
+    steps = np.diff(show)
+    wall = np.array([float(e.get("wall_time", np.nan)) for e in entries])
+    wall_steps = np.maximum(np.diff(wall), 0.0)
+    return np.where(np.isfinite(wall_steps), np.minimum(steps, wall_steps), steps)
 
 
 def read_session_log(folder: str | Path) -> SessionLog:
-    """A session folder's keyframe log; a ConfigError/SourceError sentence when there is none."""
+    """A session folder's keyframe log, every line checked; a sentence when it cannot render."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(f"The session folder {folder} does not exist; pass a folder written "
@@ -110,29 +147,41 @@ def read_session_log(folder: str | Path) -> SessionLog:
     if not (folder / HEADER_FILE).is_file():
         raise ConfigError(f"{folder} is not a recorded session (it has no {HEADER_FILE}); pass "
                           "a folder written by --record.")
-    read_header(folder)
-    entries = [e for e in read_keyframe_log(folder) if _is_keyframe_entry(e)]
+    header = read_header(folder)
+    entries = read_keyframes(folder)
     if not entries:
         raise ConfigError(f"{folder} holds no keyframe log ({KEYFRAME_FILE} is missing or "
                           "empty); only a session recorded with --record while painting can be "
                           "rendered.")
-    return SessionLog(folder, entries, keyframe_times(entries))
-
-
-def _is_keyframe_entry(entry) -> bool:
-    return isinstance(entry, dict) and all(k in entry for k in ("eeg_time", "steering", "noise"))
+    # a session that crashed before its first EEG record still renders, on the show's clock
+    span = session_eeg_span(folder, len(header["channel_names"])) or (0.0, 0.0)
+    times = keyframe_times(entries, span)
+    if times[-1] > MAX_VIDEO_S:
+        raise SourceError(f"The keyframe log of {folder} spans {times[-1]:.0f} s, more than a "
+                          "week, though its EEG and clock do not; the log is damaged.")
+    return SessionLog(folder, entries, times)
 
 
 def check_log_fits(runtime: GeneratorRuntime, log: SessionLog) -> None:
-    """ModelError sentence when the bundle cannot paint the log's inputs (another model)."""
-    entry = log.entries[0]
-    n_steering, n_noise = len(entry["steering"]), len(entry["noise"])
+    """ModelError sentence when the bundle cannot paint the log's inputs (another model).
+
+    Every line is checked before anything is written: a later line of another length is a
+    damaged log (SourceError naming it), the first one a session of another model.
+    """
     wanted_noise = runtime.noise_dim if runtime.takes_noise else 0
-    if n_steering != runtime.feature_spec.n_features or n_noise != wanted_noise:
-        raise ModelError(f"The session {log.folder} was painted by a model with {n_steering} "
-                         f"features and noise of {n_noise}, but {runtime.path.parent} takes "
-                         f"{runtime.feature_spec.n_features} and {wanted_noise}; pass the "
-                         "session's model with --model.")
+    wanted = (runtime.feature_spec.n_features, wanted_noise)
+    for entry in log.entries:
+        lengths = (len(entry["steering"]), len(entry["noise"]))
+        if lengths == wanted:
+            continue
+        if entry is not log.entries[0]:
+            raise SourceError(f"Line {entry.get('line', '?')} of {log.folder / KEYFRAME_FILE} "
+                              f"holds {lengths[0]} steering and {lengths[1]} noise values "
+                              f"where the model takes {wanted[0]} and {wanted[1]}; the log is "
+                              "damaged: delete that line to render the rest.")
+        raise ModelError(f"The session {log.folder} was painted by a model with {lengths[0]} "
+                         f"features and noise of {lengths[1]}, but {runtime.path.parent} takes "
+                         f"{wanted[0]} and {wanted[1]}; pass the session's model with --model.")
 
 
 def keyframe_image(runtime: GeneratorRuntime, entry: dict) -> np.ndarray:
@@ -179,7 +228,13 @@ def session_sound(log: SessionLog, spec, sample_rate: int = AUDIO_RATE):
     (they depend only on the samples); a hop sounds from its EEG time, counted from the first
     keyframe's.
     """
-    frames = feature_frames(read_session_folder(log.folder), spec)
+    recording = read_session_folder(log.folder)
+    frames = feature_frames(recording, spec)
+    if not frames:
+        seconds = recording.n_samples / recording.sample_rate
+        raise SourceError(f"The session {log.folder} holds {seconds:.2f} s of EEG, less than "
+                          f"the {spec.window_s:g} s feature window a sound needs; render it "
+                          "without --sound.")
     t0 = float(log.entries[0]["eeg_time"])
     starts = np.array([round((f.eeg_time - t0) * sample_rate) for f in frames], np.int64)
     first = max(int(np.searchsorted(starts, 0, side="right")) - 1, 0)  # the hop sounding at 0

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from installation.errors import ConfigError
+from installation.errors import ConfigError, checked_number
 
 DEFAULT_BANDS: tuple[tuple[str, float, float], ...] = (
     ("delta", 1.0, 4.0),
@@ -28,6 +28,18 @@ LEGACY_HELD_BANDS: tuple[str, ...] = ()
 # Keys older bundles wrote that no longer mean anything (``extra`` was never read); ignored.
 RETIRED_KEYS = ("extra",)
 DEFAULT_REGIONS: tuple[str, ...] = ("frontal", "central", "temporal", "parietal", "occipital")
+
+# The documented ranges of a spec's numbers (docs/show.md): wide enough for any headset and
+# any sensible training, narrow enough that a damaged file cannot ask for a petabyte window,
+# an unstable filter or a steering vector of a million entries.
+MAX_WINDOW_S = 60.0
+MAX_FREQUENCY_HZ = 1000.0
+MAX_FILTER_ORDER = 10
+MAX_TAU_S = 3600.0
+MAX_GAIN = 10.0
+MAX_BANDS = 32
+MAX_REGIONS = 16
+_FIX = "correct the feature spec, or export the model again"
 
 
 @dataclass(frozen=True)
@@ -122,9 +134,15 @@ class FeatureSpec:
         return replace(self, held_bands=()) == replace(other, held_bands=())
 
     def validate(self, sample_rate: float | None = None) -> FeatureSpec:
-        """Check the values and return self; raise ConfigError with one sentence otherwise."""
-        if self.window_s <= 0 or self.hop_s <= 0:
-            raise ConfigError("The feature window and hop must be positive durations in seconds.")
+        """Check the values and return self; raise ConfigError with one sentence otherwise.
+
+        Every number must be finite and in its documented range: ``window_s`` in (0, 60],
+        ``hop_s`` in (0, window_s], band and band-pass edges in [0, 1000] Hz with low < high
+        (the band-pass low edge above 0), 1 to 32 bands and 1 to 16 regions, ``filter_order``
+        a whole number from 1 to 10, the time constants in (0, 3600] s and the gains in
+        [0, 10].
+        """
+        self._validate_numbers()
         if self.hop_s > self.window_s:
             raise ConfigError("The feature hop must not be longer than the window.")
         lo, hi = self.band_pass
@@ -156,6 +174,26 @@ class FeatureSpec:
             raise ConfigError(f"The line frequency must be 50 or 60 Hz, got {self.line_freq}.")
         return self
 
+    def _validate_numbers(self) -> None:
+        """Each number finite and in its range (see :meth:`validate`); a ConfigError otherwise."""
+        checked_number(self.window_s, "The feature window_s", 0, MAX_WINDOW_S, fix=_FIX,
+                       low_open=True)
+        checked_number(self.hop_s, "The feature hop_s", 0, MAX_WINDOW_S, fix=_FIX, low_open=True)
+        checked_number(len(self.bands), "The number of feature bands", 1, MAX_BANDS, fix=_FIX)
+        checked_number(len(self.regions), "The number of feature regions", 1, MAX_REGIONS,
+                       fix=_FIX)
+        edges = [("band_pass", edge) for edge in self.band_pass]
+        edges += [(f"band {band[0]!r}", edge) for band in self.bands for edge in band[1:]]
+        for name, edge in edges:
+            checked_number(edge, f"The feature {name} edge", 0, MAX_FREQUENCY_HZ, fix=_FIX)
+        checked_number(self.filter_order, "The feature filter_order", 1, MAX_FILTER_ORDER,
+                       fix=_FIX, integer=True)
+        for name in ("fast_tau_s", "slow_tau_s"):
+            checked_number(getattr(self, name), f"The feature {name}", 0, MAX_TAU_S, fix=_FIX,
+                           low_open=True)
+        for name in ("pulse_gain", "motion_gain"):
+            checked_number(getattr(self, name), f"The feature {name}", 0, MAX_GAIN, fix=_FIX)
+
     def to_dict(self) -> dict:
         """JSON-ready form (tuples become lists)."""
         d = asdict(self)
@@ -176,9 +214,15 @@ class FeatureSpec:
         kw.setdefault("region_mean", LEGACY_REGION_MEAN)
         kw["held_bands"] = tuple(str(b) for b in kw.get("held_bands", LEGACY_HELD_BANDS))
         if "bands" in kw:
-            kw["bands"] = tuple((str(n), float(lo), float(hi)) for n, lo, hi in kw["bands"])
+            kw["bands"] = tuple((str(n), _edge(lo), _edge(hi)) for n, lo, hi in kw["bands"])
         if "regions" in kw:
             kw["regions"] = tuple(str(r) for r in kw["regions"])
         if "band_pass" in kw:
-            kw["band_pass"] = tuple(float(x) for x in kw["band_pass"])
+            lo, hi = kw["band_pass"]
+            kw["band_pass"] = (_edge(lo), _edge(hi))
         return cls(**kw).validate()
+
+
+def _edge(value) -> float:
+    """A frequency edge as read from a file: a number (a string or a boolean is refused)."""
+    return checked_number(value, "A feature band edge", 0, MAX_FREQUENCY_HZ, fix=_FIX)

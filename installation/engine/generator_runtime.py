@@ -20,6 +20,7 @@ from installation.bundle import (
     INPUT_PAINTING,
     OUTPUT_IMAGE,
     BundleSpec,
+    inside_folder,
     resolve_bundle_paths,
 )
 from installation.eeg.feature_spec import FeatureSpec
@@ -219,7 +220,7 @@ def _open_session(onnx_path: Path, providers: list[str], threads: int | None):
 def _open_upscaler(folder: Path, spec: BundleSpec, providers: list[str],
                    threads: int | None) -> ort.InferenceSession:
     """A session on the bundle's upscaler, checked against generator.json."""
-    path = folder / spec.upscaler.onnx
+    path = inside_folder(folder, spec.upscaler.onnx)
     if spec.upscaler.input_resolution != spec.resolution:
         raise ModelError(f"The upscaler in {folder} takes {spec.upscaler.input_resolution} px "
                          f"paintings but the generator paints {spec.resolution} px; export the "
@@ -231,10 +232,28 @@ def _open_upscaler(folder: Path, spec: BundleSpec, providers: list[str],
     size, out = spec.upscaler.input_resolution, spec.upscaler.output_resolution
     painting = {i.name: i for i in session.get_inputs()}.get(INPUT_PAINTING)
     image = {o.name: o for o in session.get_outputs()}.get(OUTPUT_IMAGE)
-    if not (_is_uint8_image(painting, size) and _is_uint8_image(image, out)):
+    fits = _is_uint8_image(painting, size) and _is_uint8_image(image, out)
+    if fits and not _is_static(image.shape):  # symbolic sizes: see what it really makes
+        fits = _made_side(session, {INPUT_PAINTING: np.zeros((1, size, size, 3), np.uint8)}) == out
+    if not fits:
         raise ModelError(f"The upscaler {path} does not take uint8 {size} px paintings to "
                          f"{out} px as generator.json says; export it again, or pass --native.")
     return session
+
+
+def _is_static(shape) -> bool:
+    """True when every dimension but the batch is a number (the graph states its size)."""
+    return all(isinstance(d, int) for d in shape[1:])
+
+
+def _made_side(session: ort.InferenceSession, feeds: dict) -> int | None:
+    """Side of the square image a graph really makes from ``feeds``; None when not square RGB."""
+    try:
+        (image,) = session.run([OUTPUT_IMAGE], feeds)
+    except Exception:  # onnxruntime's own untyped errors: a graph that cannot run does not fit
+        return None
+    ok = image.dtype == np.uint8 and image.ndim == 4 and image.shape[2:] == (image.shape[1], 3)
+    return int(image.shape[1]) if ok else None
 
 
 def _check_interface(session: ort.InferenceSession, spec: BundleSpec, path: Path) -> None:
@@ -250,7 +269,12 @@ def _check_interface(session: ort.InferenceSession, spec: BundleSpec, path: Path
             raise ModelError(f"The model {path} lacks a float32 input {name!r} of width {width} "
                              "as generator.json says; export the model again.")
     size = spec.resolution
-    if not _is_uint8_image(outputs.get(OUTPUT_IMAGE), size):
+    image = outputs.get(OUTPUT_IMAGE)
+    fits = _is_uint8_image(image, size)
+    if fits and not _is_static(image.shape):  # symbolic sizes: see what it really paints
+        feeds = {name: np.zeros((1, width), np.float32) for name, width in expected.items()}
+        fits = _made_side(session, feeds) == size
+    if not fits:
         raise ModelError(f"The model {path} lacks a uint8 output {OUTPUT_IMAGE!r} of shape "
                          f"[batch, {size}, {size}, 3]; export the model again.")
 

@@ -121,6 +121,9 @@ class SteeringWorker:
         self.keyframes = 0
         self.signal_lost = False
         self.last_frame = None
+        self._n_channels = len(extractor.features.channel_names)
+        self._samples_unusable = False  # samples flow, but no channel of them can steer
+        self._newest_unusable = None  # the newest such hop, while they do
         now = clock()
         self._last_sample_clock = now
         self._lost_since = now
@@ -138,19 +141,31 @@ class SteeringWorker:
             self.samples_dropped += chunk.dropped
             log.warning("steering fell behind: %d EEG samples skipped (%d in all)",
                         chunk.dropped, self.samples_dropped)
+        frames = self.extractor.push(chunk)
+        self.frames_seen += len(frames)
+        if frames:  # between hops the last hop's verdict stands
+            self._samples_unusable = self._unusable(frames[-1])
+            self._newest_unusable = frames[-1] if self._samples_unusable else None
+        if self._samples_unusable:
+            # samples that steer nothing (every channel NaN, flat or absurd) are no signal
+            for hop in frames:
+                self.on_hop(hop, self)
+            return self._step_without_samples(now)
         self._last_sample_clock = now
         if self.signal_lost:
             self.signal_lost = False
             self.on_event(SourceEvent(EventKind.SIGNAL_BACK, "The EEG signal is back."))
-        frames = self.extractor.push(chunk)
         if not frames:
             return None
-        self.frames_seen += len(frames)
         for hop in frames:
             self.on_hop(hop, self)
         self.last_frame = frame = frames[-1]
         return self._render(frame.steering, frame.eeg_time, frame.arrival,
                             frame.masked_channels, now)
+
+    def _unusable(self, frame) -> bool:
+        """True when the hop had no usable channel: every one was masked."""
+        return len(frame.masked_channels) >= self._n_channels
 
     def _step_without_samples(self, now: float) -> Keyframe | None:
         """Notice a lost signal; while lost, paint once per hop from the decayed steering."""
@@ -159,8 +174,10 @@ class SteeringWorker:
                 return None
             self.signal_lost = True
             self._lost_since = self._last_sample_clock  # decay from the last sample seen
+            what = ("No usable EEG channel (every one NaN, flat or beyond 5 mV)"
+                    if self._samples_unusable else "No EEG samples")
             self.on_event(SourceEvent(
-                EventKind.SIGNAL_LOST, f"No EEG samples for over {self.signal_timeout_s:g} s; "
+                EventKind.SIGNAL_LOST, f"{what} for over {self.signal_timeout_s:g} s; "
                 "check the headset."))
         if now - self._last_render_clock < self.hop_s:
             return None
@@ -173,6 +190,9 @@ class SteeringWorker:
             steering = (frame.steering * decay).astype(np.float32)
             eeg_time, masked = frame.eeg_time, frame.masked_channels
             self.on_hop(replace(frame, steering=steering), self)  # the feeds hear "lost"
+        if self._newest_unusable is not None:  # EEG time passes; the log says what was masked
+            eeg_time = self._newest_unusable.eeg_time
+            masked = self._newest_unusable.masked_channels
         return self._render(steering, eeg_time, time.perf_counter(), masked, now, lost=True)
 
     def _render(self, steering, eeg_time, arrival, masked, now, lost=False) -> Keyframe:

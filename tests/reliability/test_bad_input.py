@@ -68,6 +68,53 @@ def edited_bundle(root: Path, name: str, edit) -> Path:
     return folder
 
 
+def header_edited(src: Path, dst: Path, key: str, line: str, rows: int = 3000) -> Path:
+    """The first ``rows`` lines of a text recording with its ``key`` header line replaced."""
+    lines = src.read_text().splitlines()[:rows]
+    # without the v6 column-name line the rows read in the old layout, sized by the header
+    lines = [line if key in old else old for old in lines if not old.startswith("Sample Index")]
+    dst.write_text("\n".join(lines) + "\n")
+    return dst
+
+
+# generator.json numbers out of their documented range (docs/show.md): each must be refused
+# where the bundle is read, before an array is sized from it
+NAN, INF = float("nan"), float("inf")
+SPEC_EDITS = {
+    "window_huge": ("window_s", 1e12), "window_nan": ("window_s", NAN),
+    "hop_nan": ("hop_s", NAN), "hop_string": ("hop_s", "0.1"),
+    "filter_order_huge": ("filter_order", 1000), "filter_order_half": ("filter_order", 2.5),
+    "fast_tau_inf": ("fast_tau_s", INF), "slow_tau_zero": ("slow_tau_s", 0),
+    "pulse_gain_nan": ("pulse_gain", NAN), "motion_gain_negative": ("motion_gain", -1),
+    "band_pass_nan": ("band_pass", [NAN, 40.0]), "band_pass_huge": ("band_pass", [1.0, 1e300]),
+    "band_edge_inf": ("bands", [["alpha", 8.0, INF]]), "band_edge_bool": ("bands", [["a", True,
+                                                                                 13.0]]),
+}
+TOP_EDITS = {
+    "resolution_huge": ("resolution", 10**9), "resolution_nan": ("resolution", NAN),
+    "noise_dim_huge": ("noise_dim", 10**12), "noise_dim_negative": ("noise_dim", -8),
+}
+
+
+def _out_of_range_bundles(root: Path) -> dict[str, Path]:
+    found = {}
+    for name, (key, value) in SPEC_EDITS.items():
+        found[f"json_{name}"] = edited_bundle(
+            root, f"json_{name}", lambda s, k=key, v=value: s["feature_spec"].update({k: v}))
+    for name, (key, value) in TOP_EDITS.items():
+        found[f"json_{name}"] = edited_bundle(root, f"json_{name}",
+                                              lambda s, k=key, v=value: s.update({k: v}))
+    found["json_upscale_huge"] = edited_bundle(
+        root, "json_upscale_huge", lambda s: s["upscaler"].update(scale=10**6))
+    for name, target in (("outside", "../elsewhere/upscaler.onnx"),
+                         ("absolute", str(DEFAULT_MODEL / "upscaler.onnx"))):
+        found[f"json_upscaler_{name}"] = edited_bundle(
+            root, f"json_upscaler_{name}", lambda s, t=target: s["upscaler"].update(onnx=t))
+    (root / "elsewhere").mkdir()
+    shutil.copy(DEFAULT_MODEL / "upscaler.onnx", root / "elsewhere" / "upscaler.onnx")
+    return found
+
+
 def run_case(case: Case) -> tuple[Case, subprocess.CompletedProcess | None]:
     try:
         return case, run_module(case.module, *case.args, timeout=TIMEOUT_S)
@@ -122,6 +169,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
                                        lambda s: s["feature_spec"].update(hop_s=0)),
         "json_negative_window": edited_bundle(root, "json_negative_window",
                                               lambda s: s["feature_spec"].update(window_s=-1.0)),
+        **_out_of_range_bundles(root),
+        "openbci_rate_text": root / "openbci_rate.txt",
+        "openbci_rate_huge": root / "openbci_rate_huge.txt",
+        "openbci_channels_huge": root / "openbci_channels.txt",
         "profile_cut": root / "profile_cut.json",
         "profile_types": root / "profile_types.json",
         "a_file": root / "a_file",
@@ -135,6 +186,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
     truncated(onnx, onnx, 0.5)
     flipped(f["onnx_flip"] / "generator.onnx", f["onnx_flip"] / "generator.onnx", 0, 64)
     truncated(f["json_cut"] / "generator.json", f["json_cut"] / "generator.json", 0.5)
+    header_edited(openbci, f["openbci_rate_text"], "Sample Rate", "%Sample Rate = 2.5.0 Hz")
+    header_edited(openbci, f["openbci_rate_huge"], "Sample Rate", "%Sample Rate = 1e308 Hz")
+    header_edited(openbci, f["openbci_channels_huge"], "Number of channels",
+                  "%Number of channels = 99999999")
     f["profile_cut"].write_text('{"format": "eeg-painting-profile/1", "feat')
     f["profile_types"].write_text(json.dumps({"format": 3, "mean": "high", "std": None}))
     f["a_file"].write_text("not a folder\n")
@@ -161,6 +216,12 @@ def _configs(root: Path) -> dict[str, Path]:
         "cfg_binary": "\x00\x01\x02",
         "cfg_bad_speed": 'speed = "warp"\n',
         "cfg_table": "[source]\nname = 1\n",
+        "cfg_drift_nan": "drift_speed = nan\n",
+        "cfg_drift_huge": "drift_speed = 1e300\n",
+        "cfg_fps_inf": "fps = inf\n",
+        "cfg_duration_inf": "duration = inf\n",
+        "cfg_seed_negative": "seed = -1\n",
+        "cfg_threads_huge": "threads = 1000000\n",
     }
     paths = {}
     for name, text in tables.items():
@@ -182,9 +243,13 @@ def test_show_rejects_bad_input_in_one_sentence(files, tmp_path):
                           must_fail=False))
     good = f"file:{shared_file(EDF)}"
     for key in ("onnx_cut", "onnx_flip", "json_cut", "json_types", "json_nyquist",
-                "json_zero_hop", "json_negative_window"):
+                "json_zero_hop", "json_negative_window", "json_upscale_huge",
+                "json_upscaler_outside", "json_upscaler_absolute",
+                *(f"json_{name}" for name in (*SPEC_EDITS, *TOP_EDITS))):
         cases.append(Case(key, "installation", ("--source", good, "--model", files[key],
                                                 *offline)))
+    for key in ("openbci_rate_text", "openbci_rate_huge", "openbci_channels_huge"):
+        cases.append(Case(key, "installation", ("--source", f"file:{files[key]}", *offline)))
     cases += [
         Case("missing model", "installation", ("--model", "/no/bundle", *common)),
         Case("profile_cut", "installation", ("--source", good, "--profile",
@@ -293,3 +358,76 @@ def test_train_and_export_reject_bad_input_in_one_sentence(files, tmp_path):
     ]
     found = problems(cases)
     assert not found, "\n".join(found)
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory) -> Path:
+    """A real session folder: three seconds of the EDF played offline with --record."""
+    folder = tmp_path_factory.mktemp("session") / "rec"
+    result = run_module("installation", "--source", f"file:{shared_file(EDF)}", "--headless",
+                        "--speed", "max", "--duration", "3", "--frame-every", "0", "--threads",
+                        "1", "--frames-out", folder.parent / "frames", "--record", folder)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return folder
+
+
+def session_copy(session: Path, folder: Path, header=None, line: int | None = None,
+                 edit=None) -> Path:
+    """A copy of ``session`` with its header edited, or one keyframe log line edited."""
+    shutil.copytree(session, folder)
+    if header is not None:
+        doc = json.loads((folder / "session.json").read_text())
+        header(doc)
+        (folder / "session.json").write_text(json.dumps(doc))
+    if edit is not None:
+        lines = (folder / "keyframes.jsonl").read_text().splitlines()
+        entry = json.loads(lines[line])
+        edit(entry)
+        lines[line] = json.dumps(entry)
+        (folder / "keyframes.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+HEADER_EDITS = {
+    "rate_huge": lambda h: h.update(sample_rate=1e308),
+    "rate_nan": lambda h: h.update(sample_rate=NAN),
+    "rate_string": lambda h: h.update(sample_rate="160"),
+    "rate_negative": lambda h: h.update(sample_rate=-160.0),
+    "channels_many": lambda h: h.update(channel_names=["Cz"] * 100_000),
+}
+KEYFRAME_EDITS = {  # (line, edit): line 0 is the first keyframe, later ones are checked too
+    "eeg_time_nan": (3, lambda e: e.update(eeg_time=NAN)),
+    "eeg_time_string": (3, lambda e: e.update(eeg_time="soon")),
+    "show_s_inf": (4, lambda e: e.update(show_s=INF)),
+    "later_steering_huge": (5, lambda e: e.update(steering=[0.0] * 10**6)),
+    "later_noise_short": (6, lambda e: e.update(noise=[0.0])),
+    "steering_nan": (7, lambda e: e["steering"].__setitem__(0, NAN)),
+    "steering_nested": (8, lambda e: e.update(steering=[[1.0]] * 25)),
+}
+
+
+def test_replay_and_render_reject_damaged_sessions_in_one_sentence(session, tmp_path):
+    offline = ("--headless", "--speed", "max", "--duration", "2", "--frame-every", "0",
+               "--frames-out", tmp_path / "frames", "--threads", "1")
+    render = ("--native", "--threads", "1", "--fps", "10", "--size", "128x128")
+    cases, outs = [], []
+    for name, edit in HEADER_EDITS.items():
+        folder = session_copy(session, tmp_path / name, header=edit)
+        cases.append(Case(f"header {name}", "installation", ("--source", f"file:{folder}",
+                                                             *offline)))
+        outs.append(tmp_path / f"{name}.mp4")
+        cases.append(Case(f"render header {name}", "installation.render",
+                          (folder, "--out", outs[-1], *render)))
+    for name, (line, edit) in KEYFRAME_EDITS.items():
+        folder = session_copy(session, tmp_path / name, line=line, edit=edit)
+        outs.append(tmp_path / f"{name}.mp4")
+        cases.append(Case(f"render {name}", "installation.render",
+                          (folder, "--out", outs[-1], *render)))
+    short = session_copy(session, tmp_path / "short")
+    truncated(short / "eeg.bin", short / "eeg.bin", 0.02)
+    outs.append(tmp_path / "short.mp4")
+    cases.append(Case("render --sound of 0.06 s of EEG", "installation.render",
+                      (short, "--out", outs[-1], "--sound", *render)))
+    found = problems(cases)
+    assert not found, "\n".join(found)
+    assert not [out for out in outs if out.exists()]  # refused before anything was written

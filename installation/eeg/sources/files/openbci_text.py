@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from installation.eeg.sources.files.recording import Recording, build_recording, is_number
-from installation.errors import SourceError
+from installation.errors import SourceError, checked_number
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,9 @@ def _read_lines(path: Path, stream: Iterable[str]) -> Recording:
         n_eeg = _header_value(header, _CHANNELS_LINE, int)
         if n_eeg is None:
             n_eeg = n_fields - _OLD_LAYOUT_EXTRA_COLUMNS
+        # the channels are the columns after the sample index: no more than the rows hold
+        checked_number(n_eeg, f"The number of channels of {path.name}", 1, max(n_fields - 1, 1),
+                       SourceError, "fix its header or choose another recording")
         columns = list(range(1, 1 + n_eeg))
         names = [f"Ch{i + 1}" for i in range(n_eeg)]
     data = _parse_rows(path, itertools.chain(body, lines), n_fields, columns)
@@ -97,7 +100,11 @@ def _header_value(header: list[str], pattern: re.Pattern, kind):
     for line in header:
         match = pattern.search(line)
         if match:
-            return kind(match.group(1))
+            try:
+                return kind(match.group(1))
+            except ValueError:  # "Sample Rate = 2.5.0": a damaged header
+                raise SourceError(f"The header line {line.strip()!r} does not hold a number; "
+                                  "fix or delete that line of the recording.") from None
     return None
 
 

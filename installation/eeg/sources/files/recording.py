@@ -15,7 +15,12 @@ import numpy as np
 
 from installation.eeg.channels import clean_channel_name, is_eeg_channel
 from installation.eeg.sources.base import Annotation, Chunk, StreamInfo
-from installation.errors import SourceError
+from installation.errors import SourceError, checked_number
+
+# The documented range of a recording's numbers (docs/show.md): any EEG amplifier's rate and
+# channel count fits; a damaged header's 1e308 Hz or a million channels does not.
+MAX_SAMPLE_RATE = 100_000.0
+MAX_CHANNELS = 1024
 
 
 @dataclass(frozen=True, eq=False)  # arrays have no single truth value to compare
@@ -127,13 +132,19 @@ def build_recording(
         raise SourceError(f"{path.name} holds no samples; choose a recording with EEG data in it.")
     if not sample_rate > 0:
         raise SourceError(f"{path.name} states no sample rate; re-export it with its rate.")
+    checked_number(float(sample_rate), f"The sample rate of {path.name}", 0, MAX_SAMPLE_RATE,
+                   SourceError, "re-export it with its real rate", low_open=True)
+    eeg = np.ascontiguousarray(data[keep], dtype=np.float32)
+    if not np.isfinite(eeg).any():
+        raise SourceError(f"{path.name} holds no finite EEG sample (every channel is NaN or "
+                          "infinite); choose a recording with a signal in it.")
     if timestamps is None:
         timestamps = np.arange(data.shape[1]) / sample_rate
     timestamps = np.asarray(timestamps, dtype=np.float64)
     names = tuple(clean_channel_name(channel_names[i]) for i in keep)
     timestamps = timestamps - timestamps[0]
     return Recording(
-        data=np.ascontiguousarray(data[keep], dtype=np.float32),
+        data=eeg,
         sample_rate=float(sample_rate),
         channel_names=names,
         timestamps=timestamps,

@@ -17,7 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.eeg.sources.files.recording import Recording, build_recording
+from installation.eeg.sources.files.recording import (
+    MAX_CHANNELS,
+    MAX_SAMPLE_RATE,
+    Recording,
+    build_recording,
+)
 from installation.eeg.sources.files.session_format import (
     EEG_FILE,
     FORMAT,
@@ -26,7 +31,7 @@ from installation.eeg.sources.files.session_format import (
     RecordReader,
 )
 from installation.eeg.sources.timestamps import StreamClock
-from installation.errors import SourceError
+from installation.errors import SourceError, checked_number
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +76,19 @@ def read_header(folder: Path) -> dict:
         raise SourceError(f"The session header {folder / HEADER_FILE} cannot be read ({exc}); "
                           "the recording folder is damaged.") from None
     try:
-        ok = (header.get("format") == FORMAT and float(header["sample_rate"]) > 0
-              and len(header["channel_names"]) > 0
+        ok = (header.get("format") == FORMAT and isinstance(header["channel_names"], list)
               and all(isinstance(n, str) for n in header["channel_names"]))
-    except (AttributeError, KeyError, TypeError, ValueError):
+        rate = header["sample_rate"]
+    except (AttributeError, KeyError, TypeError):
         ok = False
     if not ok:
         raise SourceError(f"{folder / HEADER_FILE} is not a session header ({FORMAT}); play a "
                           "folder written by --record.")
+    where = f"in {folder / HEADER_FILE}"
+    checked_number(rate, f"The sample_rate {where}", 0, MAX_SAMPLE_RATE, SourceError,
+                   "the recording folder is damaged", low_open=True)
+    checked_number(len(header["channel_names"]), f"The number of channel_names {where}", 1,
+                   MAX_CHANNELS, SourceError, "the recording folder is damaged")
     return header
 
 
@@ -160,14 +170,94 @@ def read_session_folder(folder: str | Path) -> Recording:
 
 def read_keyframe_log(folder: str | Path) -> list[dict]:
     """The keyframe log's entries, skipping a torn or unreadable line (a crash's last one)."""
-    entries = []
+    return [entry for _, entry in _log_lines(Path(folder))]
+
+
+def _log_lines(folder: Path):
+    """Yield ``(line number, parsed JSON)`` of the keyframe log, skipping torn lines."""
     try:
-        lines = (Path(folder) / KEYFRAME_FILE).read_text(errors="replace").splitlines()
+        lines = (folder / KEYFRAME_FILE).read_text(errors="replace").splitlines()
     except OSError:
-        return entries
-    for line in lines:
+        return
+    for number, line in enumerate(lines, 1):
         try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
+            yield number, json.loads(line)
+        except (json.JSONDecodeError, RecursionError):  # a torn line, or absurdly nested
             log.warning("skipped a torn keyframe log line in %s", folder)
+
+
+def read_keyframes(folder: str | Path) -> list[dict]:
+    """The keyframe log with every line's numbers checked, ready to paint again.
+
+    A torn line (a crash's last) or one that is no keyframe is skipped, as the tolerant reader
+    does; a keyframe whose ``eeg_time``, ``show_s`` or ``wall_time`` is not a finite number
+    within +-1e12 s, or whose steering or noise holds anything but finite numbers within
+    +-1e6, is damaged: a SourceError sentence names its line.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The session folder.
+
+    Returns
+    -------
+    list of dict
+        Entries oldest first, each with ``line`` (its line number), the times as floats and
+        ``steering`` and ``noise`` as float32 arrays.
+    """
+    folder = Path(folder)
+    entries = []
+    for number, entry in _log_lines(folder):
+        if isinstance(entry, dict) and all(k in entry for k in KEYFRAME_KEYS):
+            entries.append(_checked_keyframe(entry, number, folder / KEYFRAME_FILE))
     return entries
+
+
+KEYFRAME_KEYS = ("eeg_time", "steering", "noise")
+MAX_KEYFRAME_TIME_S = 1e12  # any clock's seconds; the render bounds the timeline itself
+MAX_KEYFRAME_VALUE = 1e6  # z-scores and a unit Gaussian's entries stay far below
+
+
+def _checked_keyframe(entry: dict, number: int, path: Path) -> dict:
+    """One keyframe log line with its numbers checked (SourceError naming the line)."""
+    fix = f"line {number} of {path} is damaged; delete that line to render the rest"
+    checked = {"line": number, "signal_lost": bool(entry.get("signal_lost", False))}
+    for key in ("eeg_time", "show_s", "wall_time"):
+        if key in entry or key == "eeg_time":
+            checked[key] = checked_number(entry[key], f"A keyframe's {key}", -MAX_KEYFRAME_TIME_S,
+                                          MAX_KEYFRAME_TIME_S, SourceError, fix)
+    for key in ("steering", "noise"):
+        checked[key] = _checked_vector(entry[key], key, fix)
+    return checked
+
+
+def _checked_vector(values, key: str, fix: str) -> np.ndarray:
+    """A keyframe's steering or noise as float32: a flat list of finite, bounded numbers."""
+    try:
+        vector = np.array(values, dtype=np.float64) if isinstance(values, list) else None
+    except (TypeError, ValueError, OverflowError):
+        vector = None
+    ok = vector is not None and vector.ndim == 1 and bool(
+        np.all(np.abs(vector) <= MAX_KEYFRAME_VALUE))  # NaN fails the comparison too
+    if not ok:
+        raise SourceError(f"A keyframe's {key} must be a list of numbers within "
+                          f"+-{MAX_KEYFRAME_VALUE:g}; {fix}.")
+    return vector.astype(np.float32)
+
+
+def session_eeg_span(folder: str | Path, n_channels: int) -> tuple[float, float] | None:
+    """First and last finite timestamp of the session's whole EEG records; None without any.
+
+    Reads record by record, keeping only the timestamps' extremes, so memory stays small for
+    a session of any length.
+    """
+    lo, hi = np.inf, -np.inf
+    try:
+        with open(Path(folder) / EEG_FILE, "rb") as stream:
+            for stamps, _ in RecordReader(stream, n_channels):
+                finite = stamps[np.isfinite(stamps)]
+                if len(finite):
+                    lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    except OSError:
+        return None
+    return (lo, hi) if lo <= hi else None
