@@ -254,8 +254,8 @@ def session_eeg_span(folder: str | Path, n_channels: int) -> tuple[float, float]
     lo, hi = np.inf, -np.inf
     try:
         with open(Path(folder) / EEG_FILE, "rb") as stream:
-            for stamps, _ in RecordReader(stream, n_channels):
-                finite = stamps[np.isfinite(stamps)]
+            for record in RecordReader(stream, n_channels):
+                finite = record.timestamps[np.isfinite(record.timestamps)]
                 if len(finite):
                     lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
     except OSError:
