@@ -47,13 +47,18 @@ def annotated(raw, label: str) -> np.ndarray:
     return np.array([a["onset"] for a in raw.annotations if a["description"] == label])
 
 
-def test_fif_holds_the_samples_names_rate_date_and_keyframes(session, tmp_path):
-    out = tmp_path / "show.fif"
+def exported(session, out, read) -> tuple:
+    """Export ``session`` to ``out``; (MNE's reading of it, the session header, its EEG)."""
     assert main([str(session), "--out", str(out)]) == 0
-    raw = mne.io.read_raw_fif(out, preload=True, verbose="error")
+    raw = read(out, preload=True, verbose="error")
     header = json.loads((session / HEADER_FILE).read_text())
     eeg = read_session_eeg(session, len(header["channel_names"]))
     assert raw.ch_names == header["channel_names"] and raw.info["sfreq"] == header["sample_rate"]
+    return raw, header, eeg
+
+
+def test_fif_holds_the_samples_names_rate_date_and_keyframes(session, tmp_path):
+    raw, header, eeg = exported(session, tmp_path / "show.fif", mne.io.read_raw_fif)
     assert set(raw.get_channel_types()) == {"eeg"}
     np.testing.assert_allclose(raw.get_data() * 1e6, eeg.data, rtol=1e-6, atol=1e-4)  # float32
     assert raw.info["meas_date"].timestamp() == pytest.approx(header["started_unix"], abs=1e-3)
@@ -64,12 +69,7 @@ def test_fif_holds_the_samples_names_rate_date_and_keyframes(session, tmp_path):
 
 
 def test_edf_holds_the_samples_to_its_16_bit_steps(session, tmp_path):
-    out = tmp_path / "show.edf"
-    assert main([str(session), "--out", str(out)]) == 0
-    raw = mne.io.read_raw_edf(out, preload=True, verbose="error")
-    header = json.loads((session / HEADER_FILE).read_text())
-    eeg = read_session_eeg(session, len(header["channel_names"]))
-    assert raw.ch_names == header["channel_names"] and raw.info["sfreq"] == header["sample_rate"]
+    raw, _, eeg = exported(session, tmp_path / "show.edf", mne.io.read_raw_edf)
     n = eeg.data.shape[1]
     back = raw.get_data()[:, :n] * 1e6
     assert 0 <= raw.n_times - n < raw.info["sfreq"]  # EDF pads its last one-second data record
