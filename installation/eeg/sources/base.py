@@ -7,6 +7,8 @@ drive these steps directly; :class:`SourceThread` only wires them to the live sh
 
 from __future__ import annotations
 
+import bisect
+import functools
 import logging
 import math
 import threading
@@ -85,8 +87,16 @@ class StreamInfo:
         """
         if self.period_s and math.isfinite(eeg_time):
             eeg_time = eeg_time % self.period_s
-        begun = [a for a in self.annotations if a.onset_s <= eeg_time]
-        return begun[-1].description if begun else ""
+        if not self.annotations or not math.isfinite(eeg_time):
+            return ""
+        # Called for every keyframe shown: a bisection, not a scan of a long annotation list.
+        begun = bisect.bisect_right(self._onsets, eeg_time)
+        return self.annotations[begun - 1].description if begun else ""
+
+    @functools.cached_property
+    def _onsets(self) -> tuple[float, ...]:
+        """The annotations' onsets, in their order (sorted where a reader built them)."""
+        return tuple(a.onset_s for a in self.annotations)
 
 
 @dataclass(frozen=True)
