@@ -7,6 +7,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from installation.eeg.feature_pipeline import feature_frames
 from installation.eeg.feature_spec import FeatureSpec
@@ -195,3 +197,25 @@ def test_a_folder_with_only_the_new_logs_is_a_recording(tmp_path, eyes_open_edf)
         (folder / name).write_text("")
         with pytest.raises(ConfigError, match="already holds a recording"):
             SessionRecorder(folder, info)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(index=st.one_of(st.binary(max_size=400), st.lists(st.dictionaries(
+    st.sampled_from(["n", "eeg_time", "reason", "file", "kind", "detail", "show_s"]),
+    st.one_of(st.none(), st.booleans(), st.floats(), st.integers(), st.text(max_size=20),
+              st.sampled_from(["profile.json", "profiles/001.json", "../x.json"])),
+    max_size=5), max_size=6).map(lambda rows: "\n".join(map(json.dumps, rows)).encode())))
+def test_any_bytes_in_the_logs_read_without_raising(tmp_path, index):
+    folder = tmp_path / "fuzz"
+    folder.mkdir(exist_ok=True)
+    for name in (PROFILES_INDEX_FILE, EVENTS_FILE):
+        (folder / name).write_bytes(index)
+    timeline = read_profile_timeline(folder)
+    assert timeline and timeline[0].start is None and timeline[-1].end is None
+    starts = [s.start for s in timeline if s.start is not None]
+    assert starts == sorted(starts) and all(np.isfinite(starts))
+    assert isinstance(profile_at(timeline, 3.0), (dict, type(None)))
+    assert all(isinstance(e.kind, str) for e in read_session_events(folder))
+    first, stop, _ = wearer_stretches(folder, np.arange(100.0))[-1]
+    assert 0 <= first <= stop == 100
