@@ -20,7 +20,12 @@ from calibration.session import (
 )
 from installation.bundle import BundleSpec, resolve_bundle_paths
 from installation.eeg.feature_spec import FeatureSpec
-from installation.eeg.sources import EndOfStream, open_source, parse_source_spec
+from installation.eeg.sources import (
+    EndOfStream,
+    open_source,
+    parse_source_spec,
+    refuse_board_held_by_show,
+)
 from installation.errors import ConfigError, SourceError, run_cli
 
 READ_BLOCK_S = 0.25  # seconds read per call from a file at full speed
@@ -71,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    refuse_board_held_by_show(args.source)  # the show's board: calibrate inside the show
     if args.duration < 3:
         raise ConfigError(f"--duration {args.duration:g} is too short; the baseline needs at "
                           "least 3 s (a quality window).")

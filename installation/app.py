@@ -161,7 +161,8 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None,
                                         native=options.native)
     profile = load_profile(options.profile) if options.profile else None
     if options.speed != "max":  # live: wait for the source, painting on its own
-        source = source or open_source(options.source, resolve_timeout=LIVE_RESOLVE_TIMEOUT_S)
+        source = source or open_source(options.source, resolve_timeout=LIVE_RESOLVE_TIMEOUT_S,
+                                       board_owner="show")  # calibration asks who holds it
         return _run_live(options, runtime, source, profile)
     source = source or open_source(options.source, speed=options.speed)
     info = source.open()

@@ -1,10 +1,14 @@
-"""Crash-safe session recording: raw EEG chunks and the keyframe log, appended as they come.
+"""Crash-safe session recording: EEG chunks, keyframes, profiles and moments, as they come.
 
-The folder's layout is :mod:`installation.eeg.sources.files.session_format`. The show's threads only
-put items on a queue; a writer thread of its own writes them and flushes and fsyncs both files
-at least every ``sync_s`` seconds, so a ``kill -9`` loses at most the last second.
-:mod:`installation.eeg.sources.files.session_folder` reads a folder back, dropping a torn last
-record.
+Raw EEG chunks, the keyframe log, each calibration profile in use and the show's moments
+(blackouts, calibrations) are appended as they come; the folder's layout is
+:mod:`installation.eeg.sources.files.session_format`. The show's threads only put items on a
+queue (chunks and keyframes, bounded) or a list (profiles and moments, rare and never dropped);
+a writer thread of its own writes them and flushes and fsyncs the files at least every
+``sync_s`` seconds (a profile or a moment at once), so a ``kill -9`` loses at most the last
+second. :mod:`installation.eeg.sources.files.session_folder` and
+:mod:`installation.eeg.sources.files.session_timeline` read a folder back, dropping a torn last
+record or line.
 """
 
 from __future__ import annotations
@@ -22,11 +26,16 @@ from pathlib import Path
 from installation.eeg.sources.base import Chunk, SourceEvent, StreamInfo
 from installation.eeg.sources.files.session_format import (
     EEG_FILE,
+    EVENTS_FILE,
     HEADER_FILE,
     KEYFRAME_FILE,
+    PROFILES_FOLDER,
+    PROFILES_INDEX_FILE,
     SESSION_PROFILE_FILE,
     encode_chunk,
     keyframe_record,
+    moment_record,
+    profile_file_name,
     session_header,
 )
 from installation.errors import ConfigError
@@ -65,7 +74,8 @@ def expand_start_time(path: str | None, when: datetime | None = None) -> str | N
 
 
 # Every file a session folder may hold: any one of them makes the folder a recording's.
-SESSION_FILES = (HEADER_FILE, EEG_FILE, KEYFRAME_FILE, SESSION_PROFILE_FILE)
+SESSION_FILES = (HEADER_FILE, EEG_FILE, KEYFRAME_FILE, SESSION_PROFILE_FILE,
+                 PROFILES_INDEX_FILE, EVENTS_FILE)
 _PLACEHOLDERS = ("{date}", "{time}")
 
 
@@ -183,8 +193,9 @@ class SessionRecorder:
     sync_s : float
         Seconds between flush + fsync of both files.
     profile : dict, optional
-        The calibration profile the show z-scores with, kept as ``profile.json`` so that
-        training on the session z-scores it the same way.
+        The calibration profile the show starts with, kept as ``profile.json`` (and the first
+        line of ``profiles.jsonl``) so that training on the session z-scores it the same way.
+        Profiles that come into use later go through :meth:`add_profile`.
     max_queued : int
         Items (chunks, keyframe lines) that may wait for the writer; beyond them new items are
         dropped, counted, and told in the HUD (:meth:`status_lines`), while the show goes on.
@@ -204,7 +215,13 @@ class SessionRecorder:
         self.samples_dropped = 0  # EEG samples not recorded because the queue was full
         self.keyframes_dropped = 0
         self._queue: queue.Queue = queue.Queue(maxsize=max_queued)
-        self._eeg, self._keyframes = self._create(source, profile)
+        # profiles and events: rare, never dropped, so apart from the bounded queue
+        self._moments: list[tuple[str, dict, str | None]] = []
+        self._moments_lock = threading.Lock()
+        self._profile_in_use = profile
+        self._profiles_added = 1 if profile is not None else 0
+        self._eeg, self._keyframes, self._profiles_index, self._events = self._create(
+            source, profile)
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._closing = threading.Event()
         self._thread.start()
@@ -219,6 +236,57 @@ class SessionRecorder:
         if not self.failed and not self._offer(
                 ("keyframe", keyframe_record(keyframe, self.started_wall))):
             self.keyframes_dropped += 1
+
+    def add_profile(self, profile: dict | None, eeg_time: float | None, reason: str) -> None:
+        """Keep a profile that came into use (from any thread; returns at once, never drops it).
+
+        It is written to ``profiles/NNN.json`` and indexed in ``profiles.jsonl`` with
+        ``eeg_time`` and ``reason``. A profile equal to the one in use adds nothing, so the
+        app may report the start profile again (reason ``"start"``) that it gave the
+        constructor.
+
+        Parameters
+        ----------
+        profile : dict or None
+            The profile now z-scoring the features; None for the running baseline.
+        eeg_time : float or None
+            The EEG time (the source's seconds) from which it is in use; None (or a number that
+            is not finite) is written as null.
+        reason : str
+            Why it came into use: ``"start"``, ``"calibration"``.
+        """
+        try:
+            text = None if profile is None else json.dumps(profile, indent=1, allow_nan=False)
+        except (TypeError, ValueError) as exc:  # a profile that is no JSON must not stop the show
+            log.error("a profile that came into use cannot be recorded (%s); left out", exc)
+            return
+        with self._moments_lock:
+            if self.failed or profile == self._profile_in_use:
+                return
+            self._profile_in_use = profile
+            n, self._profiles_added = self._profiles_added, self._profiles_added + 1
+            name = None if profile is None else profile_file_name(n)
+            line = moment_record(self.started_wall, eeg_time, n=n, reason=str(reason),
+                                 file=name)
+            self._moments.append(("profile", line, text))
+
+    def add_event(self, kind: str, eeg_time: float | None, detail: str = "") -> None:
+        """Log a moment of the show in ``events.jsonl`` (from any thread; returns at once).
+
+        Parameters
+        ----------
+        kind : str
+            ``blackout_on``, ``blackout_off``, ``calibration_started``, ``calibration_done``,
+            ``calibration_refused``...
+        eeg_time : float or None
+            The EEG time of the moment; None when no EEG has come (written as null).
+        detail : str
+            A sentence: the verdict of a calibration, the reason of a refusal.
+        """
+        line = moment_record(self.started_wall, eeg_time, kind=str(kind), detail=str(detail))
+        with self._moments_lock:
+            if not self.failed:
+                self._moments.append(("event", line, None))
 
     def status_lines(self) -> list[str]:
         """HUD lines: none while every item reaches the disk; what was dropped otherwise."""
@@ -245,7 +313,7 @@ class SessionRecorder:
             self._thread.join(timeout)
 
     def _create(self, source: str, profile: dict | None):
-        """Make the folder, write the header (and profile) atomically, open the data files."""
+        """Make the folder, write the header (and profile) atomically, open the four logs."""
         held = session_files_in(self.folder)
         if held:  # eeg.bin alone too: appending would mix two sessions
             raise ConfigError(f"{self.folder} already holds a recording ({', '.join(held)}); "
@@ -260,11 +328,34 @@ class SessionRecorder:
                 session_header(self.info, source, self.started_wall), indent=1))
             eeg = open(self.folder / EEG_FILE, "ab")  # noqa: SIM115 (closed by the thread)
             keyframes = open(self.folder / KEYFRAME_FILE, "a")  # noqa: SIM115
+            index, events = self._open_moment_logs(profile)
         except OSError as exc:
             raise ConfigError(f"Cannot record into {self.folder} ({exc.strerror}); pass a "
                               "writable --record folder.") from None
         _fsync_folder(self.folder)
-        return eeg, keyframes
+        return eeg, keyframes, index, events
+
+    def _open_moment_logs(self, profile: dict | None):
+        """Open ``profiles.jsonl`` (its first line the start profile's) and ``events.jsonl``."""
+        index = open(self.folder / PROFILES_INDEX_FILE, "a")  # noqa: SIM115 (thread closes)
+        events = open(self.folder / EVENTS_FILE, "a")  # noqa: SIM115
+        if profile is not None:
+            _append_line(index, moment_record(self.started_wall, None, n=0, reason="start",
+                                              file=SESSION_PROFILE_FILE))
+        return index, events
+
+    def _write_moments(self) -> None:
+        """Write the profiles and events added since the last call, each synced at once."""
+        with self._moments_lock:
+            moments, self._moments = self._moments, []
+        for kind, line, text in moments:
+            if kind == "profile":
+                if text is not None:  # the profile first: a line never names a missing file
+                    (self.folder / PROFILES_FOLDER).mkdir(exist_ok=True)
+                    _write_atomically(self.folder / line["file"], text)
+                _append_line(self._profiles_index, line)
+            else:
+                _append_line(self._events, line)
 
     def _run(self) -> None:
         """Write queued items; flush and fsync every ``sync_s``; finish the queue on close."""
@@ -273,6 +364,7 @@ class SessionRecorder:
             while True:
                 closing = self._closing.is_set()
                 self._write_queued(timeout=0.1)
+                self._write_moments()
                 if closing or time.monotonic() - last_sync >= self.sync_s:
                     self._sync()
                     last_sync = time.monotonic()
@@ -284,7 +376,7 @@ class SessionRecorder:
             self.on_event(SourceEvent("error", f"Recording into {self.folder} stopped: "
                                       f"{exc.strerror or exc}; free disk space."))
         finally:
-            for handle in (self._eeg, self._keyframes):
+            for handle in (self._eeg, self._keyframes, self._profiles_index, self._events):
                 try:
                     handle.close()
                 except OSError:
@@ -312,6 +404,13 @@ class SessionRecorder:
         for handle in (self._eeg, self._keyframes):
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def _append_line(handle, line: dict) -> None:
+    """Append one JSON line to a ``.jsonl`` log, flushed and fsynced (rare lines: at once)."""
+    handle.write(json.dumps(line, separators=(",", ":"), allow_nan=False) + "\n")
+    handle.flush()
+    os.fsync(handle.fileno())
 
 
 def _fsync_folder(folder: Path) -> None:

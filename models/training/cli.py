@@ -47,6 +47,7 @@ from models.training.discriminator_warmup import (
 )
 from models.training.run_folder import continued_run, next_run_dir
 from models.training.training_loop import person_of, run, setup_distributed
+from models.training.wearers import split_wearers
 
 
 def power_of_two(text: str) -> int:
@@ -202,10 +203,12 @@ def eeg_profile(args) -> str | None:
 
 
 def people_config(person_args: list[list[str]]) -> list[dict]:
-    """``--person`` groups as ``{"name", "eeg", "profile"}``.
+    """``--person`` groups as ``{"name", "eeg", "profile"[, "stretches"]}``.
 
     A .json among a person's files is their calibration profile (checked now), else the one a
-    session recorded by the show kept; the rest are their recordings.
+    session recorded by the show kept; the rest are their recordings. A session in which the
+    wearer changed (an in-show calibration) adds a person per later wearer
+    (:func:`~models.training.wearers.split_wearers`).
     """
     people, names = [], set()
     for files in person_args:
@@ -222,9 +225,41 @@ def people_config(person_args: list[list[str]]) -> list[dict]:
             n += 1
             name = f"{Path(recordings[0]).stem}#{n}"
         names.add(name)
-        people.append({"name": name, "eeg": recordings,
-                       "profile": str(Path(profiles[0]).resolve()) if profiles else None})
+        people.extend(split_wearers({
+            "name": name, "eeg": recordings,
+            "profile": str(Path(profiles[0]).resolve()) if profiles else None}))
+    return unique_names(people)
+
+
+def unique_names(people: list[dict]) -> list[dict]:
+    """The people with ``#2``, ``#3``... added to a name met before."""
+    names = set()
+    for person in people:
+        name, n = person["name"], 1
+        while name in names:
+            n += 1
+            name = f"{person['name']}#{n}"
+        person["name"] = name
+        names.add(name)
     return people
+
+
+def eeg_people(args) -> list[dict]:
+    """The people of a run: ``--person`` groups, or ``--eeg`` where a session changed wearer.
+
+    Where a session among ``--eeg`` changed wearer, the ``--eeg`` recordings are the first
+    person (with ``--profile`` or the session's start profile) and each later wearer one more;
+    otherwise ``--eeg`` stays one pool (no people).
+    """
+    if args.person:
+        return people_config(args.person)
+    if not args.eeg:
+        return []
+    recordings = [str(Path(e).resolve()) for e in args.eeg]
+    people = split_wearers({"name": Path(recordings[0]).stem, "eeg": recordings,
+                            "profile": eeg_profile(args)})
+    split = len(people) > 1 or (people and "stretches" in people[0])
+    return unique_names(people) if split else []
 
 
 def resolve_config(args, world: int = 1) -> dict:
@@ -246,7 +281,7 @@ def resolve_config(args, world: int = 1) -> dict:
         "command": " ".join(["python train.py", *sys.argv[1:]]),
         "images": str(Path(args.images).resolve()),
         "eeg": [str(Path(e).resolve()) for e in args.eeg],
-        "people": people_config(args.person),
+        "people": eeg_people(args),
         "eeg_profile": eeg_profile(args),
         "outdir": str(Path(args.outdir).resolve()),
         "run_dir": str(next_run_dir(Path(args.outdir).resolve(), args.cfg, resolution)),
@@ -345,7 +380,7 @@ def adapt(args) -> int:
     ckpt = bundle_checkpoint(args.resume)  # a bundle without one is refused before the EEG
     spec = adapted_spec(args.resume, args.features == "current")
     eeg = {"eeg": [str(Path(e).resolve()) for e in args.eeg],
-           "people": people_config(args.person),
+           "people": eeg_people(args),
            "eeg_profile": eeg_profile(args)}
     pool = load_pool(eeg, spec)
     settings = MappingFitSettings(steps=args.adapt_steps, seed=args.seed,

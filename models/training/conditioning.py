@@ -19,7 +19,7 @@ apart by the offsets of their scalps and amplifiers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ from installation.eeg.features import FeatureNormaliser
 from installation.eeg.profile import check_profile_fits, profile_line_freq
 from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
+from models.training.wearers import load_stretch
 
 
 @dataclass
@@ -76,7 +77,7 @@ class FeaturePool:
 
 
 def load_feature_pool(paths: list[str | Path], spec: FeatureSpec,
-                      profile: dict | None = None) -> FeaturePool:
+                      profile: dict | None = None, loader=None) -> FeaturePool:
     """Load each recording and run the feature pipeline over it with fixed statistics.
 
     Parameters
@@ -90,6 +91,9 @@ def load_feature_pool(paths: list[str | Path], spec: FeatureSpec,
         default the statistics of all recordings' band powers pooled. Its mains frequency is
         notched, as the show notches it; without one (or in an older profile) each recording
         decides its own from its first second, as the show does without a profile.
+    loader : callable, optional
+        Reads a path into a :class:`~installation.eeg.sources.files.recording.Recording`;
+        ``load_recording`` when None (a person's stretch of a session: ``load_stretch``).
 
     Raises
     ------
@@ -106,7 +110,7 @@ def load_feature_pool(paths: list[str | Path], spec: FeatureSpec,
     recordings = {}
     for path in paths:
         path = Path(path)
-        recordings[unique_key(path, recordings)] = (path, load_recording(path))
+        recordings[unique_key(path, recordings)] = (path, (loader or load_recording)(path))
     normaliser = (profile_normaliser(profile, spec) if profile is not None
                   else pooled_normaliser([rec for _, rec in recordings.values()], spec))
     # the profile's mains, as the show notches it (profiled_extractor), not each file's guess
@@ -137,11 +141,15 @@ class Person:
         Their EEG recordings (files or session folders).
     profile : dict, optional
         Their calibration profile; their recordings pooled z-score them when None.
+    stretches : dict
+        ``{session path: [first, stop]}``: of a session in which the wearer changed, only
+        these samples are theirs (:mod:`models.training.wearers`); other recordings are whole.
     """
 
     name: str
     recordings: tuple[Path, ...]
     profile: dict | None = field(default=None, compare=False)
+    stretches: dict = field(default_factory=dict, compare=False)
 
 
 def load_people_pool(people: list[Person], spec: FeatureSpec) -> FeaturePool:
@@ -164,7 +172,8 @@ def load_people_pool(people: list[Person], spec: FeatureSpec) -> FeaturePool:
         raise ConfigError("Two people have the same name; name each --person differently.")
     per_file, statistics = {}, {}
     for person in people:
-        pool = load_feature_pool(list(person.recordings), spec, person.profile)
+        loader = partial(load_stretch, stretches=person.stretches) if person.stretches else None
+        pool = load_feature_pool(list(person.recordings), spec, person.profile, loader)
         per_file.update({f"{person.name}/{key}": hops for key, hops in pool.per_file.items()})
         statistics[person.name] = pool.normalisation
     return FeaturePool(per_file, {"source": "per person", "people": statistics})

@@ -251,9 +251,10 @@ def load_data(config: dict) -> tuple[PaintingCrops, FeaturePool]:
 
 
 def person_of(entry: dict) -> Person:
-    """A :class:`Person` from its configuration entry (``name``, ``eeg``, ``profile``)."""
+    """A :class:`Person` from its configuration entry (name, eeg, profile, stretches)."""
     profile = load_profile(entry["profile"]) if entry.get("profile") else None
-    return Person(entry["name"], tuple(Path(p) for p in entry["eeg"]), profile)
+    return Person(entry["name"], tuple(Path(p) for p in entry["eeg"]), profile,
+                  entry.get("stretches") or {})
 
 
 def run(config: dict, resume_state: dict | None = None) -> Path:

@@ -20,7 +20,9 @@ from installation.eeg.sources.base import (
     SourceEvent,
     StreamInfo,
 )
+from installation.eeg.sources.board_ids import parse_board
 from installation.eeg.sources.files.file_source import FileSource
+from installation.eeg.sources.live.board_lock import refuse_if_show_holds
 from installation.eeg.sources.live.brainflow_source import BrainFlowSource
 from installation.eeg.sources.live.lsl_source import LSLSource
 from installation.errors import SourceError
@@ -41,6 +43,7 @@ __all__ = [
     "VALID_FORMS",
     "open_source",
     "parse_source_spec",
+    "refuse_board_held_by_show",
 ]
 
 
@@ -131,6 +134,7 @@ def open_source(
     chunk_s: float = 1 / 32,
     resolve_timeout: float = 5.0,
     loop: bool = False,
+    board_owner: str | None = None,
 ) -> Source:
     """Make the source a spec names (not yet opened: call ``open()`` or use ``with``).
 
@@ -146,6 +150,9 @@ def open_source(
         Seconds to wait for an LSL stream.
     loop : bool
         Replay a file from the start when it ends (also ``file:PATH,loop=1``).
+    board_owner : str, optional
+        Who holds a BrainFlow board while it is open (``"show"``): an advisory lock says so to
+        other processes (:func:`refuse_board_held_by_show`). None: no lock.
 
     Returns
     -------
@@ -153,9 +160,26 @@ def open_source(
     """
     kind, target, options = parse_source_spec(spec)
     if kind == "brainflow":
-        return BrainFlowSource(target, options)
+        return BrainFlowSource(target, options, owner=board_owner, spec=spec)
     if kind == "lsl":
         return LSLSource(target, options.get("type"), resolve_timeout=resolve_timeout)
 
     loop = loop or options.get("loop", "0").lower() in ("1", "true", "yes")
     return FileSource(target, speed=speed, chunk_s=chunk_s, board=options.get("board"), loop=loop)
+
+
+def refuse_board_held_by_show(spec: str) -> None:
+    """One sentence (SourceError) when ``spec`` names a BrainFlow board the show holds open.
+
+    The calibration command asks this before it opens its source: a board opens in one process
+    only, and the show can calibrate on its own source (key C, ``/show/calibrate``). Specs of
+    LSL streams and files always pass: any number of readers share them.
+
+    Parameters
+    ----------
+    spec : str
+        A source spec, see :func:`parse_source_spec`.
+    """
+    kind, target, options = parse_source_spec(spec)
+    if kind == "brainflow":
+        refuse_if_show_holds(parse_board(target), options, spec)

@@ -1,13 +1,31 @@
 """The session folder format: file names, the ``eeg.bin`` record layout, the header.
 
-A session folder holds three files:
+A session folder holds these files:
 
 - ``session.json``: the header, written (atomically) before any data: channel names, sample
   rate, source, start time and the layout of the chunk records;
 - ``eeg.bin``: one record per chunk, appended: a fixed header (magic, sample count, CRC-32 of
   the payload), the chunk's timestamps (float64) and its samples (float32, channel-major);
 - ``keyframes.jsonl``: one JSON object per keyframe (EEG time, wall time, steering vector,
-  noise vector), enough to render each keyframe again.
+  noise vector), enough to render each keyframe again;
+- ``profile.json``: the calibration profile the show started with, if it started with one;
+- ``profiles.jsonl``: one line per profile that came into use, in the order they did:
+  ``{"n", "eeg_time", "wall_time", "show_s", "reason", "file"}``. ``eeg_time`` is the EEG time
+  (the source's seconds, as in ``keyframes.jsonl``) from which the profile z-scored the
+  features, null for the profile in use from the first sample; ``reason`` says why it came into
+  use (``"start"``, ``"calibration"``); ``file`` is the profile itself: ``profile.json`` for the
+  one the show started with, ``profiles/NNN.json`` (``NNN`` = ``n``) for each later one, null
+  for none (the running baseline). A show without profiles writes no line; a session of an
+  older version has no such file, its ``profile.json`` being in use throughout;
+- ``profiles/NNN.json``: each profile that came into use after the start, written (atomically)
+  before its line in ``profiles.jsonl``;
+- ``events.jsonl``: one line per moment of the show a re-render or a replay may need:
+  ``{"kind", "eeg_time", "wall_time", "show_s", "detail"}``, e.g. ``blackout_on``,
+  ``blackout_off``, ``calibration_started``, ``calibration_done`` (detail: the verdict),
+  ``calibration_refused``; ``eeg_time`` is null when no EEG had come yet.
+
+Every line of the ``.jsonl`` files is flushed as it comes; a reader skips a torn or damaged line
+(:mod:`installation.eeg.sources.files.session_timeline`).
 
 The show's :class:`~installation.outputs.recorder.SessionRecorder` writes it and
 :mod:`installation.eeg.sources.files.session_folder` reads it back; both take the layout from here,
@@ -16,6 +34,7 @@ so the reader (on the EEG side) needs nothing from the show.
 
 from __future__ import annotations
 
+import math
 import struct
 import time
 import zlib
@@ -31,6 +50,9 @@ HEADER_FILE = "session.json"
 EEG_FILE = "eeg.bin"
 KEYFRAME_FILE = "keyframes.jsonl"
 SESSION_PROFILE_FILE = "profile.json"  # the calibration profile the show z-scored with
+PROFILES_INDEX_FILE = "profiles.jsonl"  # every profile in use, with the EEG time it began
+PROFILES_FOLDER = "profiles"  # the profiles that came into use after the start
+EVENTS_FILE = "events.jsonl"  # blackouts, calibrations
 RECORD_MAGIC = b"EEGC"
 RECORD_HEADER = struct.Struct("<4sII")  # magic, n_samples, crc32 of the payload
 # The show writes a record per source chunk (about 1/32 s); a count beyond this is damage, and
@@ -67,6 +89,37 @@ def keyframe_record(keyframe, started_wall: float) -> dict:
         "steering": [float(v) for v in np.asarray(keyframe.steering).ravel()],
         "noise": [float(v) for v in np.asarray(keyframe.noise).ravel()],
     }
+
+
+def profile_file_name(n: int) -> str:
+    """The session-relative file of the ``n``-th profile in use after the start."""
+    return f"{PROFILES_FOLDER}/{int(n):03d}.json"
+
+
+def moment_record(started_wall: float, eeg_time: float | None, **fields) -> dict:
+    """A line of ``profiles.jsonl`` or ``events.jsonl``: the times of now, and ``fields``.
+
+    Parameters
+    ----------
+    started_wall : float
+        The session's start (``time.time()``), for ``show_s``.
+    eeg_time : float or None
+        The EEG time of the moment; None (null) when there is none or it is not finite.
+    **fields
+        The line's own fields (``reason`` and ``file``; ``kind`` and ``detail``).
+
+    Returns
+    -------
+    dict
+    """
+    now = time.time()
+    try:
+        seconds = float(eeg_time) if eeg_time is not None else None
+    except (TypeError, ValueError, OverflowError):
+        seconds = None
+    finite = seconds is not None and math.isfinite(seconds)
+    return {"eeg_time": seconds if finite else None, "wall_time": now,
+            "show_s": round(now - started_wall, 4), **fields}
 
 
 def session_header(info: StreamInfo, source: str, started_wall: float) -> dict:

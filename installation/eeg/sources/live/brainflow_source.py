@@ -16,6 +16,7 @@ from installation.eeg.sources.board_ids import (
     board_name,
     parse_board,
 )
+from installation.eeg.sources.live.board_lock import BoardLock
 from installation.eeg.sources.live.brainflow_params import input_params
 from installation.eeg.sources.timestamps import StreamClock
 from installation.errors import SourceAbsent, SourceError
@@ -38,13 +39,21 @@ class BrainFlowSource(Source):
         ``timeout``, ``other_info``... Values may be strings, as they come from a source spec.
     board_logger : bool
         Let BrainFlow print its own log to the console (off by default: it floods the terminal).
+    owner : str, optional
+        Who holds the board while it is open (``"show"``): an advisory lock
+        (:mod:`~installation.eeg.sources.live.board_lock`) tells other processes, such as
+        ``python -m calibration``. None (the default): no lock.
+    spec : str
+        The source spec, written in the lock for whoever reads it.
     """
 
-    def __init__(self, board: str | int, params: dict | None = None, board_logger: bool = False):
+    def __init__(self, board: str | int, params: dict | None = None, board_logger: bool = False,
+                 owner: str | None = None, spec: str = ""):
         self.params = dict(params or {})
         self.board_id = parse_board(board)
         self.input_params = input_params(self.params)
         self.board_logger = board_logger
+        self._lock = None if owner is None else BoardLock(self.board_id, self.params, owner, spec)
         self._shim: BoardShim | None = None
         self._clock: StreamClock | None = None
         self._layout = None
@@ -62,11 +71,15 @@ class BrainFlowSource(Source):
         else:
             BoardShim.disable_board_logger()
         shim = BoardShim(self.board_id, self.input_params)
+        if self._lock is not None:
+            self._lock.acquire()  # before the board: whoever looks then finds it taken
         try:
             shim.prepare_session()
             shim.start_stream()
         except BrainFlowError as exc:
             _release(shim)
+            if self._lock is not None:
+                self._lock.release()
             raise SourceAbsent(self._open_failure(exc)) from None
         self._shim, self._layout = shim, layout
         if self._clock is None or self._clock.sample_rate != layout.sample_rate:
@@ -108,6 +121,8 @@ class BrainFlowSource(Source):
         shim, self._shim = self._shim, None
         if shim is not None:
             _release(shim)
+        if self._lock is not None:
+            self._lock.release()
 
     def _layout_board(self) -> int:
         """The board whose rows and rate apply: a playback board plays its master's layout."""
