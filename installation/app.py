@@ -316,7 +316,9 @@ def _run_live(options: ShowOptions, runtime, source, profile) -> ShowSummary:
     if live.show is None:  # the show ended before the source ever appeared
         raise connector.absence or SourceAbsent("The EEG source never appeared; check it.")
     summary.source = status.source_description
-    return _finish(summary, live.show)
+    summary = _finish(summary, live.show)
+    summary.outputs += control.summary_lines()
+    return summary
 
 
 class _LiveWiring:

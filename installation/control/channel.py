@@ -125,7 +125,8 @@ class ControlChannel:
     def status_lines(self) -> list[str]:
         """The HUD's lines: the channel's counts and its notes of the last seconds."""
         now = self.clock()
-        lines = [f"{self.name}: {self.done} done, {self.ignored} ignored, {self.dropped} dropped"]
+        lines = [f"{self.name}: {self.received} received, {self.done} done, {self.ignored} "
+                 f"ignored, {self.dropped} dropped"]
         lines += [f"control: {text}" for t, text in list(self._notes) if now - t < NOTE_S]
         return lines
 

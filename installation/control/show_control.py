@@ -67,6 +67,10 @@ class ShowControl:
         if self.channel is not None:
             self.channel.drain(handlers)
 
+    def summary_lines(self) -> list[str]:
+        """What the channel did, for the show's closing message (none without a channel)."""
+        return [] if self.channel is None else self.channel.status_lines()[:1]
+
     def close(self) -> None:
         """Release the port."""
         if self.channel is not None:

@@ -172,7 +172,8 @@ def test_a_command_the_show_cannot_do_says_so_in_the_hud(channel):
     client.send_message("/show/hud", 1)
     drain_until(channel, Calls().handlers(calibrate=None), 1)
     lines = channel.status_lines()
-    assert lines[0].startswith(f"control 127.0.0.1:{channel.port}: 1 done")
+    assert lines[0] == (f"control 127.0.0.1:{channel.port}: 2 received, 1 done, 0 ignored, "
+                        "0 dropped")
     assert any("in-show calibration is not available" in line for line in lines)
 
 

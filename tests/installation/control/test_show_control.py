@@ -127,6 +127,8 @@ def test_a_live_headless_show_takes_osc_commands_and_ignores_garbage(tmp_path, c
     assert not dark[0] and not dark[-1]  # the painting before and after
     assert sum(dark) >= 5  # about a second of a dark wall (10 PNGs a second)
     assert len(summary.snapshots) == 1 and not is_mat(summary.snapshots[0])
+    assert any(line.endswith("12 received, 3 done, 9 ignored, 0 dropped")
+               for line in summary.outputs), summary.outputs
     warnings = [r.getMessage() for r in caplog.records
                 if r.name == "installation.control.channel" and r.levelno == logging.WARNING]
     assert len(warnings) == 3 and all("(logged once)" in w for w in warnings)
