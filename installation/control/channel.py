@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pythonosc.osc_packet import OscPacket
 
 from installation.control.handlers import ControlHandlers
-from installation.control.messages import Command, Refusal, parse_command
+from installation.control.messages import SWITCHES, Command, Refusal, parse_command
 from installation.eeg.sources.base import EventKind, SourceEvent
 from installation.errors import ConfigError
 from installation.outputs.feeds.osc import parse_host_port
@@ -150,7 +150,7 @@ class ControlChannel:
             self.tell(handlers.unavailable(command.name))
             return
         try:
-            answer = handler(command.on) if command.name in ("hud", "blackout") else handler()
+            answer = handler(command.on) if command.name in SWITCHES else handler()
         except Exception as exc:  # a handler's failure is shown, never the show's end
             log.exception("control command %s failed", command.name)
             self.tell(f"/show/{command.name} failed: {exc}", EventKind.ERROR)

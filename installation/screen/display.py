@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from installation.config import parse_colour
+from installation.eeg.sources.base import EventKind, SourceEvent
 from installation.engine.blending import KeyframeBlender
 from installation.errors import ConfigError
 from installation.screen.blackout import Blackout, switch_blackout
@@ -277,9 +278,14 @@ class DisplayLoop:
         if self.unfaded is None:
             log.warning("snapshot skipped: no painting yet")
             return
-        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
         eeg_time = None if self.keyframe is None else self.keyframe.eeg_time
-        path = free_path(self.snapshot_dir / snapshot_name(eeg_time))
-        pygame.image.save(image_surface(self.unfaded), str(path))
+        try:
+            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+            path = free_path(self.snapshot_dir / snapshot_name(eeg_time))
+            pygame.image.save(image_surface(self.unfaded), str(path))
+        except (OSError, pygame.error) as exc:  # a full disk loses the snapshot, not the show
+            self.status.note(SourceEvent(EventKind.ERROR, f"Snapshot not saved into "
+                                                          f"{self.snapshot_dir}: {exc}"))
+            return
         self.snapshots.append(path)
         log.info("snapshot saved to %s", path)

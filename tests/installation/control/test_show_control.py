@@ -88,6 +88,18 @@ def test_osc_commands_steer_the_window_as_its_keys_do(window):
     assert all(isinstance(eeg_time, float) for _, eeg_time, _ in events)
 
 
+def test_a_snapshot_that_cannot_be_saved_is_a_hud_line_not_the_end(window, tmp_path):
+    display, clock, control, _ = window
+    display.snapshot_dir = tmp_path / "a-file"
+    display.snapshot_dir.write_text("not a folder")
+    client = SimpleUDPClient("127.0.0.1", control.channel.port)
+    frames_until(display, control, clock, lambda: display.keyframe is not None)
+    client.send_message("/show/snapshot", 1)
+    frames_until(display, control, clock, lambda: display.status.last_error)
+    assert display.status.last_error.startswith("Snapshot not saved into")
+    assert display.step() and display.snapshots == []
+
+
 def _steer_the_show(port: int, frames_out, log: list) -> None:
     """Once the show paints, send it garbage, a snapshot and a blackout, then lift it."""
     deadline = time.monotonic() + 60
