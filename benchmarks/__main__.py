@@ -17,6 +17,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from benchmarks.figures import (
+    control_figures,
     display_xvfb_figures,
     features_figures,
     generator_figures,
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     figures.update(isolated(steering_figures))
     figures.update(isolated(upscaler_figures, 48 if args.quick else 96))
     figures.update(isolated(upscaler_size_figures, 5 if args.quick else 20))
+    figures.update(isolated(control_figures, 4.0 if args.quick else 8.0))
     met = verdicts(figures)
     for key, value in figures.items():
         target = TARGETS.get(key)

@@ -163,3 +163,10 @@ def training_figures(steps: int) -> dict:
     cpu = CONFIGS["128"]
     return {"train_tiny_sec_per_kimg": seconds, "train_tiny_img_per_s": 1000.0 / seconds,
             **compare("128", cpu.resolution, cpu.batch, steps=max(steps // 2, 4), rounds=2)}
+
+
+def control_figures(seconds: float) -> dict:
+    """Control messages a second read on loopback before any is lost; the show's fps meanwhile."""
+    from benchmarks.control_bench import control_figures as measure
+
+    return measure(seconds)

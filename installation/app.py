@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from installation.config import ShowOptions
+from installation.config import ShowOptions, parse_colour
+from installation.control.show_control import ShowControl, headless_handlers, window_handlers
 from installation.eeg.feature_pipeline import FeatureExtractor
 from installation.eeg.profile import load_profile, profiled_extractor
 from installation.eeg.sources import open_source
@@ -286,6 +287,11 @@ def _run_live(options: ShowOptions, runtime, source, profile) -> ShowSummary:
     painter = DriftPainter(runtime, drift)
     outputs = ShowOutputs.open(options, runtime.feature_spec, status.note)
     status.line_sources.append(outputs.status_lines)
+    try:
+        control = ShowControl.open(options.control, status)  # a taken port: one sentence
+    except BaseException:
+        outputs.close()
+        raise
     live = _LiveWiring(options, runtime, source, profile, painter, status, outputs)
     connector = SourceConnector(source, live.connect, status)
     slot = LatestSlot()
@@ -296,10 +302,12 @@ def _run_live(options: ShowOptions, runtime, source, profile) -> ShowSummary:
     steering_thread.start()
     try:
         if options.headless:
-            _live_headless(options, status, slot, summary, outputs.offer_frame)
+            _live_headless(options, status, slot, summary, outputs.offer_frame, control)
         else:
-            _live_window(options, status, slot, first_image, summary, outputs.offer_frame)
+            _live_window(options, status, slot, first_image, summary, outputs.offer_frame,
+                         control)
     finally:
+        control.close()
         connector.stop()
         steering_thread.stop()
         live.stop()
@@ -309,7 +317,9 @@ def _run_live(options: ShowOptions, runtime, source, profile) -> ShowSummary:
     if live.show is None:  # the show ended before the source ever appeared
         raise connector.absence or SourceAbsent("The EEG source never appeared; check it.")
     summary.source = status.source_description
-    return _finish(summary, live.show)
+    summary = _finish(summary, live.show)
+    summary.outputs += control.summary_lines()
+    return summary
 
 
 class _LiveWiring:
@@ -365,15 +375,19 @@ class _LiveWiring:
 
 
 def _live_window(options, status, slot, first_image, summary: ShowSummary,
-                 on_frame=lambda painting: None) -> None:
+                 on_frame=lambda painting: None, control: ShowControl | None = None) -> None:
     """The pygame window in the main thread until Esc/Q, the duration or the end of a file."""
+    control = control or ShowControl()
     display = DisplayLoop(slot.take, status, options.fullscreen, options.display, options.fps,
-                          snapshot_dir=options.snapshots, mode=options.mode, mat=options.mat)
+                          snapshot_dir=options.snapshots, mode=options.mode, mat=options.mat,
+                          on_event=control.on_event)
+    handlers = window_handlers(display, control.calibrate)
     display.show_first(first_image)
     display.open()
     started = time.perf_counter()
     try:
         while display.step():
+            control.drain(handlers)  # on this thread, between frames
             on_frame(display.painting)
             if _should_stop(options, status, started):
                 break
@@ -387,10 +401,12 @@ def _live_window(options, status, slot, first_image, summary: ShowSummary,
 
 
 def _live_headless(options, status, slot, summary: ShowSummary,
-                   on_frame=lambda painting: None) -> None:
+                   on_frame=lambda painting: None, control: ShowControl | None = None) -> None:
     """Frames written at the refresh rate, paced by the wall clock, never waiting for keyframes."""
+    control = control or ShowControl()
     writer = FrameWriter(options.frames_out, options.frame_every)
-    loop = HeadlessLoop(writer, status)
+    loop = HeadlessLoop(writer, status, parse_colour(options.mat), control.on_event)
+    handlers = headless_handlers(loop, options.snapshots, summary.snapshots, control.calibrate)
     period = 1.0 / options.fps
     started = time.perf_counter()
     due, first_frame = started, None
@@ -404,6 +420,7 @@ def _live_headless(options, status, slot, summary: ShowSummary,
                 on_frame(loop.image)
                 if first_frame is None:
                     first_frame = time.perf_counter()
+            control.drain(handlers)  # on this thread, between frames
             due = max(due + period, time.perf_counter() - period)  # never race to catch up
             time.sleep(max(0.0, due - time.perf_counter()))
     finally:

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sound", action="store_true", help="play a sonification of the band powers")
     p.add_argument("--ndi", help="send the displayed painting as an NDI source of this name "
                    "(needs ndi-python: pip install -e .[ndi])")
+    p.add_argument("--control", help="receive OSC commands (/show/calibrate, /show/snapshot, "
+                   "/show/hud 0|1, /show/blackout 0|1) on PORT (this computer only) or HOST:PORT "
+                   "(docs/show.md)")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return p
 

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from installation.control.channel import parse_control_target
 from installation.eeg.sources import parse_source_spec
 from installation.errors import ConfigError
 from installation.outputs.feeds.osc import parse_host_port
@@ -87,6 +88,10 @@ class ShowOptions:
         Play the sonification of the band powers.
     ndi : str or None
         Name of an NDI source sending the displayed painting.
+    control : str or None
+        ``PORT`` (this computer only) or ``HOST:PORT`` to receive OSC commands on
+        (``/show/calibrate``, ``/show/snapshot``, ``/show/hud``, ``/show/blackout``); None: no
+        control channel.
     """
 
     source: str = "synthetic"
@@ -116,6 +121,7 @@ class ShowOptions:
     lsl_out: str | None = None
     sound: bool = False
     ndi: str | None = None
+    control: str | None = None
 
 
 # The type each option's value must have; float options accept integers too.
@@ -125,7 +131,7 @@ _KINDS = {
     "record": str, "fps": float, "provider": str, "threads": int, "snapshots": str,
     "drift_speed": float, "seed": int, "native": bool, "mode": str, "mat": str,
     "video": str, "overwrite": bool, "osc": str, "lsl_out": str, "sound": bool, "ndi": str,
-    "log": str,
+    "log": str, "control": str,
 }
 _KIND_WORDS = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
 
@@ -270,6 +276,10 @@ def _validate_outputs(options: ShowOptions) -> None:
     """The feeds' and the video's options, told before anything loads."""
     if options.osc is not None:
         parse_host_port(options.osc)
+    if options.control is not None:
+        parse_control_target(options.control)
+        if options.speed == "max":
+            raise ConfigError("--control steers a live show; leave it out with --speed max.")
     if options.lsl_out is not None and not options.lsl_out.strip():
         raise ConfigError("--lsl-out needs a stream name; pass e.g. --lsl-out EEGPainting.")
     if options.ndi is not None and not options.ndi.strip():

@@ -4,8 +4,8 @@
 by a pygame clock; it never waits for the generator, it takes whatever keyframe is newest. It
 blends at the painting's own size and hands the picture to a screen
 (:mod:`installation.screen.screens`) that scales it to the ``fit`` or ``fill`` rectangles of
-:mod:`installation.screen.presentation`. Keys: F fullscreen, H HUD, S snapshot of the painting, Esc
-or Q quit.
+:mod:`installation.screen.presentation`. Keys: F fullscreen, H HUD, S snapshot of the painting, B
+blackout (a fade to the mat colour and back), Esc or Q quit.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from installation.config import parse_colour
+from installation.eeg.sources.base import EventKind, SourceEvent
 from installation.engine.blending import KeyframeBlender
 from installation.errors import ConfigError
+from installation.screen.blackout import Blackout, switch_blackout
 from installation.screen.hud import Hud, RateMeter, ShowStatus, hud_lines
 from installation.screen.presentation import MODES, fit_inside, placement
 from installation.screen.quiet_pygame import pygame
@@ -80,6 +82,9 @@ class DisplayLoop:
         Colour around a fitted painting, ``#rrggbb`` or an RGB triple.
     path : {"auto", "surface", "renderer"}
         How frames reach the screen (see :func:`installation.screen.screens.open_screen`).
+    on_event : callable, optional
+        Takes ``(kind, eeg_time or None, detail)`` for ``blackout_on`` and ``blackout_off``
+        (detail: ``key`` or ``control``); None: they are only logged.
     """
 
     def __init__(self, poll_keyframe: Callable, status: ShowStatus, fullscreen: bool = False,
@@ -87,7 +92,8 @@ class DisplayLoop:
                  snapshot_dir: str | Path = "snapshots",
                  clock: Callable[[], float] = time.perf_counter,
                  title: str = "EEG painting", mode: str = "fit",
-                 mat: str | tuple[int, int, int] = BACKGROUND, path: str = "auto") -> None:
+                 mat: str | tuple[int, int, int] = BACKGROUND, path: str = "auto",
+                 on_event: Callable[[str, float | None, str], None] | None = None) -> None:
         if mode not in MODES:
             raise ConfigError(f"Unknown mode {mode!r}; use fit or fill.")
         if path not in PATHS:
@@ -112,6 +118,9 @@ class DisplayLoop:
         self.keyframes = 0
         self.keyframe = None  # the newest keyframe shown
         self.painting: np.ndarray | None = None  # the blended picture last drawn, own size
+        self.unfaded: np.ndarray | None = None  # the same before the blackout's fade
+        self.blackout = Blackout()
+        self.on_event = on_event
         self.snapshots: list[Path] = []
         self.fps_meter = RateMeter()
         self.keyframe_meter = RateMeter()
@@ -164,7 +173,8 @@ class DisplayLoop:
         keyframe = self.poll_keyframe()
         if keyframe is not None:
             self._take(keyframe, now)
-        self.painting = self.blender.frame(now)
+        self.unfaded = self.blender.frame(now)
+        self.painting = self.blackout.apply(self.unfaded, self.mat, now)
         self._draw(self.painting, now)
         if self._snapshot_requested:
             self._save_snapshot()
@@ -206,6 +216,22 @@ class DisplayLoop:
                 self.hud.toggle()
             elif event.key == pygame.K_s:
                 self._snapshot_requested = True
+            elif event.key == pygame.K_b:
+                self.set_blackout(not self.blackout.on, "key")
+
+    def set_hud(self, visible: bool) -> None:
+        """Show or hide the HUD (the H key toggles it)."""
+        if self.hud is not None:
+            self.hud.visible = bool(visible)
+
+    def request_snapshot(self) -> None:
+        """Save a snapshot at the end of the next frame, as the S key does."""
+        self._snapshot_requested = True
+
+    def set_blackout(self, on: bool, why: str = "key") -> None:
+        """Fade to the mat colour (``on``) or back to the painting; ``why``: key or control."""
+        eeg_time = None if self.keyframe is None else self.keyframe.eeg_time
+        switch_blackout(self.blackout, on, self.clock(), eeg_time, why, self.on_event)
 
     def _draw(self, image: np.ndarray | None, now: float) -> None:
         screen_size = self.screen_size
@@ -244,14 +270,22 @@ class DisplayLoop:
         return self._placement_cache[1]
 
     def _save_snapshot(self) -> None:
-        """Save the painting as blended, at its own size: no mat, no HUD, no scaling."""
+        """Save the painting as blended, at its own size: no mat, no HUD, no scaling.
+
+        Nor the blackout: the painting goes on beneath it.
+        """
         self._snapshot_requested = False
-        if self.painting is None:
+        if self.unfaded is None:
             log.warning("snapshot skipped: no painting yet")
             return
-        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
         eeg_time = None if self.keyframe is None else self.keyframe.eeg_time
-        path = free_path(self.snapshot_dir / snapshot_name(eeg_time))
-        pygame.image.save(image_surface(self.painting), str(path))
+        try:
+            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+            path = free_path(self.snapshot_dir / snapshot_name(eeg_time))
+            pygame.image.save(image_surface(self.unfaded), str(path))
+        except (OSError, pygame.error) as exc:  # a full disk loses the snapshot, not the show
+            self.status.note(SourceEvent(EventKind.ERROR, f"Snapshot not saved into "
+                                                          f"{self.snapshot_dir}: {exc}"))
+            return
         self.snapshots.append(path)
         log.info("snapshot saved to %s", path)

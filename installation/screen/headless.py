@@ -13,6 +13,7 @@ import numpy as np
 
 from installation.engine.blending import KeyframeBlender
 from installation.errors import ConfigError
+from installation.screen.blackout import Blackout, switch_blackout
 from installation.screen.quiet_pygame import pygame
 
 COLUMNS = ("frame", "time_s", "eeg_time", "latency_ms", "keyframe", "signal", "caption")
@@ -99,15 +100,25 @@ class HeadlessLoop:
     status : ShowStatus, optional
         Whose signal state each row records; it takes every keyframe shown (masked
         channels, signal), as the window's does.
+    mat : (int, int, int)
+        The mat colour a blackout fades to.
+    on_event : callable, optional
+        Takes ``(kind, eeg_time or None, detail)`` for ``blackout_on`` and ``blackout_off``.
     """
 
-    def __init__(self, writer: FrameWriter, status=None) -> None:
+    def __init__(self, writer: FrameWriter, status=None, mat: tuple[int, int, int] = (0, 0, 0),
+                 on_event=None) -> None:
         self.writer = writer
         self.status = status
         self.blender = KeyframeBlender()
         self.keyframe = None
         self.keyframes = 0
         self.image = None  # the last frame written
+        self.painting = None  # the same before the blackout's fade
+        self.blackout = Blackout()
+        self.mat = tuple(int(c) for c in mat)
+        self.on_event = on_event
+        self._now = 0.0  # the time of the last frame, for a blackout asked between frames
         self._fresh = False
 
     def take(self, keyframe, t: float) -> None:
@@ -123,7 +134,9 @@ class HeadlessLoop:
         """Write the frame at time ``t``; False while there is no keyframe to show yet."""
         if self.keyframe is None:
             return False
-        self.image = image = self.blender.frame(t)
+        self.painting = self.blender.frame(t)
+        self.image = image = self.blackout.apply(self.painting, self.mat, t)
+        self._now = t
         latency_ms = 1000.0 * (time.perf_counter() - self.keyframe.arrival)
         signal = str(self.status.signal) if self.status is not None else ""
         caption = self.status.caption if self.status is not None else ""
@@ -131,3 +144,8 @@ class HeadlessLoop:
                           signal=signal, caption=caption)
         self._fresh = False
         return True
+
+    def set_blackout(self, on: bool, why: str = "control") -> None:
+        """Fade to the mat colour (``on``) or back, from the time of the last frame."""
+        eeg_time = None if self.keyframe is None else self.keyframe.eeg_time
+        switch_blackout(self.blackout, on, self._now, eeg_time, why, self.on_event)
