@@ -12,14 +12,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from calibration.alpha_check import AlphaCheck, alpha_ratio
-from calibration.profile import (
+from installation.eeg.baseline.alpha_check import AlphaCheck, alpha_ratio
+from installation.eeg.baseline.profile_builder import (
     EXCLUDED_STATES,
     baseline_band_powers,
     build_profile,
     channels_to_leave_out,
 )
-from calibration.quality import QualityMonitor, QualityReport, QualityThresholds
+from installation.eeg.baseline.quality import QualityMonitor, QualityReport, QualityThresholds
 from installation.eeg.feature_pipeline import FeatureExtractor, FeatureFrame
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.sources.base import Chunk, StreamInfo
