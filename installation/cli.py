@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sound", action="store_true", help="play a sonification of the band powers")
     p.add_argument("--ndi", help="send the displayed painting as an NDI source of this name "
                    "(needs ndi-python: pip install -e .[ndi])")
+    p.add_argument("--calibration-s", dest="calibration_s", type=float,
+                   help="seconds of eyes-open baseline an in-show calibration records "
+                   "(key C; default 60, at least 3)")
+    p.add_argument("--calibration-eyes-closed-s", dest="calibration_eyes_closed_s", type=float,
+                   help="seconds of the in-show calibration's eyes-closed step (default 0: none)")
+    p.add_argument("--profiles", help="folder each in-show calibration's profile is saved "
+                   "into; without --profile the newest there that fits the stream is used")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return p
 

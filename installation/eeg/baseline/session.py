@@ -71,7 +71,8 @@ def default_steps(baseline_s: float = DEFAULT_BASELINE_S,
     if not eyes_closed_s >= 0:
         raise ConfigError(f"The eyes-closed duration must be 0 or more seconds, "
                           f"got {eyes_closed_s}.")
-    steps = [CalibrationStep(BASELINE, "Step 1 of 2: baseline",
+    of = 2 if eyes_closed_s > 0 else 1
+    steps = [CalibrationStep(BASELINE, f"Step 1 of {of}: baseline",
                              "Eyes open, look at the cross", float(baseline_s))]
     if eyes_closed_s > 0:
         steps.append(CalibrationStep(EYES_CLOSED, "Step 2 of 2: eyes closed",
