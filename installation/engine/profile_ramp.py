@@ -21,7 +21,7 @@ import numpy as np
 from installation.eeg.sources.base import Chunk
 
 DEFAULT_RAMP_S = 3.0  # seconds of EEG over which the new profile takes over
-WARM_UP_S = 8.0  # seconds of recent EEG a new extractor is run over before it steers
+WARM_UP_S = 20.0  # recent EEG a new extractor runs over first: 5 of the slow EMA's 4 s
 
 
 class ProfileRamp:
