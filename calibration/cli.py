@@ -11,14 +11,14 @@ import math
 import time
 
 from calibration.report import ensure_out_dir, print_verdict, write_calibration
-from calibration.session import (
+from installation.bundle import BundleSpec, resolve_bundle_paths
+from installation.eeg.baseline.session import (
     DEFAULT_BASELINE_S,
     DEFAULT_EYES_CLOSED_S,
     DONE,
     CalibrationSession,
     default_steps,
 )
-from installation.bundle import BundleSpec, resolve_bundle_paths
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.sources import (
     EndOfStream,

@@ -13,9 +13,9 @@ matplotlib.use("Agg")  # files only, never a window; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from calibration.profile import save_profile  # noqa: E402
-from calibration.quality import GOOD, QualityReport  # noqa: E402
-from calibration.verdicts import (  # noqa: E402
+from installation.eeg.baseline.profile_builder import save_profile  # noqa: E402
+from installation.eeg.baseline.quality import GOOD, QualityReport  # noqa: E402
+from installation.eeg.baseline.verdicts import (  # noqa: E402
     REPEAT_IN_TERMINAL,
     next_steps,
     summary_lines,
@@ -170,7 +170,7 @@ def write_calibration(out_dir, result) -> dict[str, Path]:
     out_dir : str or Path
         Folder to write into; created when missing.
     result : CalibrationResult
-        What :meth:`calibration.session.CalibrationSession.finish` returned.
+        What :meth:`installation.eeg.baseline.session.CalibrationSession.finish` returned.
 
     Returns
     -------

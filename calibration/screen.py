@@ -15,9 +15,10 @@ import math
 
 import numpy as np
 
-from calibration.quality import GOOD
 from calibration.report import print_verdict, write_calibration
-from calibration.session import (
+from calibration.tones import StepBell
+from installation.eeg.baseline.quality import GOOD
+from installation.eeg.baseline.session import (
     DONE,
     EYES_CLOSED,
     RECORDING,
@@ -25,8 +26,7 @@ from calibration.session import (
     CalibrationSession,
     default_steps,
 )
-from calibration.tones import StepBell
-from calibration.verdicts import channel_figure, next_steps, passed, verdict_line
+from installation.eeg.baseline.verdicts import channel_figure, next_steps, passed, verdict_line
 from installation.eeg.sources import EndOfStream, open_source
 from installation.eeg.sources.base import Source
 from installation.errors import ConfigError, InstallationError

@@ -14,14 +14,21 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from installation.config import ShowOptions, parse_colour
-from installation.control.show_control import ShowControl, headless_handlers, window_handlers
+from installation.control.show_control import (
+    ShowControl,
+    headless_handlers,
+    log_event,
+    window_handlers,
+)
 from installation.eeg.feature_pipeline import FeatureExtractor
 from installation.eeg.profile import load_profile, profiled_extractor
+from installation.eeg.profile_folder import newest_fitting_profile
 from installation.eeg.sources import open_source
 from installation.eeg.sources.base import (
     EndOfStream,
@@ -32,6 +39,8 @@ from installation.eeg.sources.base import (
 )
 from installation.engine.drift import LatentDrift
 from installation.engine.generator_runtime import GeneratorRuntime
+from installation.engine.in_show_calibration import InShowCalibration
+from installation.engine.profile_ramp import DEFAULT_RAMP_S
 from installation.engine.ring_buffer import RingBuffer
 from installation.engine.steering import LatestSlot, SteeringThread, SteeringWorker
 from installation.engine.waiting import (
@@ -77,6 +86,8 @@ class ShowSummary:
     hops: int = 0  # feature frames the steering worker computed
     samples_read: int = 0  # EEG samples the steering worker took from the ring
     samples_skipped: int = 0  # of those, skipped because the worker fell a whole ring behind
+    # each profile that came into use: (EEG time, "start" or "calibration")
+    profile_changes: list[tuple[float, str]] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -117,6 +128,7 @@ class _Show:
     recorder: SessionRecorder | None = None
     outputs: ShowOutputs = field(default_factory=ShowOutputs)  # feeds, sound, video
     worker: SteeringWorker | None = None  # once the steering is wired
+    profile: dict | None = None  # the calibration profile in use at the start
 
     def tee_chunk(self, push):
         """``push`` plus the recorder, for the source thread's ``on_chunk``."""
@@ -136,8 +148,26 @@ class _Show:
             self.recorder.add_keyframe(keyframe)
 
 
+@dataclass
+class ShowRemote:
+    """What another thread (a test, the control channel) may ask of a running live show.
+
+    ``run_show`` fills it in as the live show starts; until then, and in an offline render,
+    :attr:`calibrate` refuses with one sentence.
+
+    Attributes
+    ----------
+    calibrate : callable
+        Starts an in-show calibration: None when started, else the one sentence saying why
+        not (also shown on the HUD).
+    """
+
+    calibrate: Callable[[], str | None] = field(
+        default=lambda: "In-show calibration is not available before the live show runs.")
+
+
 def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None,
-             source: Source | None = None) -> ShowSummary:
+             source: Source | None = None, remote: ShowRemote | None = None) -> ShowSummary:
     """Run the show until quit, the duration, the end of the file or Ctrl-C.
 
     Parameters
@@ -149,6 +179,8 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None,
     source : Source, optional
         A source built already, not yet opened (the soak plays a paced loop through it);
         built from ``options.source`` when None.
+    remote : ShowRemote, optional
+        Filled in with the live show's hooks (in-show calibration) once it starts.
 
     Returns
     -------
@@ -164,7 +196,7 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None,
     if options.speed != "max":  # live: wait for the source, painting on its own
         source = source or open_source(options.source, resolve_timeout=LIVE_RESOLVE_TIMEOUT_S,
                                        board_owner="show")  # calibration asks who holds it
-        return _run_live(options, runtime, source, profile)
+        return _run_live(options, runtime, source, profile, remote)
     source = source or open_source(options.source, speed=options.speed)
     info = source.open()
     show = None
@@ -175,7 +207,7 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None,
         show.status.line_sources.append(show.outputs.status_lines)
         if options.record:
             show.recorder = SessionRecorder(options.record, info, options.source,
-                                            show.status.note, profile=profile)
+                                            show.status.note, profile=show.profile)
             show.status.line_sources.append(show.recorder.status_lines)
         return _finish(_render_offline(options, show), show)
     finally:
@@ -203,11 +235,24 @@ def _finish(summary: ShowSummary, show: _Show) -> ShowSummary:
 def _prepare(options, runtime, source, info, profile, drift=None, status=None) -> _Show:
     """Check the model and profile fit the source and build the feature extractor."""
     runtime.check_fits(info)
+    if profile is None and options.profiles:
+        profile = _newest_profile(options.profiles, info)
     extractor = profiled_extractor(runtime.feature_spec, info, profile)
     drift = drift or LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
     status = status or ShowStatus(info.description, runtime.provider_name)
     status.stream = info
-    return _Show(runtime, source, info, extractor, drift, status)
+    return _Show(runtime, source, info, extractor, drift, status, profile=profile)
+
+
+def _newest_profile(folder: str, info: StreamInfo) -> dict | None:
+    """The newest profile in the ``--profiles`` folder that fits the stream, logged; or None."""
+    found = newest_fitting_profile(folder, info)
+    if found is None:
+        log.info("profiles: none in %s fits this stream; the features z-score against a "
+                 "running baseline until a calibration", folder)
+        return None
+    log.info("profile: %s, the newest in %s that fits this stream", found[0].name, folder)
+    return found[1]
 
 
 def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
@@ -279,7 +324,8 @@ def _write_frames(loop: HeadlessLoop, next_frame: int, until: float, fps: float,
     return next_frame
 
 
-def _run_live(options: ShowOptions, runtime, source, profile) -> ShowSummary:
+def _run_live(options: ShowOptions, runtime, source, profile,
+              remote: ShowRemote | None = None) -> ShowSummary:
     """The drift painted at once; the source and steering threads once the source appears."""
     drift = LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
     status = ShowStatus("", runtime.provider_name)
@@ -287,17 +333,21 @@ def _run_live(options: ShowOptions, runtime, source, profile) -> ShowSummary:
     painter = DriftPainter(runtime, drift)
     outputs = ShowOutputs.open(options, runtime.feature_spec, status.note)
     status.line_sources.append(outputs.status_lines)
-    try:
-        control = ShowControl.open(options.control, status)  # a taken port: one sentence
+    summary = ShowSummary(provider=runtime.provider_name)
+    live = _LiveWiring(options, runtime, source, profile, painter, status, outputs, summary)
+    if remote is not None:
+        remote.calibrate = live.calibration.request
+    try:  # a taken port: one sentence
+        control = ShowControl.open(options.control, status, calibrate=live.calibration.request,
+                                   on_event=live.record_event)
     except BaseException:
+        live.calibration.stop()
         outputs.close()
         raise
-    live = _LiveWiring(options, runtime, source, profile, painter, status, outputs)
     connector = SourceConnector(source, live.connect, status)
     slot = LatestSlot()
     first_image = runtime.warm_up(drift.current)  # before the window opens
     steering_thread = SteeringThread(painter, slot, status.note, on_keyframe=live.log_keyframe)
-    summary = ShowSummary(provider=runtime.provider_name)
     connector.start()
     steering_thread.start()
     try:
@@ -305,7 +355,7 @@ def _run_live(options: ShowOptions, runtime, source, profile) -> ShowSummary:
             _live_headless(options, status, slot, summary, outputs.offer_frame, control)
         else:
             _live_window(options, status, slot, first_image, summary, outputs.offer_frame,
-                         control)
+                         control, on_calibrate=live.calibration.request)
     finally:
         control.close()
         connector.stop()
@@ -326,11 +376,19 @@ class _LiveWiring:
     """What the live show builds once its source is open: checks, recorder, ring, threads."""
 
     def __init__(self, options, runtime, source, profile, painter: DriftPainter,
-                 status: ShowStatus, outputs: ShowOutputs) -> None:
+                 status: ShowStatus, outputs: ShowOutputs, summary: ShowSummary) -> None:
         self.options, self.runtime, self.source, self.profile = options, runtime, source, profile
         self.painter, self.status, self.outputs = painter, status, outputs
+        self.summary = summary
         self.show: _Show | None = None
         self.source_thread: SourceThread | None = None
+        # Built before the source opens, so a request while waiting is refused in words.
+        self.calibration = InShowCalibration(
+            runtime.feature_spec, self.use_profile, lambda: status.signal,
+            source_spec=options.source, baseline_s=options.calibration_s,
+            eyes_closed_s=options.calibration_eyes_closed_s, on_event=self.record_event,
+            profiles_dir=options.profiles)
+        status.overlay_sources.append(self.calibration.lines)
 
     def connect(self, info: StreamInfo) -> None:
         """Build the steering for the open source and hand the painter over to it."""
@@ -342,7 +400,7 @@ class _LiveWiring:
                             status=self.status)
             if options.record:
                 show.recorder = SessionRecorder(options.record, info, options.source,
-                                                self.status.note, profile=self.profile)
+                                                self.status.note, profile=show.profile)
                 self.status.line_sources.append(show.recorder.status_lines)
         except BaseException:
             self.source.close()
@@ -352,9 +410,18 @@ class _LiveWiring:
         ring = RingBuffer(info.n_channels, int(RING_SECONDS * info.sample_rate))
         show.worker = worker = SteeringWorker(ring, show.extractor, runtime, show.drift,
                                               self.status.note, on_hop=self.outputs.on_hop)
-        self.show = show
+        self.show, self.profile = show, show.profile
+        if show.profile is not None:
+            self.profile_in_use(show.profile, 0.0, "start")
+        self.calibration.attach(info)
+        calibration = self.calibration
+
+        def to_ring_and_calibration(chunk) -> None:
+            ring.push(chunk)
+            calibration.push(chunk)
+
         stall_s = None if self.source.finite else STALL_S  # a file never stalls, it ends
-        self.source_thread = SourceThread(self.source, show.tee_chunk(ring.push),
+        self.source_thread = SourceThread(self.source, show.tee_chunk(to_ring_and_calibration),
                                           self.status.note, stall_s=stall_s)
         self.source_thread.start()
         self.painter.connect(worker)
@@ -365,8 +432,38 @@ class _LiveWiring:
         if self.show is not None:
             self.show.log_keyframe(keyframe)
 
+    def use_profile(self, profile: dict) -> None:
+        """A good in-show calibration's profile: the steering ramps over to it.
+
+        Its statistics, bad channels and mains frequency all come with the new extractor.
+        """
+        show = self.show
+        extractor = profiled_extractor(self.runtime.feature_spec, show.info, profile)
+        show.worker.switch_extractor(
+            extractor, DEFAULT_RAMP_S,
+            on_started=lambda eeg_time: self.profile_in_use(profile, eeg_time, "calibration"))
+        self.profile = profile
+
+    def profile_in_use(self, profile: dict, eeg_time: float, reason: str) -> None:
+        """A profile comes into use at ``eeg_time`` ("start", "calibration"): noted, recorded."""
+        log.info("profile in use from EEG %.2f s (%s)", eeg_time, reason)
+        self.summary.profile_changes.append((float(eeg_time), reason))
+        if self.show is not None and self.show.recorder is not None:
+            self.show.recorder.add_profile(profile, eeg_time, reason)
+
+    def record_event(self, kind: str, eeg_time: float | None, detail: str) -> None:
+        """A calibration or a blackout began, ended or was refused: into the session's events.
+
+        Logged always; recorded once the source is open and the show records (a blackout while
+        waiting for the source has no session to go into yet).
+        """
+        log_event(kind, eeg_time, detail)
+        if self.show is not None and self.show.recorder is not None:
+            self.show.recorder.add_event(kind, eeg_time, detail)
+
     def stop(self) -> None:
-        """Stop the source thread, close the source and the recorder."""
+        """Stop the calibration and source threads, close the source and the recorder."""
+        self.calibration.stop()
         if self.source_thread is not None:
             self.source_thread.stop()
         self.source.close()
@@ -375,12 +472,13 @@ class _LiveWiring:
 
 
 def _live_window(options, status, slot, first_image, summary: ShowSummary,
-                 on_frame=lambda painting: None, control: ShowControl | None = None) -> None:
+                 on_frame=lambda painting: None, control: ShowControl | None = None,
+                 on_calibrate=None) -> None:
     """The pygame window in the main thread until Esc/Q, the duration or the end of a file."""
     control = control or ShowControl()
     display = DisplayLoop(slot.take, status, options.fullscreen, options.display, options.fps,
                           snapshot_dir=options.snapshots, mode=options.mode, mat=options.mat,
-                          on_event=control.on_event)
+                          on_event=control.on_event, on_calibrate=on_calibrate)
     handlers = window_handlers(display, control.calibrate)
     display.show_first(first_image)
     display.open()

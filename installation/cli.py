@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--control", help="receive OSC commands (/show/calibrate, /show/snapshot, "
                    "/show/hud 0|1, /show/blackout 0|1) on PORT (this computer only) or HOST:PORT "
                    "(docs/show.md)")
+    p.add_argument("--calibration-s", dest="calibration_s", type=float,
+                   help="seconds of eyes-open baseline an in-show calibration records "
+                   "(key C; default 60, at least 3)")
+    p.add_argument("--calibration-eyes-closed-s", dest="calibration_eyes_closed_s", type=float,
+                   help="seconds of the in-show calibration's eyes-closed step (default 0: none)")
+    p.add_argument("--profiles", help="folder each in-show calibration's profile is saved "
+                   "into; without --profile the newest there that fits the stream is used")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return p
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from installation.control.channel import parse_control_target
+from installation.eeg.profile_folder import check_profiles_folder
 from installation.eeg.sources import parse_source_spec
 from installation.errors import ConfigError
 from installation.outputs.feeds.osc import parse_host_port
@@ -92,6 +93,13 @@ class ShowOptions:
         ``PORT`` (this computer only) or ``HOST:PORT`` to receive OSC commands on
         (``/show/calibrate``, ``/show/snapshot``, ``/show/hud``, ``/show/blackout``); None: no
         control channel.
+    calibration_s : float
+        Seconds of eyes-open baseline an in-show calibration records (key C).
+    calibration_eyes_closed_s : float
+        Seconds of the in-show calibration's eyes-closed step; 0 leaves it out.
+    profiles : str or None
+        Folder each in-show calibration's profile is saved into; without ``profile``, the
+        newest one there that fits the stream is used at start.
     """
 
     source: str = "synthetic"
@@ -122,6 +130,9 @@ class ShowOptions:
     sound: bool = False
     ndi: str | None = None
     control: str | None = None
+    calibration_s: float = 60.0
+    calibration_eyes_closed_s: float = 0.0
+    profiles: str | None = None
 
 
 # The type each option's value must have; float options accept integers too.
@@ -131,7 +142,8 @@ _KINDS = {
     "record": str, "fps": float, "provider": str, "threads": int, "snapshots": str,
     "drift_speed": float, "seed": int, "native": bool, "mode": str, "mat": str,
     "video": str, "overwrite": bool, "osc": str, "lsl_out": str, "sound": bool, "ndi": str,
-    "log": str, "control": str,
+    "log": str, "control": str, "calibration_s": float, "calibration_eyes_closed_s": float,
+    "profiles": str,
 }
 _KIND_WORDS = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
 
@@ -216,6 +228,8 @@ def resolve_options(command_line: dict, config_path: str | None = None) -> ShowO
 _RANGES = {
     "duration": (0.0, 1e7), "fps": (0.0, 1000.0), "drift_speed": (0.0, 100.0),
     "display": (0, 64), "frame_every": (0, None), "threads": (1, 1024), "seed": (0, 2**63 - 1),
+    # a quality window is 3 s; an hour is longer than anyone keeps still
+    "calibration_s": (3.0, 3600.0), "calibration_eyes_closed_s": (0.0, 3600.0),
 }
 
 
@@ -284,6 +298,8 @@ def _validate_outputs(options: ShowOptions) -> None:
         raise ConfigError("--lsl-out needs a stream name; pass e.g. --lsl-out EEGPainting.")
     if options.ndi is not None and not options.ndi.strip():
         raise ConfigError("--ndi needs a source name; pass e.g. --ndi EEGPainting.")
+    if options.profiles is not None:
+        check_profiles_folder(options.profiles)
     if options.video is not None and not options.video.lower().endswith((".mp4", ".mov",
                                                                           ".mkv")):
         raise ConfigError(f"--video {options.video!r} must name an .mp4 file; pass e.g. "

@@ -122,6 +122,15 @@ class FeatureExtractor:
         """Samples pushed so far."""
         return self._n_received
 
+    @property
+    def samples_to_next_frame(self) -> int:
+        """Samples still to come before the next frame is due (its window's end).
+
+        A second extractor warmed on the newest samples of the same stream can start at the
+        same phase, so the two emit their frames at the same samples (a profile swap's ramp).
+        """
+        return self._next_end - self._n_received
+
     def push(self, chunk: Chunk) -> list[FeatureFrame]:
         """Take the next chunk; return a frame for every hop it completes (maybe none).
 

@@ -1,9 +1,9 @@
 """Reading a calibration profile (``profile.json``) and checking it fits the stream.
 
-Calibration writes the profile (``calibration.profile``); the show only reads it, so this half
-lives here and the live show never imports the calibration package. The show feeds it to
-:meth:`installation.eeg.features.FeatureNormaliser.from_profile` (keys ``feature_spec``, ``mean``,
-``std``), calls :func:`check_profile_fits` with its stream's
+Calibration builds and writes the profile (:mod:`installation.eeg.baseline.profile_builder`,
+which the calibration command and the in-show calibration share); this half reads it. The
+show feeds it to :meth:`installation.eeg.features.FeatureNormaliser.from_profile` (keys
+``feature_spec``, ``mean``, ``std``), calls :func:`check_profile_fits` with its stream's
 :class:`~installation.eeg.sources.base.StreamInfo` to get the bad channels in the stream's
 spelling (training asks the same function), and notches :func:`profile_line_freq`.
 """

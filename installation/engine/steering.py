@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from installation.eeg.sources.base import EventKind, SourceEvent
+from installation.engine.profile_ramp import DEFAULT_RAMP_S, ProfileRamp, warm_extractor
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,36 @@ class SteeringWorker:
         self._lost_since = now
         self._last_render_clock = now
         self._drift_eeg_time = 0.0  # EEG time the drift has been advanced to
+        self._switch = None  # (extractor, ramp_s, on_started) asked for by another thread
+
+    def switch_extractor(self, extractor, ramp_s: float = DEFAULT_RAMP_S,
+                         on_started: Callable[[float], None] | None = None) -> None:
+        """Hand the steering over to ``extractor`` (a new profile's) over ``ramp_s`` seconds.
+
+        Safe from any thread: the worker takes it at its next step with samples, warms the new
+        extractor on the ring's newest seconds, then blends the two (:class:`ProfileRamp`).
+
+        Parameters
+        ----------
+        extractor : FeatureExtractor
+            Fresh, for the same stream and feature spec.
+        ramp_s : float
+            Seconds of EEG time over which the steering moves from the old to the new.
+        on_started : callable, optional
+            Called (from the steering thread) with the EEG time the ramp starts at.
+        """
+        self._switch = (extractor, ramp_s, on_started or (lambda eeg_time: None))
+
+    def _take_switch(self, chunk) -> None:
+        """Start a requested hand-over, the running extractor having just taken ``chunk``.
+
+        A ramp still running goes on inside the new one (its blend is the "old" steering).
+        """
+        request, self._switch = self._switch, None
+        new, ramp_s, on_started = request
+        warm_extractor(new, self.ring, chunk.end_count, self.extractor.samples_to_next_frame)
+        self.extractor = ProfileRamp(self.extractor, new, ramp_s)
+        on_started(float(chunk.timestamps[-1]))
 
     def step(self) -> Keyframe | None:
         """Take the new samples and return a keyframe for the newest hop they complete, if any."""
@@ -142,6 +173,10 @@ class SteeringWorker:
             log.warning("steering fell behind: %d EEG samples skipped (%d in all)",
                         chunk.dropped, self.samples_dropped)
         frames = self.extractor.push(chunk)
+        if isinstance(self.extractor, ProfileRamp) and self.extractor.done:
+            self.extractor = self.extractor.new  # the new profile alone from here on
+        if self._switch is not None:
+            self._take_switch(chunk)
         self.frames_seen += len(frames)
         if frames:  # between hops the last hop's verdict stands
             self._samples_unusable = self._unusable(frames[-1])

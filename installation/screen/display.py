@@ -5,7 +5,8 @@ by a pygame clock; it never waits for the generator, it takes whatever keyframe 
 blends at the painting's own size and hands the picture to a screen
 (:mod:`installation.screen.screens`) that scales it to the ``fit`` or ``fill`` rectangles of
 :mod:`installation.screen.presentation`. Keys: F fullscreen, H HUD, S snapshot of the painting, B
-blackout (a fade to the mat colour and back), Esc or Q quit.
+blackout (a fade to the mat colour and back), C calibrate the wearer inside the show, Esc or Q
+quit.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from installation.eeg.sources.base import EventKind, SourceEvent
 from installation.engine.blending import KeyframeBlender
 from installation.errors import ConfigError
 from installation.screen.blackout import Blackout, switch_blackout
-from installation.screen.hud import Hud, RateMeter, ShowStatus, hud_lines
+from installation.screen.hud import Hud, RateMeter, ShowStatus, hud_lines, overlay_lines
 from installation.screen.presentation import MODES, fit_inside, placement
 from installation.screen.quiet_pygame import pygame
 from installation.screen.screens import PATHS, image_surface, open_screen
@@ -85,6 +86,10 @@ class DisplayLoop:
     on_event : callable, optional
         Takes ``(kind, eeg_time or None, detail)`` for ``blackout_on`` and ``blackout_off``
         (detail: ``key`` or ``control``); None: they are only logged.
+    on_calibrate : callable, optional
+        Key C: starts an in-show calibration; returns None, or why it was refused (the
+        calibration shows that on the HUD itself). None: the key only logs that it is not
+        available.
     """
 
     def __init__(self, poll_keyframe: Callable, status: ShowStatus, fullscreen: bool = False,
@@ -93,7 +98,8 @@ class DisplayLoop:
                  clock: Callable[[], float] = time.perf_counter,
                  title: str = "EEG painting", mode: str = "fit",
                  mat: str | tuple[int, int, int] = BACKGROUND, path: str = "auto",
-                 on_event: Callable[[str, float | None, str], None] | None = None) -> None:
+                 on_event: Callable[[str, float | None, str], None] | None = None,
+                 on_calibrate: Callable[[], str | None] | None = None) -> None:
         if mode not in MODES:
             raise ConfigError(f"Unknown mode {mode!r}; use fit or fill.")
         if path not in PATHS:
@@ -110,6 +116,7 @@ class DisplayLoop:
         self.mode = mode
         self.mat = parse_colour(mat) if isinstance(mat, str) else tuple(int(c) for c in mat)
         self.path = path
+        self.on_calibrate = on_calibrate
         self.blender = KeyframeBlender()
         self.hud: Hud | None = None
         self.screen = None  # a SurfaceScreen or RendererScreen once open
@@ -218,6 +225,8 @@ class DisplayLoop:
                 self._snapshot_requested = True
             elif event.key == pygame.K_b:
                 self.set_blackout(not self.blackout.on, "key")
+            elif event.key == pygame.K_c:
+                self._calibrate()
 
     def set_hud(self, visible: bool) -> None:
         """Show or hide the HUD (the H key toggles it)."""
@@ -232,6 +241,15 @@ class DisplayLoop:
         """Fade to the mat colour (``on``) or back to the painting; ``why``: key or control."""
         eeg_time = None if self.keyframe is None else self.keyframe.eeg_time
         switch_blackout(self.blackout, on, self.clock(), eeg_time, why, self.on_event)
+
+    def _calibrate(self) -> None:
+        """Key C: start an in-show calibration (it says on the HUD how it goes)."""
+        if self.on_calibrate is None:
+            log.info("key C: in-show calibration is not available in this show")
+            return
+        reason = self.on_calibrate()
+        if reason is not None:
+            log.info("key C: %s", reason)
 
     def _draw(self, image: np.ndarray | None, now: float) -> None:
         screen_size = self.screen_size
@@ -253,7 +271,8 @@ class DisplayLoop:
         if self.hud.visible or self.status.waiting_for:
             return hud_lines(self.fps_meter.rate(now), self.keyframe_meter.rate(now),
                              self.latency_ms(), self.status)
-        return [f"recording: {self.status.caption}"] if self.status.caption else []
+        lines = [f"recording: {self.status.caption}"] if self.status.caption else []
+        return lines + overlay_lines(self.status)
 
     def latency_ms(self) -> float | None:
         """Milliseconds from the newest keyframe's newest sample arriving to its first frame."""

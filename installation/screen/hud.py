@@ -70,6 +70,8 @@ class ShowStatus:
         self._lock = threading.Lock()
         self.events: list[SourceEvent] = []
         self.line_sources: list = []  # callables giving extra HUD lines (outputs' states)
+        # callables giving lines shown even while the HUD is hidden (a calibration's countdown)
+        self.overlay_sources: list = []
         self.stream = None  # the source's StreamInfo once open: a recording's annotations
         self.caption = ""  # the annotation of the EEG behind the painting shown ("eyes closed")
 
@@ -245,6 +247,12 @@ def hud_lines(fps: float, keyframes_per_s: float, latency_ms: float | None,
         lines.append("masked: " + ", ".join(status.masked_channels))
     for source in status.line_sources:
         lines.extend(source())
+    lines.extend(overlay_lines(status))
     if status.last_error:
         lines.append("error: " + status.last_error[:120])
     return lines
+
+
+def overlay_lines(status: ShowStatus) -> list[str]:
+    """The lines shown whether or not the HUD is (an in-show calibration's countdown)."""
+    return [line for source in status.overlay_sources for line in source()]

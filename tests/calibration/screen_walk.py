@@ -14,7 +14,13 @@ from pathlib import Path
 import pygame
 
 from calibration.screen import FAILURE, CalibrationScreen
-from calibration.session import DONE, RECORDING, WAITING, CalibrationSession, default_steps
+from installation.eeg.baseline.session import (
+    DONE,
+    RECORDING,
+    WAITING,
+    CalibrationSession,
+    default_steps,
+)
 from installation.eeg.sources import open_source
 
 MAX_FRAMES = 400

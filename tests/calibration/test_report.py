@@ -7,8 +7,8 @@ import json
 import matplotlib
 import matplotlib.image
 
-from calibration.quality import assess_quality
 from calibration.report import quality_document, write_quality_json, write_quality_png
+from installation.eeg.baseline.quality import assess_quality
 from installation.eeg.sources.files.recordings import load_recording
 from tests.conftest import shared_file
 

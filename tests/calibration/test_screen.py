@@ -6,7 +6,7 @@ import pygame
 import pytest
 
 from calibration.screen import CalibrationScreen
-from calibration.session import (
+from installation.eeg.baseline.session import (
     DONE,
     EYES_CLOSED,
     RECORDING,

@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 
-from calibration.quality import ChannelQuality, QualityThresholds
-from calibration.verdicts import channel_figure, quality_advice
+from installation.eeg.baseline.quality import ChannelQuality, QualityThresholds
+from installation.eeg.baseline.verdicts import channel_figure, quality_advice
 from tests.conftest import REPO
 from tests.installation.screen.test_screenshot import xvfb_display  # noqa: F401 - a fixture
 

@@ -93,7 +93,7 @@ def test_the_unit_is_hardened_but_keeps_what_the_show_needs():
     writable = [w.lstrip("-") for v in _all_values("eeg-painting.service", "ReadWritePaths")
                 for w in v.split()]
     options = resolve_options({}, DEPLOY / "venue.toml")
-    for path in (options.log, options.record, options.snapshots):
+    for path in (options.log, options.record, options.snapshots, options.profiles):
         inside = f"%h/eeg-painting/{path}"
         assert any(inside == w or inside.startswith(w + "/") for w in writable), path
     made = " ".join(_all_values("eeg-painting.service", "ExecStartPre"))

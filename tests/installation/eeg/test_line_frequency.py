@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calibration.quality import QualityMonitor
+from installation.eeg.baseline.quality import QualityMonitor
 from installation.eeg.feature_pipeline import FeatureExtractor
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import FeatureNormaliser

@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from calibration.montage_outliers import ABNORMAL
-from calibration.profile import channels_to_leave_out
-from calibration.quality import assess_quality
+from installation.eeg.baseline.montage_outliers import ABNORMAL
+from installation.eeg.baseline.profile_builder import channels_to_leave_out
+from installation.eeg.baseline.quality import assess_quality
 from installation.eeg.feature_pipeline import extract_feature_sequence, feature_frames
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import FeatureNormaliser

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from calibration.alpha_check import AlphaCheck, alpha_ratio
-from calibration.profile import (
+from installation.eeg.baseline.alpha_check import AlphaCheck, alpha_ratio
+from installation.eeg.baseline.profile_builder import (
     EXCLUDED_STATES,
     baseline_band_powers,
     build_profile,
     channels_to_leave_out,
 )
-from calibration.quality import QualityMonitor, QualityReport, QualityThresholds
+from installation.eeg.baseline.quality import QualityMonitor, QualityReport, QualityThresholds
 from installation.eeg.feature_pipeline import FeatureExtractor, FeatureFrame
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.sources.base import Chunk, StreamInfo
@@ -71,7 +71,8 @@ def default_steps(baseline_s: float = DEFAULT_BASELINE_S,
     if not eyes_closed_s >= 0:
         raise ConfigError(f"The eyes-closed duration must be 0 or more seconds, "
                           f"got {eyes_closed_s}.")
-    steps = [CalibrationStep(BASELINE, "Step 1 of 2: baseline",
+    of = 2 if eyes_closed_s > 0 else 1
+    steps = [CalibrationStep(BASELINE, f"Step 1 of {of}: baseline",
                              "Eyes open, look at the cross", float(baseline_s))]
     if eyes_closed_s > 0:
         steps.append(CalibrationStep(EYES_CLOSED, "Step 2 of 2: eyes closed",

@@ -8,16 +8,16 @@ import json
 import numpy as np
 import pytest
 
-from calibration.profile import save_profile
-from calibration.session import CalibrationSession, default_steps
+from installation.eeg.baseline.profile_builder import save_profile
+from installation.eeg.baseline.session import CalibrationSession, default_steps
 from installation.eeg.feature_pipeline import FeatureExtractor, feature_frames
 from installation.eeg.features import FeatureNormaliser
 from installation.eeg.profile import PROFILE_FORMAT, check_profile_fits, load_profile
 from installation.eeg.sources.base import StreamInfo
 from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
-from tests.calibration.sessions import run_until_done
 from tests.conftest import shared_file
+from tests.installation.eeg.baseline.sessions import run_until_done
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from calibration.alpha_check import (
+from installation.eeg.baseline.alpha_check import (
     ALPHA_RATIO_THRESHOLD,
     alpha_feature_index,
     alpha_ratio,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calibration.session import (
+from installation.eeg.baseline.session import (
     BASELINE,
     DONE,
     EYES_CLOSED,
@@ -19,7 +19,7 @@ from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.sources.base import Chunk
 from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
-from tests.calibration.sessions import run_until_done
+from tests.installation.eeg.baseline.sessions import run_until_done
 
 
 def test_steps_run_back_to_back_with_progress(eyes_open_edf):

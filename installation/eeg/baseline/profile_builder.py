@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from calibration.montage_outliers import ABNORMAL
-from calibration.quality import FLAT, LINE_NOISE, NOISY, RAILED
+from installation.eeg.baseline.montage_outliers import ABNORMAL
+from installation.eeg.baseline.quality import FLAT, LINE_NOISE, NOISY, RAILED
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import FeatureNormaliser
 from installation.eeg.profile import PROFILE_FORMAT

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calibration.session import DONE, CalibrationResult, CalibrationSession
+from installation.eeg.baseline.session import DONE, CalibrationResult, CalibrationSession
 
 
 def run_until_done(session: CalibrationSession, chunks) -> CalibrationResult:

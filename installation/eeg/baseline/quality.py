@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import signal
 
-from calibration.montage_outliers import ABNORMAL, flag_abnormal
+from installation.eeg.baseline.montage_outliers import ABNORMAL, flag_abnormal
 from installation.eeg.filtering import (
     StreamingFilter,
     line_detection_samples,
@@ -76,10 +76,10 @@ class QualityThresholds:
     abnormal_loud_ratio, abnormal_quiet_ratio : float
         A good channel whose RMS is more than ``abnormal_loud_ratio`` times, or less than
         ``abnormal_quiet_ratio`` times, the median of the good ones is abnormal
-        (``calibration.montage_outliers``). Measured here: PhysioNet eegmmidb rest, every
-        channel of S001, S005, S026 and S070 within 0.32-2.9 times the median (the largest,
-        S026's frontal row, eye movement); BrainFlow's synthetic board 0.18-1.3. A loose
-        electrode at 5x is flagged.
+        (:mod:`~installation.eeg.baseline.montage_outliers`). Measured here: PhysioNet eegmmidb
+        rest, every channel of S001, S005, S026 and S070 within 0.32-2.9 times the median (the
+        largest, S026's frontal row, eye movement); BrainFlow's synthetic board 0.18-1.3. A
+        loose electrode at 5x is flagged.
     """
 
     rail_uv: float = 187_500.0

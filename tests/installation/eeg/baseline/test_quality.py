@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calibration.quality import (
+from installation.eeg.baseline.quality import (
     FLAT,
     GOOD,
     LINE_NOISE,

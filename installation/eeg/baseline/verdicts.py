@@ -1,14 +1,14 @@
 """What the calibration's figures mean, in words: each figure with its limit, and what to do next.
 
-One home for the sentences the operator screen, the terminal and ``quality.png`` all show, so
-the three never disagree: "line noise -0.91 (limit -0.3)", "check O1 and O2 contact, then press
-R to repeat".
+One home for the sentences the operator screen, the terminal, ``quality.png`` and the show's HUD
+(during an in-show calibration) all show, so they never disagree: "line noise -0.91 (limit
+-0.3)", "check O1 and O2 contact, then press R to repeat".
 """
 
 from __future__ import annotations
 
-from calibration.alpha_check import ALPHA_REGION
-from calibration.quality import FLAT, GOOD, LINE_NOISE, NOISY, RAILED, ChannelQuality
+from installation.eeg.baseline.alpha_check import ALPHA_REGION
+from installation.eeg.baseline.quality import FLAT, GOOD, LINE_NOISE, NOISY, RAILED, ChannelQuality
 from installation.eeg.montage import region_of
 
 REPEAT_ON_SCREEN = "press R to repeat"

@@ -1,0 +1,98 @@
+"""Calibration inside the running show: a real LSL outlet, the show headless, a request midway.
+
+The outlet plays one person's rest, then another's (S001, then S026: the wearer changes); the
+show is asked to calibrate while it runs. The new profile must come into use and be saved in
+the profiles folder, and the painting must never stop (no step of ``time_s`` in frames.csv over
+0.5 s).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import numpy as np
+import pylsl
+
+from installation.app import ShowRemote, run_show
+from installation.config import ShowOptions
+from installation.eeg.profile import load_profile
+from installation.eeg.profile_folder import profile_files
+from installation.eeg.sources.files.recordings import load_recording
+from installation.engine.in_show_calibration import REFUSED_RUNNING
+from tests.conftest import shared_file
+from tests.helpers import largest_gap, read_frames
+from tests.installation.tiny_bundle import write_tiny_bundle
+
+FPS = 20.0
+CALIBRATION_S = 4.0
+
+
+class _SwitchingOutlet(threading.Thread):
+    """Streams the first recording in real time for ``switch_s``, then the second, looping."""
+
+    def __init__(self, first, second, name: str, switch_s: float) -> None:
+        super().__init__(daemon=True)
+        self.first, self.second, self.name, self.switch_s = first, second, name, switch_s
+        self.ready, self.stop = threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        rec = self.first
+        info = pylsl.StreamInfo(self.name, "EEG", len(rec.channel_names), rec.sample_rate,
+                                pylsl.cf_float32, self.name)
+        info.set_channel_labels(list(rec.channel_names))
+        info.set_channel_units(["microvolts"] * len(rec.channel_names))
+        outlet = pylsl.StreamOutlet(info)
+        self.ready.set()
+        step, started, position = 8, time.perf_counter(), 0
+        while not self.stop.is_set():
+            rec = self.first if time.perf_counter() - started < self.switch_s else self.second
+            columns = np.arange(position, position + step) % rec.n_samples
+            outlet.push_chunk(np.ascontiguousarray(rec.data[:, columns].T.astype(np.float32)))
+            position += step
+            time.sleep(step / rec.sample_rate)
+
+
+def test_a_calibration_requested_in_a_running_show_takes_over_without_stopping_it(tmp_path):
+    first = load_recording(shared_file("eeg/physionet_eegmmidb/S001R01.edf"))
+    second = load_recording(shared_file("eeg/physionet_eegmmidb/S026R01.edf"))
+    name = f"wearers-{uuid.uuid4().hex[:8]}"
+    outlet = _SwitchingOutlet(first, second, name, switch_s=4.0)
+    outlet.start()
+    assert outlet.ready.wait(10)
+    out, profiles = tmp_path / "frames", tmp_path / "profiles"
+    options = ShowOptions(source=f"lsl:{name}", model=str(write_tiny_bundle(tmp_path / "tiny")),
+                          headless=True, frames_out=str(out), frame_every=0, duration=16.0,
+                          fps=FPS, threads=1, calibration_s=CALIBRATION_S,
+                          profiles=str(profiles))
+    remote = ShowRemote()
+    answers = []
+
+    def ask() -> None:  # once the second wearer streams and the signal flows
+        time.sleep(6.0)
+        answers.append(remote.calibrate())
+        answers.append(remote.calibrate())  # a second request while the first runs
+
+    asker = threading.Thread(target=ask, daemon=True)
+    asker.start()
+    try:
+        summary = run_show(options, remote=remote)
+    finally:
+        outlet.stop.set()
+        outlet.join(10)
+        asker.join(10)
+    assert answers == [None, REFUSED_RUNNING], answers
+    reasons = [reason for _, reason in summary.profile_changes]
+    assert reasons == ["calibration"], summary.profile_changes  # no profile at the start
+    saved = profile_files(profiles)
+    assert len(saved) == 1
+    profile = load_profile(saved[0])
+    assert profile["channel_names"] == list(first.channel_names)
+    assert profile["baseline_s"] == CALIBRATION_S
+    rows = read_frames(out)
+    assert len(rows) > 10 * FPS
+    assert largest_gap(rows) <= 0.5  # the painting never stopped
+    # the swap began after the calibration's 4 s, and keyframes went on after it
+    swap_eeg = summary.profile_changes[0][0]
+    assert max(float(r["eeg_time"]) for r in rows) > swap_eeg + 2.0
