@@ -14,15 +14,24 @@ import uuid
 
 import numpy as np
 import pylsl
+from pythonosc.udp_client import SimpleUDPClient
 
+from calibration.cli import run_headless
 from installation.app import ShowRemote, run_show
 from installation.config import ShowOptions
+from installation.eeg.baseline.profile_builder import save_profile
+from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.profile import load_profile
 from installation.eeg.profile_folder import profile_files
 from installation.eeg.sources.files.recordings import load_recording
+from installation.eeg.sources.files.session_timeline import (
+    read_profile_timeline,
+    read_session_events,
+)
 from installation.engine.in_show_calibration import REFUSED_RUNNING
 from tests.conftest import shared_file
 from tests.helpers import largest_gap, read_frames
+from tests.installation.control.test_channel import free_udp_port
 from tests.installation.tiny_bundle import write_tiny_bundle
 
 FPS = 20.0
@@ -96,3 +105,51 @@ def test_a_calibration_requested_in_a_running_show_takes_over_without_stopping_i
     # the swap began after the calibration's 4 s, and keyframes went on after it
     swap_eeg = summary.profile_changes[0][0]
     assert max(float(r["eeg_time"]) for r in rows) > swap_eeg + 2.0
+
+
+def test_an_osc_calibrate_swaps_the_profile_live_and_the_session_keeps_both(tmp_path):
+    """The issue's check: a real LSL outlet, ``/show/calibrate`` over OSC, the new profile in
+    use and saved in the session folder beside the first wearer's, the painting never stopped."""
+    first_path = shared_file("eeg/physionet_eegmmidb/S001R01.edf")
+    first = load_recording(first_path)
+    second = load_recording(shared_file("eeg/physionet_eegmmidb/S026R01.edf"))
+    # the first wearer's profile, made by the calibration command's own code
+    start_profile = run_headless(f"file:{first_path}", FeatureSpec(), 10.0, 0.0,
+                                 is_file=True).profile
+    save_profile(start_profile, tmp_path / "s001.json")
+    name = f"wearers-osc-{uuid.uuid4().hex[:8]}"
+    outlet = _SwitchingOutlet(first, second, name, switch_s=4.0)
+    outlet.start()
+    assert outlet.ready.wait(10)
+    port = free_udp_port()
+    out, session = tmp_path / "frames", tmp_path / "session"
+    options = ShowOptions(source=f"lsl:{name}", model=str(write_tiny_bundle(tmp_path / "tiny")),
+                          profile=str(tmp_path / "s001.json"), headless=True,
+                          frames_out=str(out), frame_every=0, duration=16.0, fps=FPS,
+                          threads=1, calibration_s=CALIBRATION_S, record=str(session),
+                          control=str(port))
+
+    def cue() -> None:  # as a TouchDesigner or Max patch would, once the second wearer streams
+        time.sleep(6.0)
+        SimpleUDPClient("127.0.0.1", port).send_message("/show/calibrate", 1)
+
+    cuer = threading.Thread(target=cue, daemon=True)
+    cuer.start()
+    try:
+        summary = run_show(options)
+    finally:
+        outlet.stop.set()
+        outlet.join(10)
+        cuer.join(10)
+    assert [reason for _, reason in summary.profile_changes] == ["start", "calibration"]
+    timeline = read_profile_timeline(session)
+    assert [stretch.reason for stretch in timeline] == ["start", "calibration"]
+    assert timeline[0].profile["mean"] == start_profile["mean"]
+    new = timeline[1].profile
+    assert new["baseline_s"] == CALIBRATION_S and new["mean"] != start_profile["mean"]
+    assert timeline[1].start == summary.profile_changes[1][0]
+    kinds = [event.kind for event in read_session_events(session)]
+    assert kinds[:2] == ["calibration_started", "calibration_done"], kinds
+    rows = read_frames(out)
+    assert len(rows) > 10 * FPS
+    assert largest_gap(rows) <= 0.5  # the painting never stopped
