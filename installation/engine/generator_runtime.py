@@ -77,17 +77,18 @@ class GeneratorRuntime:
         self.provider = session.get_providers()[0]
 
     @classmethod
-    def load(cls, path: str | Path, provider: str = "auto", threads: int | None = None,
-             native: bool = False):
+    def load(cls, path: str | Path, provider: str | RuntimeChoice = "auto",
+             threads: int | None = None, native: bool = False):
         """Open a bundle folder (or its ``generator.onnx``) and check the graphs fit its JSON.
 
         Parameters
         ----------
         path : str or Path
             Bundle folder, ``generator.onnx`` or ``generator.json``.
-        provider : str
+        provider : str or RuntimeChoice
             One of ``PROVIDER_NAMES``: ``auto`` takes the best present, a named one is taken or
-            refused with a ConfigError.
+            refused with a ConfigError; a RuntimeChoice is taken as it is (the benchmarks ask
+            for a bf16 hint on any CPU with one).
         threads : int, optional
             Intra-op threads of each graph; ``DEFAULT_THREADS`` when None.
         native : bool
@@ -105,7 +106,7 @@ class GeneratorRuntime:
             raise ModelError(f"The model file {onnx_path} is missing; pass --model with a folder "
                              "made by `python -m models.export` (e.g. assets/default).")
         spec = BundleSpec.load(json_path)
-        choice = choose_runtime(provider)
+        choice = provider if isinstance(provider, RuntimeChoice) else choose_runtime(provider)
         session = _open_session(onnx_path, choice, threads)
         _check_interface(session, spec, onnx_path)
         upscaler = None
