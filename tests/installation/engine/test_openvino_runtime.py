@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from installation.bundle import BundleSpec, UpscalerSpec
+from installation.config import resolve_options
 from installation.eeg.feature_spec import FeatureSpec
 from installation.engine.generator_runtime import GeneratorRuntime
 from installation.engine.provider_choice import (
@@ -151,3 +152,13 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
     flags = cpu_flags(cpuinfo)
     assert {"avx2", "avx512f", "amx_bf16"} <= flags and bf16_flags(flags) == ("amx_bf16",)
     assert cpu_flags(tmp_path / "absent") == frozenset()
+
+
+def test_the_config_takes_every_documented_provider_and_refuses_others(tmp_path):
+    config = tmp_path / "show.toml"
+    for name in ("openvino-cpu", "openvino-cpu-bf16", "openvino-gpu", "cpu", "auto"):
+        config.write_text(f'provider = "{name}"\n')
+        assert resolve_options({}, str(config)).provider == name
+    config.write_text('provider = "openvino"\n')
+    with pytest.raises(ConfigError, match="Unknown provider 'openvino'; use auto, tensorrt"):
+        resolve_options({}, str(config))
