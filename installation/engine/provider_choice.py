@@ -2,9 +2,9 @@
 
 ``auto`` takes the first present of TensorRT, CUDA, OpenVINO on an Intel GPU, OpenVINO on a CPU
 with bf16 (AMX-BF16 or AVX512_BF16), and ONNX Runtime's CPU. OpenVINO on a CPU without bf16 is
-never taken by itself: in f32 it runs at ONNX Runtime's speed (``benchmarks.runtime_compare``),
-so it buys nothing for a new dependency on the path. A named provider is taken or refused with
-one sentence.
+never taken by itself: in f32 it runs within 10% of ONNX Runtime's speed
+(``benchmarks.runtime_compare``), too little for a second runtime on the show's path. A named
+provider is taken or refused with one sentence.
 """
 
 from __future__ import annotations
