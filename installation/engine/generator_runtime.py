@@ -113,8 +113,7 @@ class GeneratorRuntime:
         if spec.upscaler is not None and not native:
             upscaler = _open_upscaler(onnx_path.parent, spec, choice, threads)
         runtime = cls(session, spec, onnx_path, upscaler, choice)
-        log.info("generator %s runs on %s: %s%s", onnx_path, runtime.provider,
-                 runtime.provider_line,
+        log.info("generator %s runs on %s%s", onnx_path, runtime.provider_line,
                  f", upscaled to {runtime.resolution} px" if upscaler is not None else "")
         return runtime
 
