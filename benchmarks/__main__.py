@@ -22,6 +22,7 @@ from benchmarks.figures import (
     features_figures,
     generator_figures,
     matmul_figures,
+    runtime_figures,
     show_256px_figures,
     show_figures,
     steering_figures,
@@ -35,6 +36,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 TARGETS = {
     "onnx_speedup_over_torch": (">=", 1.2),
+    "chain_ms_fastest_runtime": ("<=", 30.0),  # the 512 px chain on one core, issue #33
     "roofline_fraction": (">=", 0.70),
     "display_fps": (">=", 55.0),
     "keyframes_per_s": (">=", 8.0),
@@ -91,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                                     / figures["matmul_gflops"])
     figures["roofline_fraction_median_frame"] = (figures["generator_gflops_onnx"]
                                                  / figures["matmul_gflops"])
+    figures.update(isolated(runtime_figures, 5 if args.quick else 20, 32 if args.quick else 256))
     figures.update(isolated(features_figures))
     figures.update(isolated(show_figures, 5.0 if args.quick else 15.0))
     figures.update(isolated(show_256px_figures, 5.0 if args.quick else 10.0,

@@ -31,6 +31,17 @@ def generator_figures(threads: int, frames: int) -> dict:
     }
 
 
+def runtime_figures(runs: int, inputs: int) -> dict:
+    """Each runtime here side by side (ONNX Runtime, OpenVINO f32 and bf16, GPUs where present):
+    milliseconds of the chain's stages on one thread and the difference from ONNX Runtime's
+    paintings, printed as a table as well."""
+    from benchmarks.runtime_compare import measure, report
+
+    figures = measure(threads=1, runs=runs, inputs=inputs)
+    report(figures, 1, runs, inputs)
+    return figures
+
+
 def matmul_figures() -> dict:
     """The machine's float32 matrix-multiply roofline (best of NumPy and ONNX Runtime)."""
     from benchmarks.roofline import matmul_gflops

@@ -1,7 +1,7 @@
 """Render speed of ``installation.render`` and the rates the feeds can carry.
 
 Run: ``SDL_VIDEODRIVER=dummy .venv/bin/python -m benchmarks.render_speed [--seconds S]
-[--size WxH] [--threads N]``
+[--size WxH] [--threads N] [--provider NAME]``
 
 1. A session is recorded first (``--speed max`` on a real recording, the default bundle), then
    ``S`` seconds of it are rendered at 60 fps to an MP4 at ``--size`` (1920x1080) through the
@@ -56,11 +56,12 @@ def record_session(folder: Path, seconds: float) -> Path:
     return folder / "rec"
 
 
-def render_figures(session: Path, size, threads: int, out: Path, preset: str) -> dict:
+def render_figures(session: Path, size, threads: int, out: Path, preset: str,
+                   provider: str = "cpu") -> dict:
     """Frames of output per second of the whole render, and the cost of each stage."""
     figures = render_session(session, out, DEFAULT_MODEL, size, 60.0, threads=threads,
-                             provider="cpu", progress=False, preset=preset)
-    runtime = GeneratorRuntime.load(DEFAULT_MODEL, "cpu", threads)
+                             provider=provider, progress=False, preset=preset)
+    runtime = GeneratorRuntime.load(DEFAULT_MODEL, provider, threads)
     log = read_session_log(session)
     entries = log.entries[:10]
     started = time.perf_counter()
@@ -135,14 +136,18 @@ def main() -> None:
     p.add_argument("--size", default="1920x1080", help="WxH of the video")
     p.add_argument("--threads", type=int, default=2, help="ONNX Runtime threads")
     p.add_argument("--preset", default="veryfast", help="x264 preset of the render")
+    p.add_argument("--provider", default="cpu", help="the render's runtime, as the show's "
+                   "--provider (default cpu: ONNX Runtime)")
     args = p.parse_args()
     size = parse_size(args.size)
     with tempfile.TemporaryDirectory() as tmp:
         session = record_session(Path(tmp), args.seconds)
-        r = render_figures(session, size, args.threads, Path(tmp) / "out.mp4", args.preset)
+        r = render_figures(session, size, args.threads, Path(tmp) / "out.mp4", args.preset,
+                           args.provider)
     print(f"render {size[0]}x{size[1]} at 60 fps, {r['output_px']} px paintings (generator + "
-          f"upscaler), {args.threads} threads, x264 {args.preset}: {r['frames']} frames from "
-          f"{r['keyframes']} keyframes in {r['wall_s']:.1f} s = {r['fps']:.1f} frames of output/s")
+          f"upscaler) on {args.provider}, {args.threads} threads, x264 {args.preset}: "
+          f"{r['frames']} frames from {r['keyframes']} keyframes in {r['wall_s']:.1f} s = "
+          f"{r['fps']:.1f} frames of output/s")
     print(f"  per keyframe painted {r['paint_ms']:.0f} ms; per frame placed "
           f"{r['compose_ms']:.1f} ms, encoded {r['encode_ms']:.1f} ms")
     f = feed_figures()

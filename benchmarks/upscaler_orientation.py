@@ -1,7 +1,7 @@
 """Which way does the upscaler's brushwork run? Stroke direction at the wall's size, 512 px.
 
 Run: ``.venv/bin/python -m benchmarks.upscaler_orientation [--model DIR] [--count N]
-[--show-frames N]``
+[--show-frames N] [--provider NAME]``
 
 The figure (:mod:`models.evaluation.orientation`): the finest band's gradient directions in 12
 bins; the strongest bin's share times 12 (1 = even; real Constable crops about 1.2-1.4).
@@ -60,14 +60,14 @@ def upscale(runtime, low: np.ndarray, chunk: int = 4) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def upscaler_on_real(model: Path = DEFAULT_MODEL, count: int = 48) -> dict:
+def upscaler_on_real(model: Path = DEFAULT_MODEL, count: int = 48, provider: str = "cpu") -> dict:
     """Orientation of real crops, and of their downscales enlarged by Lanczos and the upscaler."""
     from installation.engine.generator_runtime import GeneratorRuntime
     from models.evaluation.orientation import orientation_figure
     from models.upscaler.data import downscale
     from models.upscaler.loop import lanczos
 
-    runtime = GeneratorRuntime.load(model, provider="cpu", threads=1)
+    runtime = GeneratorRuntime.load(model, provider=provider, threads=1)
     if runtime.upscaler is None:
         raise SystemExit(f"{model} has no upscaler: no brushwork of its own to measure.")
     scale = runtime.resolution // runtime.spec.resolution
@@ -79,13 +79,14 @@ def upscaler_on_real(model: Path = DEFAULT_MODEL, count: int = 48) -> dict:
             "upscaler_orientation_real": orientation_figure(upscaled)}
 
 
-def show_paintings(model: Path, frames: int) -> tuple[np.ndarray, np.ndarray]:
+def show_paintings(model: Path, frames: int,
+                   provider: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
     """(generator-size, chain-size) paintings of ``frames`` keyframes per S001 rest recording."""
     from benchmarks.steering_contrast import show_keyframes
     from installation.engine.generator_runtime import GeneratorRuntime
 
-    native = GeneratorRuntime.load(model, provider="cpu", threads=1, native=True)
-    chained = GeneratorRuntime.load(model, provider="cpu", threads=1)
+    native = GeneratorRuntime.load(model, provider=provider, threads=1, native=True)
+    chained = GeneratorRuntime.load(model, provider=provider, threads=1)
     small, big = [], []
     with tempfile.TemporaryDirectory() as folder:
         for recording in (EYES_OPEN_EDF, EYES_CLOSED_EDF):
@@ -97,13 +98,13 @@ def show_paintings(model: Path, frames: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(small), np.stack(big)
 
 
-def upscaler_on_show(model: Path = DEFAULT_MODEL, frames: int = 24) -> dict:
+def upscaler_on_show(model: Path = DEFAULT_MODEL, frames: int = 24, provider: str = "cpu") -> dict:
     """Orientation and fine-band SWD of the show's paintings, upscaler against Lanczos."""
     from models.evaluation.metrics import multiscale_swd
     from models.evaluation.orientation import orientation_figure
     from models.upscaler.loop import fine_bands, lanczos
 
-    small, big = show_paintings(model, frames)
+    small, big = show_paintings(model, frames, provider)
     resolution, scale = big.shape[1], big.shape[1] // small.shape[1]
     upscaled, enlarged = as_float(big), lanczos(as_float(small), scale)
     reals = real_crops_at(resolution, len(big), seed=SEED + 1)
@@ -123,12 +124,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=48, help="real crops")
     parser.add_argument("--show-frames", type=int, default=24,
                         help="keyframes per recording (eyes open, eyes closed)")
+    parser.add_argument("--provider", default="cpu",
+                        help="runtime of the paintings, as the show's --provider (default cpu)")
     args = parser.parse_args()
     if not PAINTINGS.is_dir():
         raise SystemExit(f"{PAINTINGS} is absent: the figures need the shared paintings.")
     torch.set_num_threads(1)
-    f = {**upscaler_on_real(args.model, args.count),
-         **upscaler_on_show(args.model, args.show_frames)}
+    f = {**upscaler_on_real(args.model, args.count, args.provider),
+         **upscaler_on_show(args.model, args.show_frames, args.provider), "provider": args.provider}
     print(f"strongest stroke direction, times its even share (target <= {TARGET}): "
           f"real crops {f['real_orientation']:.2f}; their downscales through the upscaler "
           f"{f['upscaler_orientation_real']:.2f}, through Lanczos "

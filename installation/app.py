@@ -202,7 +202,7 @@ def run_show(options: ShowOptions, runtime: GeneratorRuntime | None = None,
     show = None
     try:
         show = _prepare(options, runtime, source, info, profile)
-        log.info("source: %s; generator on %s", info.description, runtime.provider_name)
+        log.info("source: %s; generator on %s", info.description, runtime.provider_line)
         show.outputs = ShowOutputs.open(options, runtime.feature_spec, show.status.note)
         show.status.line_sources.append(show.outputs.status_lines)
         if options.record:
@@ -239,7 +239,7 @@ def _prepare(options, runtime, source, info, profile, drift=None, status=None) -
         profile = _newest_profile(options.profiles, info)
     extractor = profiled_extractor(runtime.feature_spec, info, profile)
     drift = drift or LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
-    status = status or ShowStatus(info.description, runtime.provider_name)
+    status = status or ShowStatus(info.description, runtime.provider_line)
     status.stream = info
     return _Show(runtime, source, info, extractor, drift, status, profile=profile)
 
@@ -328,7 +328,7 @@ def _run_live(options: ShowOptions, runtime, source, profile,
               remote: ShowRemote | None = None) -> ShowSummary:
     """The drift painted at once; the source and steering threads once the source appears."""
     drift = LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
-    status = ShowStatus("", runtime.provider_name)
+    status = ShowStatus("", runtime.provider_line)
     status.wait_for(waiting_line(options.source))
     painter = DriftPainter(runtime, drift)
     outputs = ShowOutputs.open(options, runtime.feature_spec, status.note)
@@ -405,7 +405,7 @@ class _LiveWiring:
         except BaseException:
             self.source.close()
             raise
-        log.info("source: %s; generator on %s", info.description, runtime.provider_name)
+        log.info("source: %s; generator on %s", info.description, runtime.provider_line)
         show.outputs = self.outputs
         ring = RingBuffer(info.n_channels, int(RING_SECONDS * info.sample_rate))
         show.worker = worker = SteeringWorker(ring, show.extractor, runtime, show.drift,

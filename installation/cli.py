@@ -39,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(replay it with --source file:DIR)")
     p.add_argument("--config", help="TOML file whose keys are these options with underscores")
     p.add_argument("--fps", type=float, help="display refresh rate (default 60)")
-    p.add_argument("--provider", choices=PROVIDERS, help="ONNX Runtime provider (default auto: "
-                   "TensorRT, then CUDA, then CPU)")
+    p.add_argument("--provider", choices=PROVIDERS, help="runtime of the model (default auto: "
+                   "TensorRT, CUDA, OpenVINO on an Intel GPU or a bf16 CPU, then ONNX Runtime's "
+                   "CPU)")
     p.add_argument("--threads", type=int, help="ONNX Runtime threads (default: all cores)")
     p.add_argument("--snapshots", help="folder for S-key snapshots (default ./snapshots)")
     p.add_argument("--seed", type=int, help="seed of the latent drift (default 0)")

@@ -13,6 +13,7 @@ from pathlib import Path
 from installation.control.channel import parse_control_target
 from installation.eeg.profile_folder import check_profiles_folder
 from installation.eeg.sources import parse_source_spec
+from installation.engine.provider_choice import PROVIDER_NAMES
 from installation.errors import ConfigError
 from installation.outputs.feeds.osc import parse_host_port
 
@@ -23,7 +24,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "assets" / "default"
 SPEEDS = ("realtime", "max")
-PROVIDERS = ("auto", "tensorrt", "cuda", "cpu")
+PROVIDERS = PROVIDER_NAMES  # --provider's choices: docs/show.md says when each is taken
 MODES = ("fit", "fill")
 
 
@@ -57,8 +58,9 @@ class ShowOptions:
         Folder to record the raw EEG and the keyframe log into (crash-safe).
     fps : float
         Display refresh rate (virtual refresh rate at ``speed="max"``).
-    provider : {"auto", "tensorrt", "cuda", "cpu"}
-        ONNX Runtime execution provider.
+    provider : str
+        The runtime (``PROVIDERS``): ``auto`` takes the best present; a named one absent is a
+        ConfigError.
     threads : int or None
         ONNX Runtime intra-op threads (all cores when None).
     snapshots : str

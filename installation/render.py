@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.config import DEFAULT_MODEL, MODES, parse_colour
+from installation.config import DEFAULT_MODEL, MODES, PROVIDERS, parse_colour
 from installation.eeg.feature_pipeline import feature_frames
 from installation.eeg.sources.files.session_folder import (
     read_header,
@@ -309,7 +309,7 @@ def render_session(folder, out, model=None, size=None, fps: float = 60.0, mode: 
     native : bool
         Leave the bundle's upscaler out (the generator's own size).
     provider, threads
-        ONNX Runtime provider and threads.
+        The runtime (as the show's ``--provider``) and its threads.
     progress : bool
         Show a progress line with an ETA on stderr.
     preset : str
@@ -321,7 +321,8 @@ def render_session(folder, out, model=None, size=None, fps: float = 60.0, mode: 
     Returns
     -------
     dict
-        ``frames``, ``keyframes``, ``seconds`` (of video), ``wall_s``, ``size``.
+        ``frames``, ``keyframes``, ``seconds`` (of video), ``wall_s``, ``size``, ``provider``
+        (the runtime that painted, and why).
     """
     out = check_output_file(out, overwrite=overwrite)
     log = read_session_log(folder)
@@ -348,7 +349,8 @@ def render_session(folder, out, model=None, size=None, fps: float = 60.0, mode: 
     if bar is not None:
         bar.finish()
     return {"frames": encoder.frames, "keyframes": len(log.entries), "seconds": total / fps,
-            "wall_s": time.perf_counter() - started, "size": size}
+            "wall_s": time.perf_counter() - started, "size": size,
+            "provider": runtime.provider_line}
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -377,8 +379,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--sound", action="store_true", help="add the sonification of the EEG")
     p.add_argument("--native", action="store_true", help="the generator's own size, without "
                    "the bundle's upscaler")
-    p.add_argument("--provider", default="auto", choices=("auto", "tensorrt", "cuda", "cpu"),
-                   help="ONNX Runtime provider (default auto)")
+    p.add_argument("--provider", default="auto", choices=PROVIDERS,
+                   help="runtime of the model, as the show's --provider (default auto)")
     p.add_argument("--threads", type=ranged(int, 1), help="ONNX Runtime threads")
     p.add_argument("--preset", choices=PRESETS, default=PRESET, help="x264 speed preset "
                    "(default veryfast; ultrafast: faster, larger file)")
@@ -396,7 +398,7 @@ def render_main(argv: list[str] | None) -> int:
     print(f"{args.out}: {figures['frames']} frames ({figures['seconds']:.1f} s at {args.fps:g} "
           f"fps, {w}x{h}) from {figures['keyframes']} keyframes in {figures['wall_s']:.1f} s "
           f"({figures['frames'] / max(figures['wall_s'], 1e-9):.1f} frames/s)"
-          + (", with sound" if args.sound else ""))
+          + (", with sound" if args.sound else "") + f"; painted on {figures['provider']}")
     return 0
 
 

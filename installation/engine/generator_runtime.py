@@ -1,9 +1,9 @@
-"""The exported model chain run by ONNX Runtime: steering vector and noise in, painting out.
+"""The exported model chain: steering vector and noise in, painting out.
 
 The live show never imports torch; it runs ``generator.onnx`` from a model bundle, and the
 bundle's ``upscaler.onnx`` after it where there is one (unless told to show the generator's own
-size), with the best execution provider present (TensorRT, then CUDA, then CPU), and says which
-it took.
+size), on the best runtime present (``provider_choice``: TensorRT, CUDA, OpenVINO on an Intel GPU
+or a bf16 CPU, then ONNX Runtime's CPU), and says which it took and why.
 """
 
 from __future__ import annotations
@@ -26,86 +26,69 @@ from installation.bundle import (
 from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.features import BandPowerFeatures
 from installation.eeg.sources.base import StreamInfo
+from installation.engine.openvino_session import OpenVinoSession
+from installation.engine.provider_choice import (
+    PREFERENCE,
+    PROVIDER_NAMES,
+    PROVIDERS,
+    RuntimeChoice,
+    choose_providers,
+    choose_runtime,
+)
 from installation.errors import ConfigError, ModelError
+
+__all__ = ["GeneratorRuntime", "choose_providers", "PROVIDERS", "PREFERENCE", "PROVIDER_NAMES"]
 
 log = logging.getLogger(__name__)
 
-PROVIDERS = {
-    "tensorrt": "TensorrtExecutionProvider",
-    "cuda": "CUDAExecutionProvider",
-    "cpu": "CPUExecutionProvider",
-}
-PREFERENCE = ("tensorrt", "cuda", "cpu")
 # One intra-op thread by default: on a CPU the display needs the other cores to hold the refresh
 # rate, and a second thread gains the generator little (benchmarks.display_bench measures both).
 DEFAULT_THREADS = 1
 
 
-def choose_providers(requested: str = "auto") -> list[str]:
-    """ONNX Runtime providers to try, best first, among those this installation has.
-
-    Parameters
-    ----------
-    requested : {"auto", "tensorrt", "cuda", "cpu"}
-        ``"auto"`` takes every available one in the order TensorRT, CUDA, CPU; a named one is
-        tried first, with the CPU as fallback.
-
-    Returns
-    -------
-    list of str
-        Provider names for ``InferenceSession``.
-    """
-    available = set(ort.get_available_providers())
-    if requested == "auto":
-        return [PROVIDERS[k] for k in PREFERENCE if PROVIDERS[k] in available]
-    if requested not in PROVIDERS:
-        raise ConfigError(f"Unknown provider {requested!r}; use auto, tensorrt, cuda or cpu.")
-    if PROVIDERS[requested] not in available:
-        raise ConfigError(
-            f"The {requested} provider is not in this ONNX Runtime (it has "
-            f"{', '.join(sorted(available))}); install onnxruntime-gpu or use provider auto."
-        )
-    return list(dict.fromkeys([PROVIDERS[requested], PROVIDERS["cpu"]]))
-
-
 class GeneratorRuntime:
-    """An ONNX Runtime session on a model bundle's generator.
+    """A session on a model bundle's generator (ONNX Runtime's or OpenVINO's).
 
     Build it with :meth:`load`.
 
     Parameters
     ----------
-    session : onnxruntime.InferenceSession
+    session : onnxruntime.InferenceSession or OpenVinoSession
         The session on ``generator.onnx``.
     spec : BundleSpec
         The bundle's description.
     path : Path
         The ONNX file (for messages).
-    upscaler : onnxruntime.InferenceSession, optional
+    upscaler : onnxruntime.InferenceSession or OpenVinoSession, optional
         A session on the bundle's ``upscaler.onnx``, run on every painting; None shows the
         generator's own size.
+    choice : RuntimeChoice, optional
+        The runtime chosen and why; None for a session made elsewhere (named by its provider).
     """
 
-    def __init__(self, session: ort.InferenceSession, spec: BundleSpec, path: Path,
-                 upscaler: ort.InferenceSession | None = None) -> None:
+    def __init__(self, session, spec: BundleSpec, path: Path, upscaler=None,
+                 choice: RuntimeChoice | None = None) -> None:
         self.session = session
         self.spec = spec
         self.path = path
         self.upscaler = upscaler
+        self.choice = choice
         self.takes_noise = INPUT_NOISE in {i.name for i in session.get_inputs()}
         self.provider = session.get_providers()[0]
 
     @classmethod
-    def load(cls, path: str | Path, provider: str = "auto", threads: int | None = None,
-             native: bool = False):
+    def load(cls, path: str | Path, provider: str | RuntimeChoice = "auto",
+             threads: int | None = None, native: bool = False):
         """Open a bundle folder (or its ``generator.onnx``) and check the graphs fit its JSON.
 
         Parameters
         ----------
         path : str or Path
             Bundle folder, ``generator.onnx`` or ``generator.json``.
-        provider : {"auto", "tensorrt", "cuda", "cpu"}
-            Execution provider preference.
+        provider : str or RuntimeChoice
+            One of ``PROVIDER_NAMES``: ``auto`` takes the best present, a named one is taken or
+            refused with a ConfigError; a RuntimeChoice is taken as it is (the benchmarks ask
+            for a bf16 hint on any CPU with one).
         threads : int, optional
             Intra-op threads of each graph; ``DEFAULT_THREADS`` when None.
         native : bool
@@ -123,14 +106,14 @@ class GeneratorRuntime:
             raise ModelError(f"The model file {onnx_path} is missing; pass --model with a folder "
                              "made by `python -m models.export` (e.g. assets/default).")
         spec = BundleSpec.load(json_path)
-        providers = choose_providers(provider)
-        session = _open_session(onnx_path, providers, threads)
+        choice = provider if isinstance(provider, RuntimeChoice) else choose_runtime(provider)
+        session = _open_session(onnx_path, choice, threads)
         _check_interface(session, spec, onnx_path)
         upscaler = None
         if spec.upscaler is not None and not native:
-            upscaler = _open_upscaler(onnx_path.parent, spec, providers, threads)
-        runtime = cls(session, spec, onnx_path, upscaler)
-        log.info("generator %s runs on %s%s", onnx_path, runtime.provider,
+            upscaler = _open_upscaler(onnx_path.parent, spec, choice, threads)
+        runtime = cls(session, spec, onnx_path, upscaler, choice)
+        log.info("generator %s runs on %s%s", onnx_path, runtime.provider_line,
                  f", upscaled to {runtime.resolution} px" if upscaler is not None else "")
         return runtime
 
@@ -151,9 +134,23 @@ class GeneratorRuntime:
 
     @property
     def provider_name(self) -> str:
-        """Short name of the provider in use: ``tensorrt``, ``cuda`` or ``cpu``."""
+        """Short name of the runtime in use: one of ``PROVIDER_NAMES`` but ``auto``."""
+        if isinstance(self.session, OpenVinoSession) and self.choice is not None:
+            return self.choice.name
         short = {v: k for k, v in PROVIDERS.items()}
         return short.get(self.provider, self.provider)
+
+    @property
+    def provider_line(self) -> str:
+        """The runtime and why it was taken, e.g. ``cpu (no GPU, ...)``: the HUD and the log."""
+        name = self.provider_name
+        if self.choice is None:
+            return name
+        if name != self.choice.name:  # ONNX Runtime fell back on its own
+            return f"{name} (the {self.choice.name} provider did not start)"
+        if isinstance(self.session, OpenVinoSession):
+            return f"{name} ({self.choice.reason}; {self.session.label})"
+        return self.choice.line
 
     def generate(self, steering: np.ndarray, noise: np.ndarray | None = None) -> np.ndarray:
         """One painting.
@@ -201,7 +198,30 @@ class GeneratorRuntime:
             ) from None
 
 
-def _open_session(onnx_path: Path, providers: list[str], threads: int | None):
+def _open_session(onnx_path: Path, choice: RuntimeChoice, threads: int | None):
+    """A session on ``choice``'s runtime; a broken file becomes a ModelError."""
+    if choice.openvino_device is not None:
+        return _open_openvino(onnx_path, choice, threads)
+    return _open_ort(onnx_path, list(choice.ort_providers), threads)
+
+
+def _open_openvino(onnx_path: Path, choice: RuntimeChoice, threads: int | None):
+    """OpenVINO's compiled graph (from its cache where it was compiled before)."""
+    try:
+        return OpenVinoSession.open(onnx_path, choice.openvino_device,
+                                    int(threads or DEFAULT_THREADS), choice.bf16)
+    except Exception as exc:  # OpenVINO raises its own untyped errors for bad files
+        raise _unloadable(onnx_path, exc) from None
+
+
+def _unloadable(onnx_path: Path, exc: Exception) -> ModelError:
+    """The one sentence for an ONNX file a runtime cannot load."""
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ModelError(f"The model file {onnx_path} cannot be loaded ({first_line[:160]}); "
+                      "export the model again with `python -m models.export`.")
+
+
+def _open_ort(onnx_path: Path, providers: list[str], threads: int | None):
     """InferenceSession with all graph optimisations; a broken file becomes a ModelError."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -212,13 +232,10 @@ def _open_session(onnx_path: Path, providers: list[str], threads: int | None):
     try:
         return ort.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"The model file {onnx_path} cannot be loaded ({first_line[:160]}); "
-                         "export the model again with `python -m models.export`.") from None
+        raise _unloadable(onnx_path, exc) from None
 
 
-def _open_upscaler(folder: Path, spec: BundleSpec, providers: list[str],
-                   threads: int | None) -> ort.InferenceSession:
+def _open_upscaler(folder: Path, spec: BundleSpec, choice: RuntimeChoice, threads: int | None):
     """A session on the bundle's upscaler, checked against generator.json."""
     path = inside_folder(folder, spec.upscaler.onnx)
     if spec.upscaler.input_resolution != spec.resolution:
@@ -228,7 +245,7 @@ def _open_upscaler(folder: Path, spec: BundleSpec, providers: list[str],
     if not path.is_file():
         raise ModelError(f"The upscaler {path} named in generator.json is missing; export it "
                          "again with `python -m models.export`, or pass --native.")
-    session = _open_session(path, providers, threads)
+    session = _open_session(path, choice, threads)
     size, out = spec.upscaler.input_resolution, spec.upscaler.output_resolution
     painting = {i.name: i for i in session.get_inputs()}.get(INPUT_PAINTING)
     image = {o.name: o for o in session.get_outputs()}.get(OUTPUT_IMAGE)
@@ -246,17 +263,17 @@ def _is_static(shape) -> bool:
     return all(isinstance(d, int) for d in shape[1:])
 
 
-def _made_side(session: ort.InferenceSession, feeds: dict) -> int | None:
+def _made_side(session, feeds: dict) -> int | None:
     """Side of the square image a graph really makes from ``feeds``; None when not square RGB."""
     try:
         (image,) = session.run([OUTPUT_IMAGE], feeds)
-    except Exception:  # onnxruntime's own untyped errors: a graph that cannot run does not fit
+    except Exception:  # the runtimes' own untyped errors: a graph that cannot run does not fit
         return None
     ok = image.dtype == np.uint8 and image.ndim == 4 and image.shape[2:] == (image.shape[1], 3)
     return int(image.shape[1]) if ok else None
 
 
-def _check_interface(session: ort.InferenceSession, spec: BundleSpec, path: Path) -> None:
+def _check_interface(session, spec: BundleSpec, path: Path) -> None:
     """Raise ModelError when the graph's inputs or output differ from generator.json."""
     inputs = {i.name: i for i in session.get_inputs()}
     outputs = {o.name: o for o in session.get_outputs()}

@@ -12,6 +12,7 @@ from installation.app import run_show
 from installation.config import DEFAULT_MODEL, ShowOptions
 from installation.eeg.sources.files.session_format import KEYFRAME_FILE
 from installation.engine.generator_runtime import GeneratorRuntime
+from installation.engine.provider_choice import openvino_devices
 from installation.render import (
     keyframe_image,
     keyframe_times,
@@ -140,3 +141,25 @@ def test_bad_input_is_one_sentence_and_exit_2(case, live_session, tmp_path, caps
     assert_user_error(main(argv), capsys.readouterr().err)
     assert not (tmp_path / "x.mp4").exists()
     assert json.loads((folder / KEYFRAME_FILE).read_text().splitlines()[0])  # nothing lost
+
+
+def test_openvino_renders_the_session_as_onnx_runtime_does(live_session, runtime, tmp_path):
+    pytest.importorskip("openvino", reason="OpenVINO is not installed (pip install openvino)")
+    folder, _ = live_session
+    figures = render_session(folder, tmp_path / "ov.mp4", DEFAULT_MODEL, SIZE, FPS, native=True,
+                             provider="openvino-cpu", threads=1, progress=False)
+    assert figures["provider"].startswith("openvino-cpu")
+    openvino = GeneratorRuntime.load(DEFAULT_MODEL, "openvino-cpu", 1, native=True)
+    log, canvas = read_session_log(folder), FrameCanvas(SIZE)
+    ours = np.stack(list(render_frames(openvino, log, FPS, canvas)))
+    theirs = np.stack(list(render_frames(runtime, log, FPS, canvas)))
+    assert ours.shape == theirs.shape and ours.std() > 10
+    assert np.abs(ours.astype(np.int16) - theirs).max() <= 3  # f32 both: a level or two apart
+
+
+def test_render_refuses_an_absent_provider_with_one_sentence(live_session, tmp_path, capsys):
+    if any(d.startswith("GPU") for d in openvino_devices()):
+        pytest.skip("OpenVINO sees a GPU here")
+    folder, _ = live_session
+    code = main([str(folder), "--out", str(tmp_path / "x.mp4"), "--provider", "openvino-gpu"])
+    assert_user_error(code, capsys.readouterr().err, "OpenVINO")
