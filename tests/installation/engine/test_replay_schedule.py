@@ -215,3 +215,14 @@ def test_a_session_on_another_clock_is_aligned_to_the_replay(tmp_path, eyes_open
     assert schedule.samples_to_switch(13.0, rate) is None
     assert schedule.blackouts.due(4.9) == []
     assert schedule.blackouts.due(1e9) == [(5.0, True), (5.0, False)]
+
+
+def test_a_live_paced_replay_swaps_the_profile_at_its_time_too(live_session, tmp_path):
+    root, model, live = live_session
+    (swap, _), = live.profile_changes
+    summary = run_show(ShowOptions(source=f"file:{root / 'rec'}", model=str(model),
+                                   headless=True, frames_out=str(tmp_path / "frames"),
+                                   frame_every=0, fps=FPS, threads=1, duration=swap + 3.0))
+    (at, reason), = summary.profile_changes
+    # the source thread asks as the chunk holding the swap arrives; the worker takes it next
+    assert reason == "calibration" and swap <= at <= swap + 0.5, (at, swap)
