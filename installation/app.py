@@ -41,6 +41,7 @@ from installation.engine.drift import LatentDrift
 from installation.engine.generator_runtime import GeneratorRuntime
 from installation.engine.in_show_calibration import InShowCalibration
 from installation.engine.profile_ramp import DEFAULT_RAMP_S
+from installation.engine.replay_schedule import ReplaySchedule, start_profile, switch_to_stretch
 from installation.engine.ring_buffer import RingBuffer
 from installation.engine.steering import LatestSlot, SteeringThread, SteeringWorker
 from installation.engine.waiting import (
@@ -129,6 +130,7 @@ class _Show:
     outputs: ShowOutputs = field(default_factory=ShowOutputs)  # feeds, sound, video
     worker: SteeringWorker | None = None  # once the steering is wired
     profile: dict | None = None  # the calibration profile in use at the start
+    replay: ReplaySchedule | None = None  # a recorded session played: its profiles, blackouts
 
     def tee_chunk(self, push):
         """``push`` plus the recorder, for the source thread's ``on_chunk``."""
@@ -146,6 +148,12 @@ class _Show:
         """Put a keyframe in the recorder's log, if recording."""
         if self.recorder is not None:
             self.recorder.add_keyframe(keyframe)
+
+    def record_event(self, kind: str, eeg_time: float | None, detail: str) -> None:
+        """A moment of an offline render (a replayed blackout): logged, and recorded if so."""
+        log_event(kind, eeg_time, detail)
+        if self.recorder is not None:
+            self.recorder.add_event(kind, eeg_time, detail)
 
 
 @dataclass
@@ -235,13 +243,16 @@ def _finish(summary: ShowSummary, show: _Show) -> ShowSummary:
 def _prepare(options, runtime, source, info, profile, drift=None, status=None) -> _Show:
     """Check the model and profile fit the source and build the feature extractor."""
     runtime.check_fits(info)
-    if profile is None and options.profiles:
+    replay = ReplaySchedule.for_source(source)
+    if replay is not None:  # the session's own profiles, not the profiles folder's newest
+        profile = start_profile(replay, profile)
+    elif profile is None and options.profiles:
         profile = _newest_profile(options.profiles, info)
     extractor = profiled_extractor(runtime.feature_spec, info, profile)
     drift = drift or LatentDrift(runtime.noise_dim, options.seed, options.drift_speed)
     status = status or ShowStatus(info.description, runtime.provider_line)
     status.stream = info
-    return _Show(runtime, source, info, extractor, drift, status, profile=profile)
+    return _Show(runtime, source, info, extractor, drift, status, profile=profile, replay=replay)
 
 
 def _newest_profile(folder: str, info: StreamInfo) -> dict | None:
@@ -259,33 +270,37 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
     """Read a file hop by hop, paint every hop, write frames at a virtual refresh rate."""
     extractor, rate = show.extractor, show.info.sample_rate
     hop_s = extractor.hop / rate
-    ring = RingBuffer(show.info.n_channels, 4 * extractor.window)
+    # as long as the live show's: a profile taking over warms up on the ring's newest seconds
+    ring = RingBuffer(show.info.n_channels, max(4 * extractor.window, int(RING_SECONDS * rate)))
     push = show.tee_chunk(ring.push)
     eeg_clock = [0.0]
     show.worker = worker = SteeringWorker(ring, extractor, show.runtime, show.drift,
                                           show.status.note, clock=lambda: eeg_clock[0],
                                           on_hop=show.outputs.on_hop)
     writer = FrameWriter(options.frames_out, options.frame_every)
-    loop = HeadlessLoop(writer, show.status)
+    loop = HeadlessLoop(writer, show.status, parse_colour(options.mat), show.record_event)
     summary = ShowSummary(provider=show.runtime.provider_name, source=show.info.description,
                           frames_out=writer.out_dir)
+    blackouts = show.replay.blackouts if show.replay is not None else None
     started = time.perf_counter()
     next_frame = None  # index of the next virtual display frame
+    last_time = None  # timestamp of the last sample read
     try:
         while True:
             try:
-                chunk = show.source.read(extractor.hop)
+                chunk = show.source.read(_read_size(show, last_time))
             except EndOfStream:
                 break
             if chunk is None or chunk.n_samples == 0:
                 break  # a file at max speed returns samples until it ends
             push(chunk)
-            eeg_clock[0] = float(chunk.timestamps[-1])
+            eeg_clock[0] = last_time = float(chunk.timestamps[-1])
+            _replay_switches(show, last_time, summary)
             keyframe, failed = _offline_step(worker, show.status)
             if keyframe is None:
                 if failed and next_frame is not None:  # the last image stays for this hop
                     next_frame = _write_frames(loop, next_frame, eeg_clock[0] + hop_s,
-                                               options.fps, show.outputs.offer_frame)
+                                               options.fps, show.outputs.offer_frame, blackouts)
                 continue
             show.log_keyframe(keyframe)
             loop.take(keyframe, keyframe.eeg_time)
@@ -293,7 +308,7 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
                 next_frame = math.floor(keyframe.eeg_time * options.fps) + 1
             # frames in (this keyframe, the next one]: the fade the live display would show
             next_frame = _write_frames(loop, next_frame, keyframe.eeg_time + hop_s, options.fps,
-                                       show.outputs.offer_frame)
+                                       show.outputs.offer_frame, blackouts)
             summary.eeg_s = keyframe.eeg_time
             if options.duration is not None and keyframe.eeg_time >= options.duration:
                 break
@@ -314,10 +329,45 @@ def _offline_step(worker: SteeringWorker, status: ShowStatus):
         return None, True
 
 
+def _read_size(show: _Show, last_time: float | None) -> int:
+    """Samples to read next: a hop, or fewer so a replayed profile switch falls on a sample.
+
+    The live show swapped right after the sample its profile log names; reading up to that
+    sample, then on to the extractor's next frame, replays the swap on the same samples.
+    """
+    hop = show.worker.extractor.hop
+    to_frame = show.worker.extractor.samples_to_next_frame
+    size = min(hop, to_frame) if to_frame > 0 else hop
+    if show.replay is not None:
+        size = min(size, show.replay.samples_to_switch(last_time, show.info.sample_rate) or hop)
+    return size
+
+
+def _replay_switches(show: _Show, eeg_time: float, summary: ShowSummary) -> None:
+    """The replayed session's profiles whose start ``eeg_time`` reached: the steering swaps."""
+    if show.replay is None:
+        return
+    for _, stretch in show.replay.switches.due(eeg_time):
+
+        def started(at: float, stretch=stretch) -> None:
+            log.info("profile in use from EEG %.2f s (%s, replayed)", at, stretch.reason)
+            summary.profile_changes.append((at, stretch.reason))
+            if show.recorder is not None:
+                show.recorder.add_profile(stretch.profile, at, stretch.reason)
+
+        switch_to_stretch(show.worker, show.runtime.feature_spec, show.info, stretch, started)
+
+
 def _write_frames(loop: HeadlessLoop, next_frame: int, until: float, fps: float,
-                  on_frame=None) -> int:
-    """Write the virtual display frames due up to EEG time ``until``; return the next index."""
+                  on_frame=None, blackouts=None) -> int:
+    """Write the virtual display frames due up to EEG time ``until``; return the next index.
+
+    ``blackouts`` (a replayed session's :class:`~installation.engine.replay_schedule.Cues`)
+    fade each frame as the wall faded at that EEG time.
+    """
     while next_frame / fps <= until + 1e-9:
+        for at, on in blackouts.due(next_frame / fps) if blackouts is not None else ():
+            loop.set_blackout(on, "replay", at=at)
         if loop.step(next_frame / fps) and on_frame is not None:
             on_frame(loop.image)
         next_frame += 1
@@ -419,6 +469,8 @@ class _LiveWiring:
         def to_ring_and_calibration(chunk) -> None:
             ring.push(chunk)
             calibration.push(chunk)
+            if show.replay is not None and chunk.n_samples:  # a session played: its profiles
+                self.replay_switches(float(chunk.timestamps[-1]))
 
         stall_s = None if self.source.finite else STALL_S  # a file never stalls, it ends
         self.source_thread = SourceThread(self.source, show.tee_chunk(to_ring_and_calibration),
@@ -443,6 +495,20 @@ class _LiveWiring:
             extractor, DEFAULT_RAMP_S,
             on_started=lambda eeg_time: self.profile_in_use(profile, eeg_time, "calibration"))
         self.profile = profile
+
+    def replay_switches(self, eeg_time: float) -> None:
+        """A replayed session's profiles whose start ``eeg_time`` reached: the steering swaps.
+
+        Here, unlike offline, the worker takes the swap at its next step, up to a chunk late.
+        """
+        show = self.show
+        for _, stretch in show.replay.switches.due(eeg_time):
+            def started(at: float, stretch=stretch) -> None:
+                self.profile_in_use(stretch.profile, at, stretch.reason)
+
+            if switch_to_stretch(show.worker, self.runtime.feature_spec, show.info, stretch,
+                                 started):
+                self.profile = stretch.profile
 
     def profile_in_use(self, profile: dict, eeg_time: float, reason: str) -> None:
         """A profile comes into use at ``eeg_time`` ("start", "calibration"): noted, recorded."""

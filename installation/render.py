@@ -5,7 +5,8 @@ noise, as fed live), so every keyframe is painted again bit for bit by the same 
 keyframes are blended with the live display's :class:`~installation.engine.blending.KeyframeBlender`
 on the session's EEG timeline, placed on the frame (``fit`` or ``fill``) and encoded H.264 with
 PyAV. ``--sound`` adds the sonification of the session's own EEG (the band powers that steered
-it, computed again by the one feature pipeline).
+it, computed again by the one feature pipeline). The session's blackouts fade the frames to the
+mat colour (``--mat``) where the wall faded.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from installation.eeg.sources.files.session_folder import (
     session_eeg_span,
 )
 from installation.eeg.sources.files.session_format import HEADER_FILE, KEYFRAME_FILE
+from installation.eeg.sources.files.session_timeline import read_session_events
 from installation.engine.blending import DEFAULT_INTERVAL_S, KeyframeBlender
 from installation.engine.generator_runtime import GeneratorRuntime
 from installation.errors import (
@@ -47,6 +49,7 @@ from installation.outputs.video_writer import (
     check_even_size,
     check_output_file,
 )
+from installation.screen.blackout import Blackout
 from installation.screen.frame_canvas import FrameCanvas
 
 # A keyframe's EEG time may lie this far outside the session's EEG records (the feature window
@@ -190,8 +193,37 @@ def keyframe_image(runtime: GeneratorRuntime, entry: dict) -> np.ndarray:
                             np.asarray(entry["noise"], np.float32))
 
 
+def video_time(log: SessionLog, eeg_time: float | None) -> float:
+    """Where on the video's timeline the wall showed the painting of ``eeg_time``.
+
+    A moment the show logged (a blackout) carries the EEG time of the keyframe on the wall:
+    the video time of the first keyframe that reached it, or between two keyframes in
+    proportion; before the first keyframe (or None: no EEG yet), 0; past the last, on from it.
+    """
+    if eeg_time is None:
+        return 0.0
+    reached = np.maximum.accumulate([float(e["eeg_time"]) for e in log.entries])
+    after = int(np.searchsorted(reached, eeg_time, side="left"))
+    if after == 0:
+        return 0.0
+    if after == len(reached):
+        return float(log.times[-1] + (eeg_time - reached[-1]))
+    if reached[after] == eeg_time:
+        return float(log.times[after])
+    share = (eeg_time - reached[after - 1]) / (reached[after] - reached[after - 1])
+    return float(log.times[after - 1] + share * (log.times[after] - log.times[after - 1]))
+
+
+def session_blackouts(log: SessionLog) -> list[tuple[float, bool]]:
+    """The session's blackouts as ``(video time, on)``, in the order the show logged them."""
+    kinds = {"blackout_on": True, "blackout_off": False}
+    return [(video_time(log, event.eeg_time), kinds[event.kind])
+            for event in read_session_events(log.folder) if event.kind in kinds]
+
+
 def render_frames(runtime: GeneratorRuntime, log: SessionLog, fps: float,
-                  canvas: FrameCanvas) -> Iterator[np.ndarray]:
+                  canvas: FrameCanvas, blackouts: list[tuple[float, bool]] = ()
+                  ) -> Iterator[np.ndarray]:
     """The video's frames, uint8 (height, width, 3), blended as the live display blends.
 
     Parameters
@@ -204,21 +236,28 @@ def render_frames(runtime: GeneratorRuntime, log: SessionLog, fps: float,
         Frames per second of the video.
     canvas : FrameCanvas
         Size, mode and mat of the frames.
+    blackouts : list of (float, bool)
+        ``(video time, on)`` (:func:`session_blackouts`): the painting fades to the canvas's
+        mat colour and back there, as the wall did.
 
     Yields
     ------
     ndarray
         Frame ``k`` shows time ``k / fps`` of the timeline.
     """
-    blender = KeyframeBlender()
-    next_keyframe = 0
+    blender, blackout = KeyframeBlender(), Blackout()
+    next_keyframe, next_blackout = 0, 0
     for k in range(log.frame_count(fps)):
         t = k / fps
         while next_keyframe < len(log.entries) and log.times[next_keyframe] <= t + 1e-9:
             blender.add(keyframe_image(runtime, log.entries[next_keyframe]),
                         float(log.times[next_keyframe]))
             next_keyframe += 1
-        yield canvas.compose(blender.frame(t))
+        while next_blackout < len(blackouts) and blackouts[next_blackout][0] <= t + 1e-9:
+            at, on = blackouts[next_blackout]
+            blackout.set(on, at)
+            next_blackout += 1
+        yield canvas.compose(blackout.apply(blender.frame(t), canvas.mat, t))
 
 
 def session_sound(log: SessionLog, spec, sample_rate: int = AUDIO_RATE):
@@ -303,7 +342,7 @@ def render_session(folder, out, model=None, size=None, fps: float = 60.0, mode: 
     mode : {"fit", "fill"}
         Whole painting on a mat, or cropped to cover the frame.
     mat : str
-        Mat colour ``#rrggbb``.
+        Mat colour ``#rrggbb``, around a fitted painting and where the session blacked out.
     sound : bool
         Add the sonification of the session's EEG.
     native : bool
@@ -338,7 +377,8 @@ def render_session(folder, out, model=None, size=None, fps: float = 60.0, mode: 
     try:
         if track is not None:  # silence until the first hop sounds (e.g. a show's lost lead-in)
             encoder.write_audio(np.zeros(track.position, np.float32))
-        for k, frame in enumerate(render_frames(runtime, log, fps, canvas)):
+        frames = render_frames(runtime, log, fps, canvas, session_blackouts(log))
+        for k, frame in enumerate(frames):
             encoder.write(frame)
             if track is not None:
                 encoder.write_audio(track.render_until(round((k + 1) * AUDIO_RATE / fps)))
@@ -375,7 +415,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--model", help="bundle that painted the session (default assets/default)")
     p.add_argument("--mode", choices=MODES, default="fit", help="fit (default): the whole "
                    "painting on a mat; fill: cropped to cover the frame")
-    p.add_argument("--mat", default="#000000", help="mat colour around a fitted painting")
+    p.add_argument("--mat", default="#000000", help="mat colour around a fitted painting "
+                   "and of the session's blackouts (default #000000)")
     p.add_argument("--sound", action="store_true", help="add the sonification of the EEG")
     p.add_argument("--native", action="store_true", help="the generator's own size, without "
                    "the bundle's upscaler")

@@ -145,7 +145,11 @@ class HeadlessLoop:
         self._fresh = False
         return True
 
-    def set_blackout(self, on: bool, why: str = "control") -> None:
-        """Fade to the mat colour (``on``) or back, from the time of the last frame."""
+    def set_blackout(self, on: bool, why: str = "control", at: float | None = None) -> None:
+        """Fade to the mat colour (``on``) or back, from the time of the last frame or ``at``.
+
+        ``at`` (on the loop's clock) places the fade where a replayed session says it began.
+        """
         eeg_time = None if self.keyframe is None else self.keyframe.eeg_time
-        switch_blackout(self.blackout, on, self._now, eeg_time, why, self.on_event)
+        switch_blackout(self.blackout, on, self._now if at is None else at, eeg_time, why,
+                        self.on_event)
