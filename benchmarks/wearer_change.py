@@ -13,8 +13,7 @@ would send it. Printed:
   S001's profile kept;
 - the largest step of the painting (pooled pixels, keyframe to keyframe, from the recorded
   keyframe log painted again) from the swap to the end of its ramp, over the median keyframe
-  step before it; and the same for a swap with no ramp (the steering of the new profile from its
-  first hop), to show what the ramp saves.
+  step before it, beside the 95th percentile and the largest of the steps before it.
 """
 
 from __future__ import annotations
@@ -136,6 +135,7 @@ def swap_step_figures(model: Path, session: Path, ramp_s: float) -> dict:
             "largest_step_in_swap": round(float(during.max()), 3),
             "largest_over_median": round(float(during.max()) / median, 2),
             "largest_before_over_median": round(float(before.max()) / median, 2),
+            "p95_before_over_median": round(float(np.percentile(before, 95)) / median, 2),
             "keyframes": len(rows)}
 
 
@@ -170,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{calibrated['centroid']:.2f}, {calibrated['all_pairs']:.2f}; S001's profile kept "
           f"{kept['centroid']:.2f}, {kept['all_pairs']:.2f}")
     print(f"the swap at EEG {steps['swap_eeg_s']} s: largest painting step over the ramp "
-          f"{steps['largest_over_median']}x the median keyframe step (largest before it: "
-          f"{steps['largest_before_over_median']}x; median {steps['median_step']}, "
+          f"{steps['largest_over_median']}x the median keyframe step (before it: 95th percentile "
+          f"{steps['p95_before_over_median']}x, largest {steps['largest_before_over_median']}x, "
+          f"the headset passing to S026 without a calibration; median {steps['median_step']}, "
           f"{steps['keyframes']} keyframes)")
     print(json.dumps({"in_show": calibrated, "kept": kept, "swap": steps}))
     return 0
