@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from models.upscaler.data import downscale
-from models.upscaler.lattice import lattice_floor, lattice_penalty
+from models.upscaler.lattice import lattice_penalty
 from models.upscaler.network import PatchDiscriminator, Upscaler
 
 ADAM_BETAS = (0.5, 0.99)
@@ -88,7 +88,6 @@ class UpscaleTrainer:
         self.opt_U = torch.optim.Adam(self.U.parameters(), lr=train["lr"], betas=ADAM_BETAS)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=train["lr"], betas=ADAM_BETAS)
         self.kimg = 0.0
-        self.floor_sum, self.floor_batches = None, 0  # real crops' lattice, averaged as it goes
 
     @property
     def scale(self) -> int:
@@ -136,7 +135,7 @@ class UpscaleTrainer:
         reconstruction = (up_real - real_high).abs().mean()
         adversarial = F.softplus(-self.D(random_phase(upscaled, self.scale))).mean()
         consistency = (downscale(up_base, self.scale) - base_low).abs().mean()
-        lattice = lattice_penalty(upscaled, self.scale, self.real_lattice_floor(real_high))
+        lattice = lattice_penalty(upscaled, self.scale)
         equivariance = self.equivariance(torch.cat([real_low, base_low]), upscaled)
         loss = (reconstruction + weight * self.train["adv_weight"] * adversarial
                 + self.train["consistency_weight"] * consistency
@@ -148,16 +147,6 @@ class UpscaleTrainer:
         return {"loss_U": loss.item(), "loss_rec": reconstruction.item(),
                 "loss_adv": adversarial.item(), "loss_consistency": consistency.item(),
                 "loss_lattice": lattice.item(), "loss_equivariance": equivariance.item()}
-
-    def real_lattice_floor(self, real_high: torch.Tensor) -> torch.Tensor:
-        """The real crops' lattice ratios averaged over every batch so far (less noisy than one).
-
-        Not saved with the state: a resumed run averages afresh from its first batch.
-        """
-        floor = lattice_floor(real_high, self.scale)
-        self.floor_sum = floor if self.floor_sum is None else self.floor_sum + floor
-        self.floor_batches += 1
-        return self.floor_sum / self.floor_batches
 
     def equivariance(self, low: torch.Tensor, upscaled: torch.Tensor) -> torch.Tensor:
         """L1 between upscaled pictures turned by a random symmetry and the turned ones' upscaling.
