@@ -243,6 +243,26 @@ def test_lattice_figure_sees_a_planted_lattice(paintings_dir: Path):
     assert lattice_figure(_planted_lattice(reals), 4) > 20
 
 
+def test_lattice_amplitude_is_in_levels_and_blind_to_rounding(paintings_dir: Path):
+    from models.upscaler.lattice import lattice_amplitude
+
+    reals = real_crops_for_lattice(paintings_dir)
+    assert lattice_amplitude(reals, 4) < 0.2
+    # a dot of 0.01 (1.3 levels) at one of the 16 sub-pixel positions: 1.3 / 4 levels of spread
+    assert 0.25 < lattice_amplitude(_planted_lattice(reals, 0.01), 4) < 0.4
+    smooth = torch.nn.functional.interpolate(reals[..., ::4, ::4], scale_factor=4,
+                                             mode="bilinear", align_corners=False)
+    rounded = torch.round((smooth + 1) * 127.5) / 127.5 - 1
+    assert lattice_amplitude(rounded, 4) < 0.1  # rounding a smooth enlargement is no lattice
+
+
+def real_crops_for_lattice(paintings_dir: Path) -> torch.Tensor:
+    from models.upscaler.data import real_crops
+
+    crops = real_crops(paintings_dir, 256, crops_per_image=1, seed=0)
+    return crops.batch(range(8)).float() / 127.5 - 1
+
+
 def test_lattice_penalty_removes_a_lattice():
     from models.upscaler.lattice import lattice_figure, lattice_penalty
 
