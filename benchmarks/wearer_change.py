@@ -12,8 +12,9 @@ would send it. Printed:
   centroid and all-pairs ratios, 128 px) with the profile the in-show calibration made, against
   S001's profile kept;
 - the largest step of the painting (pooled pixels, keyframe to keyframe, from the recorded
-  keyframe log painted again) from the swap to the end of its ramp, over the median keyframe
-  step before it, beside the 95th percentile and the largest of the steps before it.
+  keyframe log painted again) in the 10 s from the swap, over the median keyframe step of S026
+  painted through S001's profile before it, beside the largest step of an ordinary stretch as
+  long there (the median over stretches), their 95th percentile and their largest.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from installation.config import DEFAULT_MODEL
 PHYSIONET = SHARED_DATA / "eeg" / "physionet_eegmmidb"
 FIRST_S = 20.0  # seconds of S001 before the headset passes to S026
 CUE_AFTER_S = 4.0  # the operator waits a moment for the new wearer to settle
+AFTER_SWAP_S = 32.0  # the longest ramp (MAX_RAMP_S) and a little more
+SWAP_SPAN_S = 10.0  # the stretch after the swap whose largest step is told
 
 
 class SwitchingOutlet(threading.Thread):
@@ -95,7 +98,7 @@ def live_swap(model: Path, start_profile: Path, calibration_s: float, folder: Pa
     outlet.ready.wait(10)
     port = _free_udp_port()
     session = folder / "session"
-    duration = FIRST_S + CUE_AFTER_S + calibration_s + 12.0
+    duration = FIRST_S + CUE_AFTER_S + calibration_s + AFTER_SWAP_S
     options = ShowOptions(source=f"lsl:{name}", model=str(model), profile=str(start_profile),
                           headless=True, frames_out=str(folder / "frames"), frame_every=0,
                           duration=duration, calibration_s=calibration_s,
@@ -112,8 +115,12 @@ def live_swap(model: Path, start_profile: Path, calibration_s: float, folder: Pa
     return session
 
 
-def swap_step_figures(model: Path, session: Path, ramp_s: float) -> dict:
-    """Largest painting step over the swap's ramp, over the median step before the swap."""
+def swap_step_figures(model: Path, session: Path, span_s: float) -> dict:
+    """Largest painting step from the swap for ``span_s``, against ordinary stretches as long.
+
+    The ordinary stretches lie between the headset passing to S026 and the swap: S026 painted
+    through S001's profile.
+    """
     from installation.eeg.sources.files.session_timeline import (  # lazy: as above
         read_profile_timeline,
     )
@@ -128,14 +135,20 @@ def swap_step_figures(model: Path, session: Path, ramp_s: float) -> dict:
                       np.array([row["noise"] for row in rows], dtype=np.float32), native=True)
     steps = np.sqrt(np.mean(np.diff(pictures, axis=0) ** 2, axis=1))
     step_times = times[1:]
-    before = steps[step_times < swap]
-    during = steps[(step_times >= swap) & (step_times <= swap + ramp_s + 0.5)]
+    before = steps[(step_times > FIRST_S + 1.0) & (step_times < swap)]
+    during = steps[(step_times >= swap) & (step_times <= swap + span_s)]
     median = float(np.median(before))
+    # what any stretch as long as the ramp holds at most: a ramp's largest step is a maximum
+    # over some 50 steps, so it is held to the maxima of windows as long before the swap
+    window = max(1, during.size)
+    window_maxima = [before[i:i + window].max() for i in range(0, before.size - window + 1)]
     return {"swap_eeg_s": round(float(swap), 2), "median_step": round(median, 3),
             "largest_step_in_swap": round(float(during.max()), 3),
             "largest_over_median": round(float(during.max()) / median, 2),
             "largest_before_over_median": round(float(before.max()) / median, 2),
+            "span_s": span_s,
             "p95_before_over_median": round(float(np.percentile(before, 95)) / median, 2),
+            "window_max_before_over_median": round(float(np.median(window_maxima)) / median, 2),
             "keyframes": len(rows)}
 
 
@@ -154,8 +167,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibration-s", type=float, default=40.0,
                         help="the in-show calibration's baseline (default 40 s)")
     args = parser.parse_args(argv)
-    from installation.engine.profile_ramp import DEFAULT_RAMP_S  # lazy: as above
-
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         start = first_wearers_profile(args.model, folder / "s001.json")
@@ -163,16 +174,19 @@ def main(argv: list[str] | None = None) -> int:
         swapped = folder / "s026-in-show.json"
         timeline_profile = sorted((session / "profiles").glob("*.json"))[-1]
         swapped.write_bytes(timeline_profile.read_bytes())
-        steps = swap_step_figures(args.model, session, DEFAULT_RAMP_S)
+        steps = swap_step_figures(args.model, session, SWAP_SPAN_S)
         kept = person_figures(args.model, "S026", start)
         calibrated = person_figures(args.model, "S026", swapped)
     print(f"S026 eyes closed vs open (centroid ratio, all pairs): in-show calibration "
           f"{calibrated['centroid']:.2f}, {calibrated['all_pairs']:.2f}; S001's profile kept "
           f"{kept['centroid']:.2f}, {kept['all_pairs']:.2f}")
-    print(f"the swap at EEG {steps['swap_eeg_s']} s: largest painting step over the ramp "
-          f"{steps['largest_over_median']}x the median keyframe step (before it: 95th percentile "
-          f"{steps['p95_before_over_median']}x, largest {steps['largest_before_over_median']}x, "
-          f"the headset passing to S026 without a calibration; median {steps['median_step']}, "
+    print(f"the swap at EEG {steps['swap_eeg_s']} s: largest painting step in the "
+          f"{steps['span_s']:g} s from it "
+          f"{steps['largest_over_median']}x the median keyframe step (before it, S026 through "
+          f"S001's profile: the largest step of a stretch as long, median over stretches, "
+          f"{steps['window_max_before_over_median']}x; 95th percentile "
+          f"{steps['p95_before_over_median']}x; largest {steps['largest_before_over_median']}x; "
+          f"median {steps['median_step']}, "
           f"{steps['keyframes']} keyframes)")
     print(json.dumps({"in_show": calibrated, "kept": kept, "swap": steps}))
     return 0

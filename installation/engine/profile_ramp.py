@@ -5,7 +5,11 @@ statistics, bad channels and mains frequency). Swapped at once, the steering vec
 by the difference between the two z-scorings, and the painting with it. :class:`ProfileRamp`
 runs the old and the new extractor side by side on the same samples and blends their steering
 vectors over ``ramp_s`` seconds of EEG time, so the painting moves from one to the other no
-faster than it moves anyway; then the new extractor runs alone.
+faster than it moves anyway; then the new extractor runs alone. Two wearers' z-scorings can lie
+far apart, so ``ramp_s`` is the shortest ramp: at its first blended frame the ramp measures the
+gap between the two steering vectors and stretches itself until the blend adds no more than
+half an ordinary hop's step to each hop (``ordinary_step``, the worker's median), up to
+:data:`MAX_RAMP_S`.
 
 The new extractor starts warm: :func:`warm_extractor` feeds it the newest seconds of the ring,
 cut so that its hops fall on the same samples as the old one's, so its filters, window and
@@ -14,13 +18,18 @@ smoother are settled when the ramp begins and the two emit their frames together
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import numpy as np
 
 from installation.eeg.sources.base import Chunk
 
-DEFAULT_RAMP_S = 3.0  # seconds of EEG over which the new profile takes over
+log = logging.getLogger(__name__)
+
+DEFAULT_RAMP_S = 3.0  # seconds of EEG over which the new profile takes over, at the least
+MAX_RAMP_S = 30.0  # a ramp longer than this would leave the new wearer unanswered too long
+RAMP_SHARE_OF_STEP = 0.5  # the blend adds at most this share of an ordinary hop's step per hop
 WARM_UP_S = 20.0  # recent EEG a new extractor runs over first: 5 of the slow EMA's 4 s
 
 
@@ -36,12 +45,19 @@ class ProfileRamp:
     old, new : FeatureExtractor
         The pipeline in use and the one taking over (warmed up, at the same hop phase).
     ramp_s : float
-        Seconds of EEG time from the first blended frame to the new one alone; 0 swaps at once.
+        Seconds of EEG time from the first blended frame to the new one alone, at the least;
+        0 swaps at once.
+    ordinary_step : float or None
+        The median change of the steering vector from one hop to the next before the swap; the
+        ramp stretches so the blend adds at most half of it to each hop. None: ``ramp_s`` as it
+        is.
     """
 
-    def __init__(self, old, new, ramp_s: float = DEFAULT_RAMP_S) -> None:
+    def __init__(self, old, new, ramp_s: float = DEFAULT_RAMP_S,
+                 ordinary_step: float | None = None) -> None:
         self.old, self.new = old, new
         self.ramp_s = max(0.0, float(ramp_s))
+        self.ordinary_step = ordinary_step
         self.start_eeg_time: float | None = None  # EEG time of the first blended frame
         self.done = self.ramp_s == 0.0
         self._last_new = None  # the new pipeline's newest frame
@@ -84,6 +100,20 @@ class ProfileRamp:
             return 1.0
         return float(np.clip((eeg_time - self.start_eeg_time) / self.ramp_s, 0.0, 1.0))
 
+    def stretched(self, old_steering: np.ndarray, new_steering: np.ndarray) -> float:
+        """The ramp's length for this gap between the two steerings (see the module)."""
+        step = self.ordinary_step
+        if self.ramp_s == 0.0 or step is None or not np.isfinite(step) or step <= 0:
+            return self.ramp_s
+        gap = float(np.linalg.norm(np.asarray(new_steering) - np.asarray(old_steering)))
+        if not np.isfinite(gap):
+            return self.ramp_s
+        hops = gap / (RAMP_SHARE_OF_STEP * step)
+        ramp_s = float(np.clip(hops * self.new.spec.hop_s, self.ramp_s, MAX_RAMP_S))
+        log.info("the new profile ramps in over %.1f s (the steering moves %.1f; an ordinary "
+                 "hop %.2f)", ramp_s, gap, step)
+        return ramp_s
+
     def push(self, chunk: Chunk) -> list:
         """Both pipelines take the chunk; the old one's frames come out, steering blended.
 
@@ -102,6 +132,8 @@ class ProfileRamp:
                 out.append(old)
                 continue
             self._last_new = new
+            if self.start_eeg_time is None:
+                self.ramp_s = self.stretched(old.steering, new.steering)
             w = self.weight(old.eeg_time)
             steering = ((1.0 - w) * old.steering + w * new.steering).astype(np.float32)
             out.append(replace(new, eeg_time=old.eeg_time, arrival=old.arrival,

@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 SIGNAL_TIMEOUT_S = 1.0
 LOST_DECAY_S = 3.0
+STEP_HISTORY_HOPS = 300  # the hops (20 s at 15 a second) whose median step a ramp keeps within
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,9 @@ class SteeringWorker:
         self._last_render_clock = now
         self._drift_eeg_time = 0.0  # EEG time the drift has been advanced to
         self._switch = None  # (extractor, ramp_s, on_started) asked for by another thread
+        # the steering's change from hop to hop, recently: what a profile's ramp keeps within
+        self._hop_steps: deque[float] = deque(maxlen=STEP_HISTORY_HOPS)
+        self._previous_steering = None
 
     def switch_extractor(self, extractor, ramp_s: float = DEFAULT_RAMP_S,
                          on_started: Callable[[float], None] | None = None) -> None:
@@ -158,7 +163,8 @@ class SteeringWorker:
         request, self._switch = self._switch, None
         new, ramp_s, on_started = request
         warm_extractor(new, self.ring, chunk.end_count, self.extractor.samples_to_next_frame)
-        self.extractor = ProfileRamp(self.extractor, new, ramp_s)
+        ordinary = float(np.median(self._hop_steps)) if self._hop_steps else None
+        self.extractor = ProfileRamp(self.extractor, new, ramp_s, ordinary_step=ordinary)
         on_started(float(chunk.timestamps[-1]))
 
     def step(self) -> Keyframe | None:
@@ -178,6 +184,7 @@ class SteeringWorker:
         if self._switch is not None:
             self._take_switch(chunk)
         self.frames_seen += len(frames)
+        self._note_hop_steps(frames)
         if frames:  # between hops the last hop's verdict stands
             self._samples_unusable = self._unusable(frames[-1])
             self._newest_unusable = frames[-1] if self._samples_unusable else None
@@ -197,6 +204,16 @@ class SteeringWorker:
         self.last_frame = frame = frames[-1]
         return self._render(frame.steering, frame.eeg_time, frame.arrival,
                             frame.masked_channels, now)
+
+    def _note_hop_steps(self, frames) -> None:
+        """Remember how far the steering moved from hop to hop (every hop, painted or not)."""
+        for frame in frames:
+            steering = np.asarray(frame.steering, dtype=np.float64)
+            previous, self._previous_steering = self._previous_steering, steering
+            if previous is not None and previous.shape == steering.shape:
+                step = float(np.linalg.norm(steering - previous))
+                if np.isfinite(step):
+                    self._hop_steps.append(step)
 
     def _unusable(self, frame) -> bool:
         """True when the hop had no usable channel: every one was masked."""

@@ -43,8 +43,13 @@ def wearers():
     return first.info, data, _profile(first), _profile(second)
 
 
-def _steering_steps(wearers, ramp_s: float, swap_at_s: float = 55.0):
-    """Norms of the steering's hop-to-hop steps, and the index of the first after the swap."""
+def _steering_steps(wearers, ramp_s: float, swap_at_s: float = 55.0, stretch: bool = False,
+                    ramps: list | None = None):
+    """Norms of the steering's hop-to-hop steps, and the index of the first after the swap.
+
+    ``stretch`` gives the ramp the median step so far, as the worker does; ``ramps`` collects
+    the ramp made.
+    """
     info, data, old_profile, new_profile = wearers
     stamps = np.arange(data.shape[1]) / RATE
     ring = RingBuffer(info.n_channels, int(30 * RATE))
@@ -60,7 +65,12 @@ def _steering_steps(wearers, ramp_s: float, swap_at_s: float = 55.0):
             new = profiled_extractor(SPEC, info, new_profile)
             assert warm_extractor(new, ring, seen, extractor.samples_to_next_frame) > 0
             assert new.samples_to_next_frame == extractor.samples_to_next_frame
-            extractor, swap_index = ProfileRamp(extractor, new, ramp_s), len(steering)
+            so_far = np.linalg.norm(np.diff(np.array(steering), axis=0), axis=1)
+            ordinary = float(np.median(so_far)) if stretch else None
+            extractor = ProfileRamp(extractor, new, ramp_s, ordinary_step=ordinary)
+            swap_index = len(steering)
+            if ramps is not None:
+                ramps.append(extractor)
     steps = np.linalg.norm(np.diff(np.array(steering), axis=0), axis=1)
     return steps, swap_index
 
@@ -73,6 +83,19 @@ def test_the_ramp_keeps_the_swap_within_ordinary_steps_where_a_hard_swap_jumps(w
     assert hard[at - 1: at + 5].max() > 10 * np.median(ordinary)  # the jump the ramp avoids
     assert ramped[after].max() < 1.25 * ordinary.max()  # no larger than an ordinary step
     assert ramped[after].max() < 5 * np.median(ordinary)
+
+
+def test_a_far_new_profile_stretches_the_ramp_until_each_hop_adds_half_an_ordinary_step(wearers):
+    ramps: list = []
+    steps, at = _steering_steps(wearers, ramp_s=3.0, stretch=True, ramps=ramps)
+    plain, _ = _steering_steps(wearers, ramp_s=3.0)
+    ramp = ramps[0]
+    ordinary = steps[: at - 1]
+    assert 3.0 < ramp.ramp_s <= 30.0  # S001's and S026's z-scorings lie far apart
+    during = steps[at - 1: at + int(ramp.ramp_s / SPEC.hop_s)]
+    # the blend adds half a median step to each hop; the steps during it stay ordinary
+    assert np.median(during) < 2.0 * np.median(ordinary)
+    assert during.max() <= plain[at - 1: at + int(3 / SPEC.hop_s)].max()
 
 
 def test_a_warmed_extractor_gives_the_same_frames_as_one_that_ran_all_along(wearers):
