@@ -12,10 +12,9 @@ import threading
 import time
 import uuid
 
-import numpy as np
-import pylsl
 from pythonosc.udp_client import SimpleUDPClient
 
+from benchmarks.wearer_change import SwitchingOutlet
 from calibration.cli import run_headless
 from installation.app import ShowRemote, run_show
 from installation.config import ShowOptions
@@ -38,36 +37,11 @@ FPS = 20.0
 CALIBRATION_S = 4.0
 
 
-class _SwitchingOutlet(threading.Thread):
-    """Streams the first recording in real time for ``switch_s``, then the second, looping."""
-
-    def __init__(self, first, second, name: str, switch_s: float) -> None:
-        super().__init__(daemon=True)
-        self.first, self.second, self.name, self.switch_s = first, second, name, switch_s
-        self.ready, self.stop = threading.Event(), threading.Event()
-
-    def run(self) -> None:
-        rec = self.first
-        info = pylsl.StreamInfo(self.name, "EEG", len(rec.channel_names), rec.sample_rate,
-                                pylsl.cf_float32, self.name)
-        info.set_channel_labels(list(rec.channel_names))
-        info.set_channel_units(["microvolts"] * len(rec.channel_names))
-        outlet = pylsl.StreamOutlet(info)
-        self.ready.set()
-        step, started, position = 8, time.perf_counter(), 0
-        while not self.stop.is_set():
-            rec = self.first if time.perf_counter() - started < self.switch_s else self.second
-            columns = np.arange(position, position + step) % rec.n_samples
-            outlet.push_chunk(np.ascontiguousarray(rec.data[:, columns].T.astype(np.float32)))
-            position += step
-            time.sleep(step / rec.sample_rate)
-
-
 def test_a_calibration_requested_in_a_running_show_takes_over_without_stopping_it(tmp_path):
     first = load_recording(shared_file("eeg/physionet_eegmmidb/S001R01.edf"))
     second = load_recording(shared_file("eeg/physionet_eegmmidb/S026R01.edf"))
     name = f"wearers-{uuid.uuid4().hex[:8]}"
-    outlet = _SwitchingOutlet(first, second, name, switch_s=4.0)
+    outlet = SwitchingOutlet(first, second, name, switch_s=4.0)
     outlet.start()
     assert outlet.ready.wait(10)
     out, profiles = tmp_path / "frames", tmp_path / "profiles"
@@ -118,7 +92,7 @@ def test_an_osc_calibrate_swaps_the_profile_live_and_the_session_keeps_both(tmp_
                                  is_file=True).profile
     save_profile(start_profile, tmp_path / "s001.json")
     name = f"wearers-osc-{uuid.uuid4().hex[:8]}"
-    outlet = _SwitchingOutlet(first, second, name, switch_s=4.0)
+    outlet = SwitchingOutlet(first, second, name, switch_s=4.0)
     outlet.start()
     assert outlet.ready.wait(10)
     port = free_udp_port()
