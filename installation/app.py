@@ -131,6 +131,8 @@ class _Show:
     worker: SteeringWorker | None = None  # once the steering is wired
     profile: dict | None = None  # the calibration profile in use at the start
     replay: ReplaySchedule | None = None  # a recorded session played: its profiles, blackouts
+    # each profile that came into use: (EEG time, "start", "calibration"...)
+    profile_changes: list[tuple[float, str]] = field(default_factory=list)
 
     def tee_chunk(self, push):
         """``push`` plus the recorder, for the source thread's ``on_chunk``."""
@@ -150,10 +152,34 @@ class _Show:
             self.recorder.add_keyframe(keyframe)
 
     def record_event(self, kind: str, eeg_time: float | None, detail: str) -> None:
-        """A moment of an offline render (a replayed blackout): logged, and recorded if so."""
+        """A calibration or a blackout began, ended or was refused: logged, and recorded if so."""
         log_event(kind, eeg_time, detail)
         if self.recorder is not None:
             self.recorder.add_event(kind, eeg_time, detail)
+
+    def profile_in_use(self, profile: dict | None, eeg_time: float, reason: str) -> None:
+        """A profile comes into use at ``eeg_time``: logged, noted, recorded if so."""
+        log.info("profile in use from EEG %.2f s (%s)", eeg_time, reason)
+        self.profile_changes.append((float(eeg_time), reason))
+        if self.recorder is not None:
+            self.recorder.add_profile(profile, eeg_time, reason)
+
+    def replay_switches(self, eeg_time: float) -> dict | None:
+        """A replayed session's profiles whose start ``eeg_time`` reached: the steering swaps.
+
+        Returns the last profile switched to (None when none was due or it did not fit).
+        """
+        switched = None
+        if self.replay is None:
+            return switched
+        for _, stretch in self.replay.switches.due(eeg_time):
+            def started(at: float, stretch=stretch) -> None:
+                self.profile_in_use(stretch.profile, at, stretch.reason)
+
+            if switch_to_stretch(self.worker, self.runtime.feature_spec, self.info, stretch,
+                                 started):
+                switched = stretch.profile
+        return switched
 
 
 @dataclass
@@ -230,6 +256,7 @@ def _finish(summary: ShowSummary, show: _Show) -> ShowSummary:
     """Copy what the show noted into its summary."""
     summary.events = list(show.status.events)
     summary.masked_channels = show.status.masked_channels
+    summary.profile_changes = list(show.profile_changes)
     if show.worker is not None:
         summary.hops, summary.samples_skipped = show.worker.frames_seen, show.worker.samples_dropped
         summary.samples_read = show.worker.samples_seen
@@ -295,7 +322,7 @@ def _render_offline(options: ShowOptions, show: _Show) -> ShowSummary:
                 break  # a file at max speed returns samples until it ends
             push(chunk)
             eeg_clock[0] = last_time = float(chunk.timestamps[-1])
-            _replay_switches(show, last_time, summary)
+            show.replay_switches(last_time)
             keyframe, failed = _offline_step(worker, show.status)
             if keyframe is None:
                 if failed and next_frame is not None:  # the last image stays for this hop
@@ -343,21 +370,6 @@ def _read_size(show: _Show, last_time: float | None) -> int:
     return size
 
 
-def _replay_switches(show: _Show, eeg_time: float, summary: ShowSummary) -> None:
-    """The replayed session's profiles whose start ``eeg_time`` reached: the steering swaps."""
-    if show.replay is None:
-        return
-    for _, stretch in show.replay.switches.due(eeg_time):
-
-        def started(at: float, stretch=stretch) -> None:
-            log.info("profile in use from EEG %.2f s (%s, replayed)", at, stretch.reason)
-            summary.profile_changes.append((at, stretch.reason))
-            if show.recorder is not None:
-                show.recorder.add_profile(stretch.profile, at, stretch.reason)
-
-        switch_to_stretch(show.worker, show.runtime.feature_spec, show.info, stretch, started)
-
-
 def _write_frames(loop: HeadlessLoop, next_frame: int, until: float, fps: float,
                   on_frame=None, blackouts=None) -> int:
     """Write the virtual display frames due up to EEG time ``until``; return the next index.
@@ -384,7 +396,7 @@ def _run_live(options: ShowOptions, runtime, source, profile,
     outputs = ShowOutputs.open(options, runtime.feature_spec, status.note)
     status.line_sources.append(outputs.status_lines)
     summary = ShowSummary(provider=runtime.provider_name)
-    live = _LiveWiring(options, runtime, source, profile, painter, status, outputs, summary)
+    live = _LiveWiring(options, runtime, source, profile, painter, status, outputs)
     if remote is not None:
         remote.calibrate = live.calibration.request
     try:  # a taken port: one sentence
@@ -405,7 +417,7 @@ def _run_live(options: ShowOptions, runtime, source, profile,
             _live_headless(options, status, slot, summary, outputs.offer_frame, control)
         else:
             _live_window(options, status, slot, first_image, summary, outputs.offer_frame,
-                         control, on_calibrate=live.calibration.request)
+                         control)
     finally:
         control.close()
         connector.stop()
@@ -426,10 +438,9 @@ class _LiveWiring:
     """What the live show builds once its source is open: checks, recorder, ring, threads."""
 
     def __init__(self, options, runtime, source, profile, painter: DriftPainter,
-                 status: ShowStatus, outputs: ShowOutputs, summary: ShowSummary) -> None:
+                 status: ShowStatus, outputs: ShowOutputs) -> None:
         self.options, self.runtime, self.source, self.profile = options, runtime, source, profile
         self.painter, self.status, self.outputs = painter, status, outputs
-        self.summary = summary
         self.show: _Show | None = None
         self.source_thread: SourceThread | None = None
         # Built before the source opens, so a request while waiting is refused in words.
@@ -462,7 +473,7 @@ class _LiveWiring:
                                               self.status.note, on_hop=self.outputs.on_hop)
         self.show, self.profile = show, show.profile
         if show.profile is not None:
-            self.profile_in_use(show.profile, 0.0, "start")
+            show.profile_in_use(show.profile, 0.0, "start")
         self.calibration.attach(info)
         calibration = self.calibration
 
@@ -470,7 +481,8 @@ class _LiveWiring:
             ring.push(chunk)
             calibration.push(chunk)
             if show.replay is not None and chunk.n_samples:  # a session played: its profiles
-                self.replay_switches(float(chunk.timestamps[-1]))
+                # here, unlike offline, the worker takes the swap at its next step
+                self.profile = show.replay_switches(float(chunk.timestamps[-1])) or self.profile
 
         stall_s = None if self.source.finite else STALL_S  # a file never stalls, it ends
         self.source_thread = SourceThread(self.source, show.tee_chunk(to_ring_and_calibration),
@@ -493,39 +505,18 @@ class _LiveWiring:
         extractor = profiled_extractor(self.runtime.feature_spec, show.info, profile)
         show.worker.switch_extractor(
             extractor, DEFAULT_RAMP_S,
-            on_started=lambda eeg_time: self.profile_in_use(profile, eeg_time, "calibration"))
+            on_started=lambda eeg_time: show.profile_in_use(profile, eeg_time, "calibration"))
         self.profile = profile
 
-    def replay_switches(self, eeg_time: float) -> None:
-        """A replayed session's profiles whose start ``eeg_time`` reached: the steering swaps.
-
-        Here, unlike offline, the worker takes the swap at its next step, up to a chunk late.
-        """
-        show = self.show
-        for _, stretch in show.replay.switches.due(eeg_time):
-            def started(at: float, stretch=stretch) -> None:
-                self.profile_in_use(stretch.profile, at, stretch.reason)
-
-            if switch_to_stretch(show.worker, self.runtime.feature_spec, show.info, stretch,
-                                 started):
-                self.profile = stretch.profile
-
-    def profile_in_use(self, profile: dict, eeg_time: float, reason: str) -> None:
-        """A profile comes into use at ``eeg_time`` ("start", "calibration"): noted, recorded."""
-        log.info("profile in use from EEG %.2f s (%s)", eeg_time, reason)
-        self.summary.profile_changes.append((float(eeg_time), reason))
-        if self.show is not None and self.show.recorder is not None:
-            self.show.recorder.add_profile(profile, eeg_time, reason)
-
     def record_event(self, kind: str, eeg_time: float | None, detail: str) -> None:
-        """A calibration or a blackout began, ended or was refused: into the session's events.
+        """A calibration or a blackout: logged always, recorded once the source is open.
 
-        Logged always; recorded once the source is open and the show records (a blackout while
-        waiting for the source has no session to go into yet).
+        A blackout while waiting for the source has no session to go into yet.
         """
-        log_event(kind, eeg_time, detail)
-        if self.show is not None and self.show.recorder is not None:
-            self.show.recorder.add_event(kind, eeg_time, detail)
+        if self.show is not None:
+            self.show.record_event(kind, eeg_time, detail)
+        else:
+            log_event(kind, eeg_time, detail)
 
     def stop(self) -> None:
         """Stop the calibration and source threads, close the source and the recorder."""
@@ -538,13 +529,12 @@ class _LiveWiring:
 
 
 def _live_window(options, status, slot, first_image, summary: ShowSummary,
-                 on_frame=lambda painting: None, control: ShowControl | None = None,
-                 on_calibrate=None) -> None:
+                 on_frame=lambda painting: None, control: ShowControl | None = None) -> None:
     """The pygame window in the main thread until Esc/Q, the duration or the end of a file."""
     control = control or ShowControl()
     display = DisplayLoop(slot.take, status, options.fullscreen, options.display, options.fps,
                           snapshot_dir=options.snapshots, mode=options.mode, mat=options.mat,
-                          on_event=control.on_event, on_calibrate=on_calibrate)
+                          on_event=control.on_event, on_calibrate=control.calibrate)
     handlers = window_handlers(display, control.calibrate)
     display.show_first(first_image)
     display.open()
