@@ -136,6 +136,38 @@ def eeg_sensitivity(generator, windows_a: torch.Tensor, windows_b: torch.Tensor,
 
 
 @torch.no_grad()
+def critic_separation(critic, fakes: torch.Tensor, reals: torch.Tensor,
+                      batch: int = 32) -> dict[str, float]:
+    """How well the discriminator tells real crops from the generator's paintings.
+
+    A critic that answers at chance gives the generator no direction to improve in: its logits
+    sit near 0 for both, and the logistic losses near log 4 and log 2. Watching this, not the
+    losses alone, tells a stalled run from a balanced one.
+
+    Parameters
+    ----------
+    critic : Discriminator
+        The run's discriminator (unaugmented input).
+    fakes, reals : Tensor
+        Paintings and real crops in [-1, 1], [N, 3, R, R].
+    batch : int
+        Images per forward pass (a multiple of the minibatch-stddev group of 4).
+
+    Returns
+    -------
+    dict
+        ``critic_accuracy``: the share of both sets on the right side of 0 (0.5 is chance);
+        ``critic_gap``: mean real logit minus mean painting logit.
+    """
+    def logits(images: torch.Tensor) -> torch.Tensor:
+        return torch.cat([critic(part).flatten().float() for part in images.split(batch)])
+
+    real, fake = logits(reals), logits(fakes)
+    accuracy = 0.5 * (float((real > 0).float().mean()) + float((fake < 0).float().mean()))
+    return {"critic_accuracy": accuracy, "critic_gap": float(real.mean() - fake.mean())}
+
+
+@torch.no_grad()
 def nearest_reals(fakes: torch.Tensor, reals: torch.Tensor, size: int = 16) -> torch.Tensor:
     """Index of each fake's nearest real crop (L2 at ``size`` x ``size`` pixels)."""
     small_f = F.adaptive_avg_pool2d(fakes.float(), size).flatten(1)

@@ -23,7 +23,12 @@ from installation.eeg.feature_spec import FeatureSpec
 from installation.eeg.profile import load_profile
 from models.bundles.checkpoint import load_bundle_weights
 from models.evaluation.inception import fid_kid, load_detector
-from models.evaluation.metrics import eeg_sensitivity, multiscale_swd, nearest_reals
+from models.evaluation.metrics import (
+    critic_separation,
+    eeg_sensitivity,
+    multiscale_swd,
+    nearest_reals,
+)
 from models.training.conditioning import FeaturePool, Person, load_feature_pool, load_people_pool
 from models.training.dataset import CropSettings, PaintingCrops, to_float
 from models.training.run_folder import StatsLog, prepare_run_dir
@@ -144,18 +149,19 @@ def sensitivity_windows(pool: FeaturePool, n: int) -> tuple[torch.Tensor, torch.
 
 @torch.no_grad()
 def evaluate(trainer: Trainer, dataset, pool, config: dict) -> dict:
-    """SWD (and FID/KID with --inception) between G_ema's fakes and real crops; EEG sensitivity."""
+    """G_ema's metrics (SWD, FID/KID with --inception, EEG sensitivity) and D's separation."""
     return generator_metrics(trainer.G_ema, dataset, pool, config, trainer.device,
-                             trainer.detector)
+                             trainer.detector, critic=trainer.D)
 
 
 @torch.no_grad()
 def generator_metrics(g, dataset, pool, config: dict, device: torch.device | None = None,
-                      detector=None) -> dict:
+                      detector=None, critic=None) -> dict:
     """A generator's SWD (FID/KID with a detector) to real crops, and its EEG sensitivity.
 
     The crops, windows and noise are drawn from the run's seed, so a snapshot and a generator
-    distilled from it are measured on the same ones.
+    distilled from it are measured on the same ones. With a ``critic`` (the run's D), also how
+    well it tells those crops from those paintings (:func:`critic_separation`).
     """
     device = device or torch.device("cpu")
     n = min(config["metric_images"], len(dataset))
@@ -168,6 +174,8 @@ def generator_metrics(g, dataset, pool, config: dict, device: torch.device | Non
     metrics = multiscale_swd(fakes, reals, seed=config["seed"])
     if detector is not None:
         metrics.update(fid_kid(detector, fakes, reals))
+    if critic is not None:
+        metrics.update(critic_separation(critic, fakes.to(device), reals.to(device)))
     a, b, label = sensitivity_windows(pool, 8)
     metrics.update(eeg_sensitivity(g, a.to(device), b.to(device), noise[:8].to(device)))
     metrics["eeg_sensitivity_pair"] = label

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
-from models.evaluation.metrics import multiscale_swd, nearest_reals
-from models.networks import Generator
+from models.evaluation.metrics import critic_separation, multiscale_swd, nearest_reals
+from models.networks import Discriminator, Generator
 
 
 def smooth_images(n, seed):
@@ -36,3 +37,19 @@ def test_eeg_sensitivity_is_zero_for_equal_windows_and_positive_otherwise():
     assert eeg_sensitivity(g, a, a, z)["eeg_image_change"] == 0
     moved = eeg_sensitivity(g, a, b, z)
     assert moved["eeg_image_change"] > 0 and moved["eeg_sensitivity"] > 0
+
+
+def test_critic_separation_is_chance_on_identical_sets_and_perfect_on_an_easy_cue():
+    reals = smooth_images(40, 5)
+    random_critic = Discriminator(32, {4: 16, 8: 16, 16: 8, 32: 8}).eval()
+    chance = critic_separation(random_critic, reals.clone(), reals, batch=8)
+    assert chance["critic_accuracy"] == pytest.approx(0.5) and chance["critic_gap"] == 0.0
+
+    def brightness(images):  # a critic that calls bright images real
+        return images.mean(dim=(1, 2, 3)).unsqueeze(1)
+
+    bright, dark = reals.abs() * 0.5 + 0.2, -reals.abs() * 0.5 - 0.2
+    easy = critic_separation(brightness, dark, bright, batch=8)
+    assert easy["critic_accuracy"] == 1.0 and easy["critic_gap"] > 0.3
+    fooled = critic_separation(brightness, bright, dark, batch=8)
+    assert fooled["critic_accuracy"] == 0.0 and fooled["critic_gap"] < -0.3

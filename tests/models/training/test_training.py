@@ -40,8 +40,9 @@ def test_tiny_run_on_paintings_writes_snapshots_and_exports(few_paintings, tmp_p
     records = stats(run_dir)
     assert [r["tick"] for r in records] == [1, 2]
     assert records[-1]["kimg"] == pytest.approx(0.032)
-    assert {"loss_G", "loss_D", "augment_p", "sec_per_kimg", "swd_mean", "eeg_sensitivity",
-            "fid", "kid"} <= set(records[-1])
+    assert {"loss_G", "loss_D", "augment_p", "sec_per_kimg", "swd_mean", "critic_accuracy",
+            "critic_gap", "eeg_sensitivity", "fid", "kid"} <= set(records[-1])
+    assert 0.0 <= records[-1]["critic_accuracy"] <= 1.0
     assert records[-1]["eeg_sensitivity_pair"] == "eyes_closed_vs_open"
     for name in ("fakes-000002-0.032kimg.png", "nearest-000002-0.032kimg.png", "timelapse.gif",
                  "network-snapshot-latest.pt", "training_options.json"):
