@@ -15,8 +15,8 @@ trainers take turns in the same process, round after round, so both see the same
 - ``after``: the shipped step: the channels-last layout on the CPU, each downsampling
   convolution fused with its pooling into one stride-2 convolution (``pooled_kernel``), the
   gains folded into the weights and the leaky ReLUs in place, a synthesis layer's
-  demodulation, noise, bias and gain in one multiply-add, and one synthesis pass for both
-  updates.
+  demodulation, noise, bias and gain in one multiply-add, and D and G updated together from
+  one synthesis pass and one pass of D over the fakes (``Trainer.step``).
 
 The ratio is the median over rounds of before / after. Each trainer warms up first (oneDNN
 picks its kernels on the first calls). Run it with nothing else busy: two jobs on two cores make
@@ -72,7 +72,8 @@ def _layer_as_before(self: SynthesisLayer, x: torch.Tensor, w: torch.Tensor) -> 
 
 
 def step_as_before(trainer: Trainer, reals, features, noise) -> dict:
-    """The step as it was: D's fakes painted without gradients, then painted again for G."""
+    """The step as it was: D's fakes painted without gradients, D updated, then the fakes
+    painted again for G and judged by the updated D (alternating updates)."""
     with torch.no_grad():
         fakes = trainer.G(features, noise)
     stats = trainer.discriminator_step(reals, fakes)

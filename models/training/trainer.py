@@ -47,6 +47,18 @@ def broadcast_module(module: torch.nn.Module) -> None:
             dist.broadcast(t.data, src=0)
 
 
+def set_gradients(module: torch.nn.Module, loss: torch.Tensor, retain_graph: bool = False) -> None:
+    """Store the gradient of ``loss`` for ``module``'s parameters alone, averaged over processes.
+
+    Other networks in the graph get no gradient, and autograd does not walk back into them.
+    """
+    params = [p for p in module.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, params, retain_graph=retain_graph, allow_unused=True)
+    for param, grad in zip(params, grads, strict=True):
+        param.grad = grad
+    average_gradients(module)
+
+
 def lazy_adam(params, lr: float, interval: int) -> torch.optim.Adam:
     """Adam with the learning rate and betas corrected for lazy regularisation."""
     ratio = interval / (interval + 1)
@@ -98,13 +110,28 @@ class Trainer:
 
     def step(self, reals: torch.Tensor, features: torch.Tensor,
              noise: torch.Tensor) -> dict[str, float]:
-        """One D step (with lazy R1 every 16th) and one G step on this process's batch."""
-        # One synthesis pass serves both steps: D learns on the fakes detached, then G's loss
-        # flows back through the same pass (its graph kept), instead of painting them twice.
+        """One D update (with lazy R1 every 16th) and one G update, taken together.
+
+        One synthesis pass and one discriminator pass over the fakes serve both updates: D's
+        gradient comes from the logistic loss, G's from the non-saturating loss through the
+        same graph, and each network then steps against the other as it stood at the start of
+        the step (simultaneous updates). That spares the second pass of D over the fakes that
+        alternating updates need, which D's update would otherwise have made stale.
+        """
         self.G.requires_grad_(True)
+        self.D.requires_grad_(True)
         fakes = self.G(features, noise)
-        stats = self.discriminator_step(reals, fakes.detach())
-        stats["loss_G"] = self.generator_step(fakes)
+        real_logits, r1 = self.real_terms(reals)
+        fake_logits = self.D(augment(fakes, self.ada.p))
+        loss_D, stats = self.critic_loss(real_logits, fake_logits, r1)
+        loss_G = generator_loss(fake_logits)
+        # Both gradients before either step: G's flows back through D's current weights.
+        set_gradients(self.D, loss_D, retain_graph=True)
+        set_gradients(self.G, loss_G)
+        self.opt_D.step()
+        self.opt_G.step()
+        self.ada.accumulate(real_logits)
+        stats["loss_G"] = float(loss_G.detach())
         return self.finish_step(stats, features, noise)
 
     def finish_step(self, stats: dict, features, noise) -> dict[str, float]:
@@ -120,24 +147,35 @@ class Trainer:
         return stats
 
     def discriminator_step(self, reals, fakes) -> dict[str, float]:
-        """Logistic loss on augmented reals and (detached) fakes, plus lazy R1."""
+        """D's update alone: logistic loss on augmented reals and (detached) fakes, lazy R1."""
         self.D.requires_grad_(True)
-        do_r1 = self.step_count % R1_INTERVAL == 0 and self.train["r1_gamma"] > 0
-        reals = reals.detach().contiguous(memory_format=self.layout).requires_grad_(do_r1)
-        real_logits = self.D(augment(reals, self.ada.p))
+        real_logits, r1 = self.real_terms(reals)
         fake_logits = self.D(augment(fakes, self.ada.p))
-        loss = discriminator_loss(real_logits, fake_logits)
-        stats = {"loss_D": float(loss.detach())}
-        if do_r1:
-            r1 = lazy_r1_loss(reals, real_logits, self.train["r1_gamma"])
-            loss = loss + r1
-            stats["r1"] = float(r1.detach()) / R1_INTERVAL
+        loss, stats = self.critic_loss(real_logits, fake_logits, r1)
         self.opt_D.zero_grad(set_to_none=True)
         loss.backward()
         average_gradients(self.D)
         self.opt_D.step()
         self.ada.accumulate(real_logits)
         return stats
+
+    def real_terms(self, reals) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """D's logits of the augmented reals, and the lazy R1 term when this step is due one."""
+        do_r1 = self.step_count % R1_INTERVAL == 0 and self.train["r1_gamma"] > 0
+        reals = reals.detach().contiguous(memory_format=self.layout).requires_grad_(do_r1)
+        real_logits = self.D(augment(reals, self.ada.p))
+        r1 = lazy_r1_loss(reals, real_logits, self.train["r1_gamma"]) if do_r1 else None
+        return real_logits, r1
+
+    @staticmethod
+    def critic_loss(real_logits, fake_logits, r1) -> tuple[torch.Tensor, dict[str, float]]:
+        """D's loss (R1 included when given) and its statistics."""
+        loss = discriminator_loss(real_logits, fake_logits)
+        stats = {"loss_D": float(loss.detach())}
+        if r1 is not None:
+            loss = loss + r1
+            stats["r1"] = float(r1.detach()) / R1_INTERVAL
+        return loss, stats
 
     def generator_step(self, fakes) -> float:
         """Non-saturating loss on ``fakes`` (still in G's graph) through the augmented D."""

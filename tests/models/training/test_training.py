@@ -12,6 +12,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
+import torch.nn.functional as F
 
 from installation.bundle import BundleSpec
 from installation.errors import run_cli
@@ -192,3 +193,42 @@ def test_resumed_run_equals_an_uninterrupted_one(few_paintings, tmp_path, capsys
     for key in ("G", "D", "G_ema"):
         for name, value in a[key].items():
             assert torch.equal(value, b[key][name]), f"{key}.{name}"
+
+
+def test_a_step_updates_d_and_g_together_each_against_the_other_as_it_stood():
+    from models.training.trainer import Trainer
+
+    channels = {4: 16, 8: 8, 16: 8}
+    g_kwargs = dict(n_features=25, noise_dim=8, resolution=16, channels=channels, w_dim=16,
+                    mapping_layers=1)
+    train = dict(batch=4, lr=0.002, r1_gamma=0.1, ema_kimg=0.1, ada_target=0.6, ada_kimg=0.1,
+                 pl_weight=0.0)
+
+    def trainer():
+        torch.manual_seed(0)
+        return Trainer(g_kwargs, dict(resolution=16, channels=channels), train,
+                       torch.device("cpu"))
+
+    torch.manual_seed(1)
+    reals, features, noise = torch.rand(4, 3, 16, 16) * 2 - 1, torch.randn(4, 25), torch.randn(4, 8)
+    together, by_hand = trainer(), trainer()
+    torch.manual_seed(2)  # the synthesis noise
+    together.step(reals, features, noise)
+
+    # The same update by hand: G's gradient through D as it was, then D's own update (with R1:
+    # step 0 is due one) on the same fakes, then G's step.
+    torch.manual_seed(2)
+    fakes = by_hand.G(features, noise)
+    by_hand.D.requires_grad_(False)
+    by_hand.opt_G.zero_grad(set_to_none=True)
+    F.softplus(-by_hand.D(fakes)).mean().backward(retain_graph=True)
+    by_hand.discriminator_step(reals, fakes.detach())
+    by_hand.opt_G.step()
+
+    for name in ("G", "D"):
+        a, b = (torch.cat([p.detach().flatten() for p in getattr(t, name).parameters()])
+                for t in (together, by_hand))
+        assert torch.allclose(a, b, atol=1e-6), name
+    moved = torch.cat([p.detach().flatten() for p in together.D.parameters()])
+    assert not torch.allclose(moved, torch.cat([p.detach().flatten()
+                                                for p in trainer().D.parameters()]))
