@@ -13,6 +13,7 @@ from pathlib import Path
 from models.training.snapshots import checkpoint_tick, checkpoints
 
 SWD_KEY = "swd_mean"
+CRITIC_AT_CHANCE = 0.6  # below this share right, D's verdicts are close to coin flips
 
 
 def read_stats(run_dir: Path) -> list[dict]:
@@ -65,6 +66,7 @@ def run_summary(run_dir: Path) -> list[str]:
         chosen = saved[best["tick"]]
         lines.append(f"best SWD: {best[SWD_KEY]:.2f} at tick {best['tick']} "
                      f"({best['kimg']:g} kimg): {chosen}")
+    lines += _critic(records)
     lines += _pictures(run_dir)
     bundle = run_dir / "bundle"
     lines.append("next: " + shlex.join(["python", "-m", "models.export", str(chosen),
@@ -72,6 +74,20 @@ def run_summary(run_dir: Path) -> list[str]:
     lines.append("then: " + shlex.join(["python", "-m", "installation", "--model",
                                        str(bundle)]))
     return lines
+
+
+def _critic(records: list[dict]) -> list[str]:
+    """How well D told real crops from paintings at the last snapshot that measured it."""
+    measured = [r for r in records if isinstance(r.get("critic_accuracy"), (int, float))]
+    if not measured:
+        return []
+    accuracy = measured[-1]["critic_accuracy"]
+    line = (f"critic: told real crops from paintings {accuracy:.0%} of the time at the last "
+            "snapshot (50% is chance)")
+    if accuracy < CRITIC_AT_CHANCE:
+        line += ("; near chance, the generator gets little direction from it, and more kimg "
+                 "change the paintings little")
+    return [line]
 
 
 def _pictures(run_dir: Path) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from pathlib import Path
 
@@ -36,6 +37,7 @@ def test_tiny_run_summary_names_files_that_exist(few_paintings, tmp_path, capsys
     best = lines["best SWD"].rsplit(": ", 1)[1]
     assert Path(best).is_file() and Path(best).name in names
     assert Path(lines["timelapse"]).is_file()
+    assert re.match(r"told real crops from paintings \d+% of the time", lines["critic"])
     export = shlex.split(lines["next"])
     assert export[:4] == ["python", "-m", "models.export", best]
     assert export[4:] == ["--out", str(run_dir / "bundle")]
