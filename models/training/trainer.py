@@ -115,8 +115,8 @@ class Trainer:
         One synthesis pass and one discriminator pass over the fakes serve both updates: D's
         gradient comes from the logistic loss, G's from the non-saturating loss through the
         same graph, and each network then steps against the other as it stood at the start of
-        the step (simultaneous updates). That spares the second pass of D over the fakes that
-        alternating updates need, which D's update would otherwise have made stale.
+        the step (simultaneous updates). Alternating updates judge the fakes a second time,
+        with the D just updated; this step spares that pass.
         """
         self.G.requires_grad_(True)
         self.D.requires_grad_(True)
