@@ -1,6 +1,7 @@
 """Does the model still paint like the artist? Its own paintings against real crops, by SWD.
 
-Run: ``.venv/bin/python -m benchmarks.painting_quality [--model DIR ...] [--count N] [--repeats K]``
+Run: ``.venv/bin/python -m benchmarks.painting_quality [--model DIR ...] [--count N] [--repeats K]
+[--per-person]``
 
 Each bundle's generator (at its own size, without the upscaler) paints ``N`` pictures from the
 inputs the show gives it: the steering of the shared people's eyes-open and eyes-closed rest,
@@ -9,6 +10,10 @@ random noise. They are compared with ``N`` real crops of the paintings, drawn as
 them, by the multi-scale sliced Wasserstein distance (``models.evaluation.metrics``; lower is
 closer to the artist): every model is measured against the same crops with the same seed, so the
 figures of two bundles side by side say which paints closer to the artist.
+
+The pooled figure hides whose steering paints far: the SWD of a mixture is not the mean of its
+parts, and one wearer whose moments all land on one odd picture lifts it for everyone.
+``--per-person`` adds each person's paintings alone against as many crops.
 """
 
 from __future__ import annotations
@@ -27,14 +32,15 @@ SEED = 11
 PEOPLE = ("S001", "S005", "S026", "S070")
 
 
-def people_steering(spec, per_person: int, seed: int) -> np.ndarray:
-    """``per_person`` steering vectors of each shared person, as the show would feed them."""
+def people_steering(spec, per_person: int, seed: int,
+                    people: tuple[str, ...] = PEOPLE) -> np.ndarray:
+    """``per_person`` steering vectors of each of ``people``, as the show would feed them."""
     from installation.eeg.feature_pipeline import extract_feature_sequence, feature_frames
     from installation.eeg.features import FeatureNormaliser
     from installation.eeg.sources.files.recordings import load_recording
 
     rng, out = np.random.default_rng(seed), []
-    for person in PEOPLE:
+    for person in people:
         folder = SHARED_DATA / "eeg" / "physionet_eegmmidb"
         eyes_open = load_recording(folder / f"{person}R01.edf")
         eyes_closed = load_recording(folder / f"{person}R02.edf")
@@ -47,12 +53,13 @@ def people_steering(spec, per_person: int, seed: int) -> np.ndarray:
     return np.concatenate(out)
 
 
-def paintings(model: Path, count: int, seed: int = SEED) -> torch.Tensor:
+def paintings(model: Path, count: int, seed: int = SEED,
+              people: tuple[str, ...] = PEOPLE) -> torch.Tensor:
     """The bundle's paintings for the people's steering, float [N, 3, R, R] in [-1, 1]."""
     from installation.engine.generator_runtime import GeneratorRuntime
 
     runtime = GeneratorRuntime.load(model, provider="cpu", native=True)
-    steering = people_steering(runtime.feature_spec, count // len(PEOPLE), seed)
+    steering = people_steering(runtime.feature_spec, count // len(people), seed, people)
     rng = np.random.default_rng(seed + 1)
     images = [runtime.generate(s, rng.standard_normal(runtime.noise_dim).astype(np.float32))
               for s in steering]
@@ -68,7 +75,8 @@ def real_crops(resolution: int, count: int, seed: int = SEED) -> torch.Tensor:
     return crops.batch(picks).float() / 127.5 - 1.0
 
 
-def measure(models: list[Path], count: int = 512, repeats: int = 3) -> dict:
+def measure(models: list[Path], count: int = 512, repeats: int = 3,
+            people: tuple[str, ...] = PEOPLE) -> dict:
     """SWD per pyramid level and their mean for each bundle, over ``repeats`` draws.
 
     Every draw (seed) takes other EEG moments, noise and real crops, the same for every bundle;
@@ -81,7 +89,7 @@ def measure(models: list[Path], count: int = 512, repeats: int = 3) -> dict:
     for seed in range(SEED, SEED + repeats):
         reals = None
         for model in models:
-            fakes = paintings(model, count, seed)
+            fakes = paintings(model, count, seed, people)
             if reals is None or reals.shape[-1] != fakes.shape[-1]:
                 reals = real_crops(fakes.shape[-1], len(fakes), seed)
             draws[str(model)].append(multiscale_swd(fakes, reals[:len(fakes)], seed=seed))
@@ -101,14 +109,29 @@ def main(argv: list[str] | None = None) -> int:
                         help="bundle to measure; repeat to compare (default: the default model)")
     parser.add_argument("--count", type=int, default=512, help="paintings per bundle and draw")
     parser.add_argument("--repeats", type=int, default=3, help="draws (seeds) to average")
+    parser.add_argument("--per-person", action="store_true",
+                        help="also each person's own paintings (a quarter of --count each) "
+                             "against as many crops: which wearer's steering paints far")
     args = parser.parse_args(argv)
-    figures = measure(args.model or [DEFAULT_MODEL], args.count, args.repeats)
+    models = args.model or [DEFAULT_MODEL]
+    figures = measure(models, args.count, args.repeats)
     for model, swd in figures.items():
-        bands = sorted((k for k in swd if k.endswith("px")), key=lambda k: -int(k[4:-2]))
-        print(f"{model}: SWD to real crops, mean {swd['swd_mean']:.1f} ± {swd['swd_mean_sd']:.1f}; "
-              + ", ".join(f"{k[4:]} {swd[k]:.1f} ± {swd[k + '_sd']:.1f}" for k in bands))
+        print(f"{model}: SWD to real crops, {described(swd)}")
+    if args.per_person:
+        for person in PEOPLE:
+            alone = measure(models, args.count // len(PEOPLE), args.repeats, (person,))
+            for model, swd in alone.items():
+                print(f"  {person} through {model}: {described(swd)}")
+                figures[model][f"person_{person}"] = swd
     print(json.dumps(figures))
     return 0
+
+
+def described(swd: dict) -> str:
+    """The mean and each band of one bundle's figures, coarsest band first, with their spread."""
+    bands = sorted((k for k in swd if k.endswith("px")), key=lambda k: -int(k[4:-2]))
+    return (f"mean {swd['swd_mean']:.1f} ± {swd['swd_mean_sd']:.1f}; "
+            + ", ".join(f"{k[4:]} {swd[k]:.1f} ± {swd[k + '_sd']:.1f}" for k in bands))
 
 
 if __name__ == "__main__":
