@@ -37,7 +37,8 @@ from benchmarks import PAINTINGS
 from installation.eeg.feature_spec import FeatureSpec
 from models.configs import CONFIGS
 from models.networks import EqualConv2d, SynthesisLayer, lrelu
-from models.training.losses import R1_INTERVAL
+from models.training.augment import augment
+from models.training.losses import R1_INTERVAL, generator_loss
 from models.training.trainer import Trainer
 
 
@@ -78,7 +79,12 @@ def step_as_before(trainer: Trainer, reals, features, noise) -> dict:
         fakes = trainer.G(features, noise)
     stats = trainer.discriminator_step(reals, fakes)
     trainer.G.requires_grad_(True)
-    stats["loss_G"] = trainer.generator_step(trainer.G(features, noise))
+    trainer.D.requires_grad_(False)
+    loss = generator_loss(trainer.D(augment(trainer.G(features, noise), trainer.ada.p)))
+    trainer.opt_G.zero_grad(set_to_none=True)
+    loss.backward()
+    trainer.opt_G.step()
+    stats["loss_G"] = float(loss.detach())
     return trainer.finish_step(stats, features, noise)
 
 

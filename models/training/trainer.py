@@ -177,16 +177,6 @@ class Trainer:
             stats["r1"] = float(r1.detach()) / R1_INTERVAL
         return loss, stats
 
-    def generator_step(self, fakes) -> float:
-        """Non-saturating loss on ``fakes`` (still in G's graph) through the augmented D."""
-        self.D.requires_grad_(False)
-        loss = generator_loss(self.D(augment(fakes, self.ada.p)))
-        self.opt_G.zero_grad(set_to_none=True)
-        loss.backward()
-        average_gradients(self.G)
-        self.opt_G.step()
-        return float(loss.detach())
-
     def path_length_step(self, features, noise) -> float:
         """Path-length regularisation on half the batch."""
         half = max(1, features.shape[0] // 2)
