@@ -19,6 +19,7 @@ parts, and one wearer whose moments all land on one odd picture lifts it for eve
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 
@@ -66,8 +67,14 @@ def paintings(model: Path, count: int, seed: int = SEED,
     return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
 
 
+@functools.lru_cache(maxsize=4)
 def real_crops(resolution: int, count: int, seed: int = SEED) -> torch.Tensor:
-    """``count`` real crops at ``resolution``, float [N, 3, R, R] in [-1, 1]."""
+    """``count`` real crops at ``resolution``, float [N, 3, R, R] in [-1, 1].
+
+    Kept for the next call with the same arguments: every bundle, and with ``--per-person``
+    every person, of one draw is measured against the same crops, and cutting them means
+    opening all the paintings.
+    """
     from models.training.dataset import CropSettings, PaintingCrops
 
     crops = PaintingCrops(PAINTINGS, CropSettings(resolution, 4, 0.5, 1.0, True, seed))
