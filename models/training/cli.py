@@ -5,6 +5,7 @@
     python train.py --images PAINTINGS --person a1.edf a2.edf [a/profile.json] \
         --person b1.edf ... --outdir runs
     python train.py --resume runs/00000-tiny-64px [--kimg K]
+    python train.py --resume assets/campaign/resume.pt --outdir runs [--person ... | --eeg ...]
     python train.py --resume BUNDLE --adapt mapping --eeg SESSION [...] --outdir runs
     python train.py --resume BUNDLE --adapt discriminator --images PAINTINGS --outdir runs
     torchrun --nproc_per_node N train.py ...
@@ -316,11 +317,29 @@ def resume_config(args) -> tuple[dict, dict]:
         state = unpacked(state)
         config.update(outdir=str(Path(args.outdir).resolve()), run_dir=str(next_run_dir(
             Path(args.outdir).resolve(), config["cfg"], config["resolution"])))
+        config.update(steering_of(args))
+    elif args.eeg or args.person:
+        raise ConfigError("--eeg and --person change a campaign's steering only: a run folder "
+                          "goes on with the recordings it started with.")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if config["batch"] % world:
         raise ConfigError(f"The run's batch {config['batch']} does not split over {world} "
                           "processes; resume with a process count that divides it.")
     return config, state
+
+
+def steering_of(args) -> dict:
+    """The recordings a resumed campaign leg trains on: those given now, else its own.
+
+    A campaign outlives the machine whose paths its configuration holds, and a leg may widen
+    its steering (say, from the artist to every calibrated person): ``--eeg`` or ``--person``
+    replace the recordings, their profiles and their people; nothing given keeps them.
+    """
+    if not (args.eeg or args.person):
+        return {}
+    check_eeg_and_outdir(args)
+    return {"eeg": [str(Path(e).resolve()) for e in args.eeg], "people": eeg_people(args),
+            "eeg_profile": eeg_profile(args)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,6 +53,17 @@ def test_packed_run_resumes_in_a_new_folder_with_its_kimg_and_p(few_paintings, t
     resumed = torch.load(checkpoints(second)[-1], weights_only=True)
     assert resumed["G_ema"]["synthesis.blocks.0.const"].dtype == torch.float32
 
+    # A leg may widen its steering to several people; a run folder keeps its own.
+    other = str(shared_file("eeg/physionet_eegmmidb/S005R01.edf"))
+    capsys.readouterr()
+    assert run_cli(train_main, ["--resume", str(out), "--outdir", str(runs), "--person", eeg,
+                                "--person", other, "--dry-run"]) == 0
+    widened = json.loads(capsys.readouterr().out)
+    assert [person["eeg"] for person in widened["people"]] == [[eeg], [other]]
+    assert widened["eeg"] == [] and widened["kimg"] == packed["config"]["kimg"]
+    assert run_cli(train_main, ["--resume", str(second), "--person", other, "--dry-run"]) == 2
+    assert "campaign's steering only" in capsys.readouterr().err
+
 
 def test_packing_needs_a_training_snapshot(tmp_path, capsys):
     bundle = Path(campaign.REPO) / "assets" / "default"
