@@ -6,6 +6,8 @@ by the next one. Between sessions the campaign lives in the repository as one fi
 
     python -m models.campaign pack RUN_OR_SNAPSHOT [--out assets/campaign/resume.pt]
     python train.py --resume assets/campaign/resume.pt --outdir runs [--kimg K]
+    python -m models.travel_pack write; then, on a lent GPU machine:
+    python3 -m models.travel_pack leg --minutes 7 --out "$OUT"
 
 It holds the generator's EMA and the discriminator in float16 (14 MB for the 128 px
 configuration), the augmentation probability, the step count, kimg and the run's configuration.
@@ -17,6 +19,7 @@ rebuilds its moments within a few hundred steps (its first moment is off: beta1 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -83,7 +86,19 @@ def unpacked(ckpt: dict) -> dict:
 
 def pack(source: str | Path, out: str | Path = RESUME_PATH) -> tuple[Path, float, float]:
     """Write the resume checkpoint of a run's newest snapshot; return (path, MB, kimg in all)."""
+    return pack_state(source, out)
+
+
+def pack_state(source: str | Path, out: str | Path,
+               configure: Callable[[dict], dict] | None = None) -> tuple[Path, float, float]:
+    """:func:`pack`, with the run's configuration passed through ``configure`` when given.
+
+    A leg trained elsewhere (:mod:`models.travel_pack`) gives its paths back this way, so the
+    checkpoint resumes at home.
+    """
     state = packed(load_checkpoint(source))
+    if configure is not None:
+        state["config"] = configure(state["config"])
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_atomic(state, out)
@@ -110,6 +125,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{path}: {size_mb:.1f} MB, {kimg:.3f} kimg in all; continue with: python train.py "
           f"--resume {path} --outdir runs")
     return 0
+
+
+def resume_state(path: str | Path) -> dict:
+    """A campaign's resume checkpoint, refused in one sentence when it is something else."""
+    if not Path(path).is_file():
+        raise ConfigError(f"{path} does not exist; pass the campaign's resume checkpoint "
+                          "(assets/campaign/resume.pt).")
+    state = load_checkpoint(path)
+    if not is_packed(state):
+        raise ConfigError(f"{path} is not a campaign's resume checkpoint; pack one with: "
+                          "python -m models.campaign pack RUN")
+    return state
 
 
 if __name__ == "__main__":

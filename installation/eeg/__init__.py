@@ -19,25 +19,32 @@ profile
     Reading a calibration profile and the one rule of whether it fits a stream.
 """
 
-from installation.eeg.feature_pipeline import FeatureExtractor, FeatureFrame, feature_frames
-from installation.eeg.feature_spec import FeatureSpec
-from installation.eeg.features import FeatureNormaliser
-from installation.eeg.profile import check_profile_fits, load_profile
-from installation.eeg.sources import open_source, parse_source_spec
-from installation.eeg.sources.base import Chunk, StreamInfo
-from installation.eeg.sources.files.recordings import load_recording
+from __future__ import annotations
 
-__all__ = [
-    "Chunk",
-    "FeatureExtractor",
-    "FeatureFrame",
-    "FeatureNormaliser",
-    "FeatureSpec",
-    "StreamInfo",
-    "check_profile_fits",
-    "feature_frames",
-    "load_profile",
-    "load_recording",
-    "open_source",
-    "parse_source_spec",
-]
+import importlib
+
+# Each name loads with its module on first use: training on a machine without the headset
+# libraries (BrainFlow, MNE, pylsl) imports the feature spec without opening any of them.
+_HOMES = {
+    "Chunk": "installation.eeg.sources.base",
+    "FeatureExtractor": "installation.eeg.feature_pipeline",
+    "FeatureFrame": "installation.eeg.feature_pipeline",
+    "FeatureNormaliser": "installation.eeg.features",
+    "FeatureSpec": "installation.eeg.feature_spec",
+    "StreamInfo": "installation.eeg.sources.base",
+    "check_profile_fits": "installation.eeg.profile",
+    "feature_frames": "installation.eeg.feature_pipeline",
+    "load_profile": "installation.eeg.profile",
+    "load_recording": "installation.eeg.sources.files.recordings",
+    "open_source": "installation.eeg.sources",
+    "parse_source_spec": "installation.eeg.sources",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    """The re-exported ``name``, imported from its module when first asked for."""
+    if name not in _HOMES:
+        raise AttributeError(f"module 'installation.eeg' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)

@@ -1,4 +1,5 @@
 """Adapting a trained bundle.
 
-The mapping's re-fit to new EEG, and distillation into a faster generator.
+The mapping's re-fit to new EEG, a discriminator warmed against a bundle's paintings, and
+distillation into a faster generator.
 """

@@ -7,7 +7,7 @@
 - Full: ``python train.py --resume BUNDLE --images DIR --eeg ... --outdir runs`` starts a new
   GAN run from the bundle's generator, its EMA and (when the bundle has one) discriminator
   (:func:`continue_config`); a bundle without a discriminator starts a fresh one, unless
-  ``--adapt discriminator`` (:mod:`models.training.discriminator_warmup`) warmed one up against it
+  ``--adapt discriminator`` (:mod:`models.adaptation.discriminator_warmup`) warmed one up against it
   first.
 
 Either run exports with ``python -m models.export RUN --out NEW_BUNDLE``; the new bundle keeps
@@ -32,7 +32,7 @@ from models.bundles.checkpoint import (
     generator_from_checkpoint,
 )
 from models.configs import CONFIGS
-from models.training.conditioning import FeaturePool
+from models.training.feature_pool import FeaturePool
 from models.training.run_folder import next_run_dir
 from models.training.snapshots import checkpoint_name, link_latest, save_atomic, save_grid
 from models.training.training_loop import steering_sample

@@ -39,7 +39,7 @@ from models.networks import (
     check_static_from,
     synthesis_resolutions,
 )
-from models.training.conditioning import FeaturePool
+from models.training.feature_pool import FeaturePool
 from models.training.snapshots import save_atomic, save_grid
 from models.training.training_loop import generator_metrics, load_data
 

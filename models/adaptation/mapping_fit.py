@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from models.networks import MappingNetwork
-from models.training.conditioning import FeaturePool
+from models.training.feature_pool import FeaturePool
 
 
 @dataclass(frozen=True)

@@ -32,22 +32,21 @@ from installation.eeg.sources.files.session_folder import is_session_folder
 from installation.eeg.sources.files.session_format import SESSION_PROFILE_FILE
 from installation.errors import ConfigError, OneLineParser, ranged, require_image_folder
 from models.adaptation.adapt import adapt_bundle, adapted_spec, continue_config
-from models.adaptation.mapping_fit import MappingFitSettings
-from models.bundles.checkpoint import bundle_checkpoint, load_checkpoint
-from models.campaign import is_packed, unpacked
-from models.configs import CONFIGS, machine_cfg
-from models.evaluation.inception import load_detector
-from models.training.conditioning import load_feature_pool, load_people_pool
-from models.training.dataset import CropSettings, PaintingCrops
-from models.training.discriminator_warmup import (
+from models.adaptation.discriminator_warmup import (
     WarmupSettings,
     warm_discriminator,
     warmup_run_config,
     warmup_trainer,
     write_warmup_run,
 )
+from models.adaptation.mapping_fit import MappingFitSettings
+from models.bundles.checkpoint import bundle_checkpoint, load_checkpoint
+from models.campaign import is_packed, unpacked
+from models.configs import CONFIGS, machine_cfg
+from models.evaluation.inception import load_detector
+from models.training.dataset import CropSettings, PaintingCrops
 from models.training.run_folder import continued_run, next_run_dir
-from models.training.training_loop import person_of, run, setup_distributed
+from models.training.training_loop import load_steering, run, setup_distributed
 from models.training.wearers import split_wearers
 
 
@@ -463,10 +462,7 @@ def discriminator_progress(step: int, loss: float, every: int = 100) -> None:
 
 def load_pool(eeg: dict, spec):
     """The EEG of ``eeg`` (the config entries) through the feature pipeline."""
-    if eeg["people"]:
-        return load_people_pool([person_of(entry) for entry in eeg["people"]], spec)
-    profile = load_profile(eeg["eeg_profile"]) if eeg.get("eeg_profile") else None
-    return load_feature_pool(eeg["eeg"], spec, profile)
+    return load_steering({**eeg, "feature_spec": spec.to_dict()})
 
 
 def train(config: dict, state: dict | None, threads: int) -> int:

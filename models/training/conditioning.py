@@ -19,11 +19,10 @@ apart by the offsets of their scalps and amplifiers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from installation.eeg.feature_pipeline import extract_feature_sequence, feature_frames
 from installation.eeg.feature_spec import FeatureSpec
@@ -31,49 +30,8 @@ from installation.eeg.features import FeatureNormaliser
 from installation.eeg.profile import check_profile_fits, profile_line_freq
 from installation.eeg.sources.files.recordings import load_recording
 from installation.errors import ConfigError
+from models.training.feature_pool import FeaturePool
 from models.training.wearers import load_stretch
-
-
-@dataclass
-class FeaturePool:
-    """Steering vectors of all recordings.
-
-    Attributes
-    ----------
-    per_file : dict of str to ndarray
-        Steering vectors (n_hops, F) of each recording, keyed by file name.
-    normalisation : dict, optional
-        The fixed statistics the features were z-scored with (see :class:`FixedNormalisation`).
-    """
-
-    per_file: dict[str, np.ndarray]
-    normalisation: dict | None = None
-
-    @cached_property
-    def all(self) -> np.ndarray:
-        """All hops pooled, float32 (N, F)."""
-        return np.concatenate(list(self.per_file.values()), axis=0)
-
-    @property
-    def mean(self) -> np.ndarray:
-        """Per-feature mean of the pooled hops."""
-        return self.all.mean(axis=0)
-
-    @property
-    def std(self) -> np.ndarray:
-        """Per-feature standard deviation of the pooled hops."""
-        return self.all.std(axis=0)
-
-    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """``n`` random hops as float32 [n, F]."""
-        pooled = torch.from_numpy(self.all)
-        return pooled[torch.randint(len(pooled), (n,), generator=generator)]
-
-    def fixed_windows(self, n: int) -> torch.Tensor:
-        """``n`` hops spread evenly over the pool (the same in every snapshot)."""
-        pooled = self.all
-        idx = np.linspace(0, len(pooled) - 1, n).round().astype(int)
-        return torch.from_numpy(pooled[idx])
 
 
 def load_feature_pool(paths: list[str | Path], spec: FeatureSpec,

@@ -29,8 +29,8 @@ from models.evaluation.metrics import (
     multiscale_swd,
     nearest_reals,
 )
-from models.training.conditioning import FeaturePool, Person, load_feature_pool, load_people_pool
 from models.training.dataset import CropSettings, PaintingCrops, to_float
+from models.training.feature_pool import FeaturePool
 from models.training.run_folder import StatsLog, prepare_run_dir
 from models.training.run_summary import print_run_summary
 from models.training.snapshots import (
@@ -250,19 +250,44 @@ def save_checkpoint(trainer: Trainer, config: dict, run_dir: Path, tick: int,
 
 def load_data(config: dict) -> tuple[PaintingCrops, FeaturePool]:
     """The crops and the EEG feature pool of a configuration."""
-    dataset = PaintingCrops(config["images"], CropSettings(**config["crops"]))
+    return PaintingCrops(config["images"], CropSettings(**config["crops"])), load_steering(config)
+
+
+def load_steering(config: dict) -> FeaturePool:
+    """The steering of a configuration: its ``steering_file``, else its recordings read now.
+
+    A steering file (a pool saved beforehand, as a travel pack carries it) stands in for the
+    recordings. Only reading recordings needs the EEG file libraries, so only then are they
+    imported: a lent GPU machine has none of them.
+    """
+    if config.get("steering_file"):
+        return FeaturePool.load(config["steering_file"])
+    # the recordings' readers (MNE, pyxdf, BrainFlow) load only here: a leg has none
+    from models.training.conditioning import load_feature_pool, load_people_pool
+
     spec = FeatureSpec.from_dict(config["feature_spec"])
     if config.get("people"):
-        return dataset, load_people_pool([person_of(entry) for entry in config["people"]], spec)
+        return load_people_pool([person_of(entry) for entry in config["people"]], spec)
     profile = load_profile(config["eeg_profile"]) if config.get("eeg_profile") else None
-    return dataset, load_feature_pool(config["eeg"], spec, profile)
+    return load_feature_pool(config["eeg"], spec, profile)
 
 
-def person_of(entry: dict) -> Person:
-    """A :class:`Person` from its configuration entry (name, eeg, profile, stretches)."""
+def person_of(entry: dict):
+    """A :class:`~models.training.conditioning.Person` from its configuration entry."""
+    from models.training.conditioning import Person  # with the readers, as in load_steering
+
     profile = load_profile(entry["profile"]) if entry.get("profile") else None
     return Person(entry["name"], tuple(Path(p) for p in entry["eeg"]), profile,
                   entry.get("stretches") or {})
+
+
+def past(deadline: float | None) -> bool:
+    """Whether the wall clock has passed ``deadline`` (``time.time()`` seconds; None: never).
+
+    A leg on a lent machine has minutes, not kimg: it ends after the tick that passes its
+    deadline, with a snapshot, as a run that reached its kimg does.
+    """
+    return deadline is not None and time.time() >= deadline
 
 
 def run(config: dict, resume_state: dict | None = None) -> Path:
@@ -290,9 +315,9 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
     log = StatsLog(run_dir, config["kimg"], trainer.kimg) if rank == 0 else None
     grids_before = timelapse_grids(tick, config)
     timelapse = Timelapse(run_dir, grids_before=grids_before) if rank == 0 else None
-    finished = False
+    finished = done = False
     try:
-        while trainer.kimg < config["kimg"] - 1e-9:
+        while not done and trainer.kimg < config["kimg"] - 1e-9:
             start = time.perf_counter()
             losses = run_tick(trainer, dataset, pool, config, rank, world, tick)
             tick += 1
@@ -300,7 +325,7 @@ def run(config: dict, resume_state: dict | None = None) -> Path:
             record = {"tick": tick, "kimg": round(trainer.kimg, 6), **losses,
                       "sec_per_kimg": seconds / config["tick_kimg"], "rt": trainer.ada.rt,
                       "augment_p": trainer.ada.p, "timestamp": time.time()}
-            done = trainer.kimg >= config["kimg"] - 1e-9
+            done = trainer.kimg >= config["kimg"] - 1e-9 or past(config.get("deadline"))
             snapping = rank == 0 and (tick % config["snap"] == 0 or done)
             metrics, pictures = snapshot(trainer, dataset, pool, config, run_dir, tick,
                                          timelapse) if snapping else ({}, {})

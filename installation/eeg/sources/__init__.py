@@ -20,11 +20,6 @@ from installation.eeg.sources.base import (
     SourceEvent,
     StreamInfo,
 )
-from installation.eeg.sources.board_ids import parse_board
-from installation.eeg.sources.files.file_source import FileSource
-from installation.eeg.sources.live.board_lock import refuse_if_show_holds
-from installation.eeg.sources.live.brainflow_source import BrainFlowSource
-from installation.eeg.sources.live.lsl_source import LSLSource
 from installation.errors import SourceError
 
 VALID_FORMS = (
@@ -160,9 +155,17 @@ def open_source(
     """
     kind, target, options = parse_source_spec(spec)
     if kind == "brainflow":
+        # each kind's library loads when a source of that kind opens, not with this package:
+        # a campaign leg imports the feature code on a GPU machine without them
+        from installation.eeg.sources.live.brainflow_source import BrainFlowSource
+
         return BrainFlowSource(target, options, owner=board_owner, spec=spec)
     if kind == "lsl":
+        from installation.eeg.sources.live.lsl_source import LSLSource  # pylsl, on opening
+
         return LSLSource(target, options.get("type"), resolve_timeout=resolve_timeout)
+
+    from installation.eeg.sources.files.file_source import FileSource  # MNE, pyxdf: likewise
 
     loop = loop or options.get("loop", "0").lower() in ("1", "true", "yes")
     return FileSource(target, speed=speed, chunk_s=chunk_s, board=options.get("board"), loop=loop)
@@ -182,4 +185,7 @@ def refuse_board_held_by_show(spec: str) -> None:
     """
     kind, target, options = parse_source_spec(spec)
     if kind == "brainflow":
+        from installation.eeg.sources.board_ids import parse_board  # BrainFlow: see open_source
+        from installation.eeg.sources.live.board_lock import refuse_if_show_holds  # likewise
+
         refuse_if_show_holds(parse_board(target), options, spec)

@@ -20,7 +20,7 @@ from models.bundles.checkpoint import load_checkpoint
 from models.export import main as export_main
 from models.networks import Generator, StaticLayer
 from models.training.cli import main as train_main
-from models.training.conditioning import FeaturePool
+from models.training.feature_pool import FeaturePool
 from tests.conftest import shared_file
 from tests.models.conftest import EEG_CLOSED, EEG_OPEN
 from tests.models.training.test_training import TINY

@@ -13,7 +13,7 @@ from models.adaptation.mapping_fit import (
     whitening,
 )
 from models.bundles.default import untrained_generator
-from models.training.conditioning import FeaturePool
+from models.training.feature_pool import FeaturePool
 
 
 def narrow_cloud(count: int, seed: int, shift: float = 0.0) -> torch.Tensor:
