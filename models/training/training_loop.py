@@ -285,7 +285,8 @@ def past(deadline: float | None) -> bool:
     """Whether the wall clock has passed ``deadline`` (``time.time()`` seconds; None: never).
 
     A leg on a lent machine has minutes, not kimg: it ends after the tick that passes its
-    deadline, with a snapshot, as a run that reached its kimg does.
+    deadline, with a snapshot, as a run that reached its kimg does. A leg is one process:
+    several would each read their own clock and could stop a tick apart.
     """
     return deadline is not None and time.time() >= deadline
 
