@@ -18,6 +18,7 @@ rebuilds its moments within a few hundred steps (its first moment is off: beta1 
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,7 @@ NETWORKS = ("G_ema", "D")
 KEPT = ("G_kwargs", "D_kwargs", "config", "augment", "step", "kimg", "tick", "metrics",
         "steering_sample", "pl_mean")
 SIZE_LIMIT_MB = 15.0
+PROFILES = "profiles"  # beside the resume checkpoint: the people's calibrations
 
 
 def half(state: dict) -> dict:
@@ -101,6 +103,7 @@ def pack_state(source: str | Path, out: str | Path,
         state["config"] = configure(state["config"])
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    state["config"] = kept_profiles(state["config"], out.parent)
     save_atomic(state, out)
     size_mb = out.stat().st_size / 1e6
     if size_mb > SIZE_LIMIT_MB:
@@ -125,6 +128,42 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{path}: {size_mb:.1f} MB, {kimg:.3f} kimg in all; continue with: python train.py "
           f"--resume {path} --outdir runs")
     return 0
+
+
+def kept_profiles(config: dict, folder: Path) -> dict:
+    """``config`` with its calibration profiles copied into ``folder/profiles``, named relative.
+
+    The profiles that z-score the campaign's people are part of its state: a calibration folder
+    may be gone by the next session, as a run folder may. Each is kept as ``profiles/NAME.json``
+    beside the resume checkpoint (a few kB) and read from there on resuming (:func:`homed`).
+    """
+    config = {**config, "people": [dict(person) for person in config.get("people") or []]}
+    entries = [(person, "profile", person["name"]) for person in config["people"]]
+    entries.append((config, "eeg_profile", "eeg_profile"))
+    for entry, key, name in entries:
+        source = entry.get(key)
+        if not source or not Path(source).is_absolute():
+            continue  # none, or kept already
+        if not Path(source).is_file():
+            raise ConfigError(f"The campaign's profile {source} is gone; pack from the machine "
+                              "that trained it, or resume with --person and fresh calibrations.")
+        kept = Path(PROFILES) / f"{name.replace('/', '_')}.json"
+        (folder / kept).parent.mkdir(parents=True, exist_ok=True)
+        if Path(source).resolve() != (folder / kept).resolve():
+            shutil.copyfile(source, folder / kept)
+        entry[key] = str(kept)
+    return config
+
+
+def homed(config: dict, resume: str | Path) -> dict:
+    """A packed configuration whose kept profiles are read beside its resume checkpoint."""
+    folder = Path(resume).resolve().parent
+    config = {**config, "people": [dict(person) for person in config.get("people") or []]}
+    for entry, key in [*((person, "profile") for person in config["people"]),
+                       (config, "eeg_profile")]:
+        if entry.get(key) and not Path(entry[key]).is_absolute():
+            entry[key] = str(folder / entry[key])
+    return config
 
 
 def resume_state(path: str | Path) -> dict:

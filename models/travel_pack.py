@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from installation.errors import ConfigError, OneLineParser, ranged, run_cli
-from models.campaign import REPO, RESUME_PATH, pack_state, resume_state, unpacked
+from models.campaign import REPO, RESUME_PATH, homed, pack_state, resume_state, unpacked
 from models.training.dataset import CropSettings, find_images, load_paintings
 from models.training.feature_pool import FeaturePool
 from models.training.run_folder import next_run_dir
@@ -114,11 +114,15 @@ def leg_config(config: dict, pack: str | Path, workdir: str | Path, minutes: flo
 
 
 def home_config(trained: dict, home: dict) -> dict:
-    """The leg's configuration as the campaign keeps it: its paths and kimg are home's again."""
+    """The leg's configuration as the campaign keeps it: its paths and kimg are home's again.
+
+    ``home`` is the configuration as packed, whose kept profiles are named relative to it.
+    """
     config = {key: value for key, value in trained.items()
               if key not in ("steering_file", "deadline")}
     config.update({key: home[key] for key in ("images", "outdir", "run_dir", "kimg",
-                                              "inception") if key in home})
+                                              "inception", "people", "eeg_profile")
+                   if key in home})
     return config
 
 
@@ -139,7 +143,7 @@ def run_leg(pack: str | Path, minutes: float, out: str | Path, resume: str | Pat
     home = dict(state["config"])
     check_steering_width(FeaturePool.load(Path(pack) / STEERING), state)
     before = float(state["kimg"])
-    run_dir = run(leg_config(home, pack, workdir, minutes), unpacked(state))
+    run_dir = run(leg_config(homed(home, resume), pack, workdir, minutes), unpacked(state))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path, size_mb, in_all = pack_state(run_dir, out / "resume.pt",
@@ -195,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 def write_command(args) -> int:
     """Write the travel pack and say what travels."""
     state = resume_state(args.resume)
-    manifest = write_pack(state["config"], args.out, args.images)
+    manifest = write_pack(homed(state["config"], args.resume), args.out, args.images)
     pack_mib = folder_mib(args.out)
     tracked_mib = tracked_size_mib()
     print(f"{args.out}: {manifest['paintings']} paintings and {manifest['steering_hops']} hops "

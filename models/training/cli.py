@@ -41,7 +41,7 @@ from models.adaptation.discriminator_warmup import (
 )
 from models.adaptation.mapping_fit import MappingFitSettings
 from models.bundles.checkpoint import bundle_checkpoint, load_checkpoint
-from models.campaign import is_packed, unpacked
+from models.campaign import homed, is_packed, unpacked
 from models.configs import CONFIGS, machine_cfg
 from models.evaluation.inception import load_detector
 from models.training.dataset import CropSettings, PaintingCrops
@@ -313,7 +313,7 @@ def resume_config(args) -> tuple[dict, dict]:
         if not args.outdir:
             raise ConfigError(f"{path} is a campaign's resume checkpoint: pass --outdir DIR for "
                               "the run folder that continues it.")
-        state = unpacked(state)
+        state, config = unpacked(state), homed(config, path)
         config.update(outdir=str(Path(args.outdir).resolve()), run_dir=str(next_run_dir(
             Path(args.outdir).resolve(), config["cfg"], config["resolution"])))
         config.update(steering_of(args))

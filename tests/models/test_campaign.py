@@ -72,3 +72,27 @@ def test_packing_needs_a_training_snapshot(tmp_path, capsys):
     assert "augmentation" in capsys.readouterr().err
     assert run_cli(campaign.main, ["pack", str(tmp_path / "absent")]) == 2
     assert not (tmp_path / "r.pt").exists()
+
+
+def test_a_pack_keeps_its_peoples_profiles_beside_it(few_paintings, tmp_path, capsys):
+    eeg = str(shared_file(EEG_OPEN))
+    calibration = tmp_path / "calibration" / "profile.json"  # gone by the next session
+    calibration.parent.mkdir()
+    calibration.write_bytes((Path(campaign.REPO) / "assets/default/profile.json").read_bytes())
+    runs = tmp_path / "runs"
+    assert run_cli(train_main, ["--images", str(few_paintings), "--person", eeg,
+                                str(calibration), "--outdir", str(runs), "--kimg", "0.016",
+                                *TINY]) == 0
+    out = tmp_path / "campaign" / "resume.pt"
+    assert run_cli(campaign.main, ["pack", str(runs / "00000-tiny-32px"), "--out",
+                                   str(out)]) == 0
+    calibration.unlink()
+    person = torch.load(out, weights_only=True)["config"]["people"][0]
+    assert person["profile"] == f"profiles/{person['name']}.json"
+    assert (out.parent / person["profile"]).read_bytes() == (
+        Path(campaign.REPO) / "assets/default/profile.json").read_bytes()
+
+    capsys.readouterr()
+    assert run_cli(train_main, ["--resume", str(out), "--outdir", str(runs), "--dry-run"]) == 0
+    resumed = json.loads(capsys.readouterr().out)["people"][0]
+    assert resumed["profile"] == str(out.parent / person["profile"])
