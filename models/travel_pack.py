@@ -93,7 +93,7 @@ def read_manifest(pack: str | Path) -> dict:
         manifest = None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ConfigError(f"{pack} is not a travel pack; write one with: python -m "
-                          "models.campaign travel --out " + str(pack))
+                          f"models.travel_pack write --out {pack}")
     for part in (PAINTINGS, STEERING):
         if not (pack / part).exists():
             raise ConfigError(f"The travel pack {pack} lacks {part}; write it again.")
@@ -206,8 +206,9 @@ def write_command(args) -> int:
           f"of steering, {pack_mib:.1f} MiB; with the checkout ({tracked_mib:.1f} MiB) "
           f"{pack_mib + tracked_mib:.1f} of the {TRAVEL_LIMIT_MIB:g} MiB that travel")
     if pack_mib + tracked_mib > TRAVEL_LIMIT_MIB:
-        raise ConfigError("The checkout and the pack are over what travels to a lent machine; "
-                          "leave untracked files out of the checkout, then write it again.")
+        raise ConfigError(f"The checkout and the pack come to {pack_mib + tracked_mib:.1f} MiB, "
+                          f"over the {TRAVEL_LIMIT_MIB:g} MiB that travel to a lent machine; "
+                          "write it again with --images a smaller folder of paintings.")
     return 0
 
 
@@ -228,7 +229,6 @@ def tracked_size_mib() -> float:
     names = [name for name in listed.stdout.decode().split("\0") if name]
     return sum((REPO / name).stat().st_size for name in names
                if (REPO / name).is_file()) / 2**20
-
 
 
 if __name__ == "__main__":
