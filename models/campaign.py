@@ -86,17 +86,12 @@ def unpacked(ckpt: dict) -> dict:
     return {**ckpt, **networks, "G": {k: v.clone() for k, v in networks["G_ema"].items()}}
 
 
-def pack(source: str | Path, out: str | Path = RESUME_PATH) -> tuple[Path, float, float]:
-    """Write the resume checkpoint of a run's newest snapshot; return (path, MB, kimg in all)."""
-    return pack_state(source, out)
+def pack(source: str | Path, out: str | Path = RESUME_PATH,
+         configure: Callable[[dict], dict] | None = None) -> tuple[Path, float, float]:
+    """Write the resume checkpoint of a run's newest snapshot; return (path, MB, kimg in all).
 
-
-def pack_state(source: str | Path, out: str | Path,
-               configure: Callable[[dict], dict] | None = None) -> tuple[Path, float, float]:
-    """:func:`pack`, with the run's configuration passed through ``configure`` when given.
-
-    A leg trained elsewhere (:mod:`models.travel_pack`) gives its paths back this way, so the
-    checkpoint resumes at home.
+    ``configure``, when given, rewrites the run's configuration first: a leg trained elsewhere
+    (:mod:`models.travel_pack`) gives its paths back this way, so the checkpoint resumes at home.
     """
     state = packed(load_checkpoint(source))
     if configure is not None:
@@ -137,10 +132,8 @@ def kept_profiles(config: dict, folder: Path) -> dict:
     may be gone by the next session, as a run folder may. Each is kept as ``profiles/NAME.json``
     beside the resume checkpoint (a few kB) and read from there on resuming (:func:`homed`).
     """
-    config = {**config, "people": [dict(person) for person in config.get("people") or []]}
-    entries = [(person, "profile", person["name"]) for person in config["people"]]
-    entries.append((config, "eeg_profile", "eeg_profile"))
-    for entry, key, name in entries:
+    config = with_own_people(config)
+    for entry, key, name in profile_entries(config):
         source = entry.get(key)
         if not source or not Path(source).is_absolute():
             continue  # none, or kept already
@@ -155,12 +148,22 @@ def kept_profiles(config: dict, folder: Path) -> dict:
     return config
 
 
+def with_own_people(config: dict) -> dict:
+    """A copy of ``config`` whose people entries may be changed without touching the original."""
+    return {**config, "people": [dict(person) for person in config.get("people") or []]}
+
+
+def profile_entries(config: dict) -> list[tuple[dict, str, str]]:
+    """(entry, key, name) of every calibration profile a configuration names."""
+    return [*((person, "profile", person["name"]) for person in config["people"]),
+            (config, "eeg_profile", "eeg_profile")]
+
+
 def homed(config: dict, resume: str | Path) -> dict:
     """A packed configuration whose kept profiles are read beside its resume checkpoint."""
     folder = Path(resume).resolve().parent
-    config = {**config, "people": [dict(person) for person in config.get("people") or []]}
-    for entry, key in [*((person, "profile") for person in config["people"]),
-                       (config, "eeg_profile")]:
+    config = with_own_people(config)
+    for entry, key, _ in profile_entries(config):
         if entry.get(key) and not Path(entry[key]).is_absolute():
             entry[key] = str(folder / entry[key])
     return config

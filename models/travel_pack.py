@@ -33,7 +33,8 @@ import time
 from pathlib import Path
 
 from installation.errors import ConfigError, OneLineParser, ranged, run_cli
-from models.campaign import REPO, RESUME_PATH, homed, pack_state, resume_state, unpacked
+from models.campaign import REPO, RESUME_PATH, homed, resume_state, unpacked
+from models.campaign import pack as pack_campaign
 from models.training.dataset import CropSettings, find_images, load_paintings
 from models.training.feature_pool import FeaturePool
 from models.training.run_folder import next_run_dir
@@ -146,8 +147,8 @@ def run_leg(pack: str | Path, minutes: float, out: str | Path, resume: str | Pat
     run_dir = run(leg_config(homed(home, resume), pack, workdir, minutes), unpacked(state))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    path, size_mb, in_all = pack_state(run_dir, out / "resume.pt",
-                                       lambda trained: home_config(trained, home))
+    path, size_mb, in_all = pack_campaign(run_dir, out / "resume.pt",
+                                          lambda trained: home_config(trained, home))
     shutil.copy(run_dir / "stats.jsonl", out / "stats.jsonl")
     grids = sorted(run_dir.glob("fakes-*.png"))
     if grids:
