@@ -115,6 +115,7 @@ def upscaler_figures(count: int) -> dict:
     import torch
 
     from benchmarks import PAINTINGS
+    from benchmarks.novelty import PHYSIONET
     from benchmarks.novelty import measure as novelty
     from benchmarks.upscaler_orientation import upscaler_on_real, upscaler_on_show
     from benchmarks.upscaler_quality import measure as quality
@@ -129,7 +130,7 @@ def upscaler_figures(count: int) -> dict:
         return {}
     torch.set_num_threads(1)
     q = quality(DEFAULT_MODEL, count)
-    n = novelty(DEFAULT_MODEL)
+    n = novelty(DEFAULT_MODEL, people=PHYSIONET.is_dir())
     # Stroke direction: real crops through the upscaler, and 40 of the show's paintings of S001.
     o = {**upscaler_on_real(DEFAULT_MODEL, count // 2), **upscaler_on_show(DEFAULT_MODEL, 20)}
     return {**{k: v for k, v in o.items() if "orientation" in k},
@@ -137,6 +138,8 @@ def upscaler_figures(count: int) -> dict:
             "upscaled_over_lanczos_swd_fine": q["upscaled_swd_fine"] / q["lanczos_swd_fine"],
             "upscaled_lattice": q["upscaled_lattice"], "real_lattice": q["real_lattice"],
             "fake_to_nearest_crop_512px": n["fake_to_nearest_crop"],
+            **({"people_to_nearest_crop_512px": n["people_to_nearest_crop"]}
+               if "people_to_nearest_crop" in n else {}),
             "real_to_other_painting_512px": n["real_to_other_painting"]}
 
 

@@ -6,12 +6,20 @@ Compares paintings at the bundle's output size (512 px where it has an upscaler)
 32 x 32 pixels (composition and colour, the level a copy would show at):
 
 - each of 64 generated paintings with its nearest crop among ``N`` random crops per painting
-  (drawn as training draws them);
+  (drawn as training draws them), painted from independent Gaussian steering;
+- the same for 64 paintings of the shared people's steering, as the show feeds it (eyes-open
+  and eyes-closed rest, each person z-scored by their own eyes-open rest): what visitors see;
 - each of 64 real crops with its nearest crop of *another* painting: how close two different
   paintings of the artist come anyway.
 
-A copying model would sit far below the second figure; one that paints like the artist sits near
+A copying model would sit far below the last figure; one that paints like the artist sits near
 it. Distances are RMS on the 0-255 scale.
+
+The two steerings can disagree. Real steering spans few directions (the four people's pooled
+hops: three principal axes hold 85 % of the variance), and Gaussian steering lies far off them,
+where a mapping was never trained: what it paints there says how the model meets a wearer whose
+features stray from their calibration, not what a visitor sees. (The default: 42.0 from Gaussian
+steering, 30.0 from the people's.)
 """
 
 from __future__ import annotations
@@ -24,11 +32,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from benchmarks import PAINTINGS
+from benchmarks import PAINTINGS, SHARED_DATA
 from benchmarks.steering_contrast import squared_rms_distances
 from installation.config import DEFAULT_MODEL
 
 SIZE = 32
+PHYSIONET = SHARED_DATA / "eeg" / "physionet_eegmmidb"
 SAMPLES = 64
 
 
@@ -46,21 +55,36 @@ def nearest_distance(queries: np.ndarray, pool: np.ndarray,
     return np.sqrt(squared.min(axis=1))
 
 
-def generated(model: Path, count: int, seed: int = 0) -> np.ndarray:
-    """``count`` paintings of the bundle from random steering and noise, uint8 [N, R, R, 3]."""
+def generated(model: Path, count: int, seed: int = 0, people: bool = False) -> np.ndarray:
+    """``count`` paintings of the bundle with random noise, uint8 [N, R, R, 3].
+
+    Steered by independent Gaussian features, or with ``people`` by the shared people's
+    (``count`` divided among them, as :func:`benchmarks.painting_quality.people_steering`).
+    """
     from installation.engine.generator_runtime import GeneratorRuntime
 
     runtime = GeneratorRuntime.load(model, provider="cpu")
     rng = np.random.default_rng(seed)
     n_features = runtime.feature_spec.n_features
-    images = [runtime.generate(rng.standard_normal(n_features).astype(np.float32),
+    if people:
+        from benchmarks.painting_quality import PEOPLE, people_steering
+
+        steering = iter(people_steering(runtime.feature_spec, -(-count // len(PEOPLE)), seed))
+    else:  # drawn painting by painting, between the noise vectors (the figures' seeds)
+        steering = (rng.standard_normal(n_features) for _ in range(count))
+    images = [runtime.generate(next(steering).astype(np.float32),
                                rng.standard_normal(runtime.noise_dim).astype(np.float32))
               for _ in range(count)]
     return np.stack(images)
 
 
-def measure(model: Path = DEFAULT_MODEL, crops_per_painting: int = 20) -> dict:
-    """The two nearest-crop distances of the module docstring (medians) and their ratio."""
+def measure(model: Path = DEFAULT_MODEL, crops_per_painting: int = 20,
+            people: bool = False) -> dict:
+    """The nearest-crop distances of the module docstring (medians) and their ratio.
+
+    ``people`` adds the paintings of the shared people's steering (``people_to_nearest_crop``);
+    it needs their recordings under ``../shared/data``.
+    """
     from installation.bundle import BundleSpec
     from models.training.dataset import CropSettings, PaintingCrops
 
@@ -76,7 +100,12 @@ def measure(model: Path = DEFAULT_MODEL, crops_per_painting: int = 20) -> dict:
     fakes = nearest_distance(small(fakes), pool)
     picks = np.random.default_rng(0).choice(len(crops), SAMPLES, replace=False)
     reals = nearest_distance(pool[picks], pool, painting[picks][:, None] == painting[None, :])
-    return {"fake_to_nearest_crop": float(np.median(fakes)),
+    shown = {}
+    if people:
+        steered = torch.from_numpy(generated(model, SAMPLES, people=True)).permute(0, 3, 1, 2)
+        shown = {"people_to_nearest_crop": float(np.median(nearest_distance(small(steered),
+                                                                            pool)))}
+    return {**shown, "fake_to_nearest_crop": float(np.median(fakes)),
             "fake_to_nearest_crop_min": float(fakes.min()),
             "real_to_other_painting": float(np.median(reals)),
             "novelty_ratio": float(np.median(fakes) / np.median(reals)),
@@ -88,9 +117,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--crops-per-painting", type=int, default=20)
+    parser.add_argument("--gaussian-only", action="store_true",
+                        help="leave out the paintings of the shared people's steering")
     args = parser.parse_args()
-    figures = measure(args.model, args.crops_per_painting)
-    print(f"generated painting to its nearest training crop: median "
+    people = not args.gaussian_only
+    if people and not PHYSIONET.is_dir():
+        print(f"{PHYSIONET} is absent: only Gaussian steering is measured")
+        people = False
+    figures = measure(args.model, args.crops_per_painting, people)
+    if people:
+        print(f"the shared people's steering: painting to its nearest training crop, median "
+              f"{figures['people_to_nearest_crop']:.1f}")
+    print(f"Gaussian steering: painting to its nearest training crop: median "
           f"{figures['fake_to_nearest_crop']:.1f} "
           f"(closest {figures['fake_to_nearest_crop_min']:.1f}); "
           f"real crop to the nearest crop of another painting: median "
