@@ -22,7 +22,14 @@ feature definition without touching how it paints. Two terms hold it:
   is then a large move for everyone, and the drift a smaller one. A GAN-trained mapping has no
   reason to do either: it may spend its range on features that differ between people.
 
-Adapting a bundle to new recordings on its own features adds a third term, the **anchor**: the
+A re-fit may add a term for **steering no calibration gave**: independent Gaussian features (each
+off by about one calibration spread, in every direction at once) must land among the learned
+paintings too. The people's steering spans about three directions, so every other direction is
+one the GAN never trained: a campaign snapshot re-fitted without the term mapped Gaussian
+steering onto one dark picture with a white blotch, what a wearer whose features stray from
+their calibration would be shown.
+
+Adapting a bundle to new recordings on its own features adds a further term, the **anchor**: the
 EEG it was fitted to keeps the ``w`` it had, moment by moment. The first two terms alone, run
 again on a mapping that already meets them, wander along directions the distribution term
 cannot see (on the default model, the four shared people's finest SWD band went from 29 to 75
@@ -70,8 +77,11 @@ class MappingFitSettings:
         direction of ``w`` counts alike (raw projections mostly see the few widest ones).
     directions : int
         Random projections of the sliced distance per step.
+    stray_weight : float
+        Weight of the distribution term for independent Gaussian features, which no
+        calibration gave (0: off).
     anchor_weight : float
-        Weight of a third term, for adapting rather than re-fitting: the EEG the mapping was
+        Weight of a further term, for adapting rather than re-fitting: the EEG the mapping was
         fitted to (``trained_on``) keeps the very ``w`` it had, moment by moment, so only the
         new recordings find new places among the paintings (0: off).
     seed : int
@@ -85,6 +95,7 @@ class MappingFitSettings:
     drift_share: float = 0.3
     reference_size: int = 8192
     probe_share: float = 0.5
+    stray_weight: float = 0.0
     anchor_weight: float = 0.0
     whiten: bool = True
     directions: int = 256
@@ -220,9 +231,17 @@ class MappingFit:
                     - self.settings.drift_share * (z1 - z2).norm(dim=1) / self.noise_scale)
         terms = {"distribution": self.distance(w11, reference),
                  "isometry": (by_eeg ** 2).mean() + (by_noise ** 2).mean()}
+        if self.settings.stray_weight > 0:
+            terms["stray"] = self.stray(n, reference)
         if self.anchored is not None:
             terms["anchor"] = self.anchor(n)
         return terms
+
+    def stray(self, n: int, reference: torch.Tensor) -> torch.Tensor:
+        """The distribution term for ``n`` independent Gaussian feature vectors."""
+        features = torch.randn(n, self.mapping.n_features, generator=self.rng)
+        noise = torch.randn(n, self.mapping.noise_dim, generator=self.rng)
+        return self.distance(self.mapping(features, noise), reference)
 
     def anchor(self, n: int) -> torch.Tensor:
         """Mean squared move of the old EEG's ``w`` (in typical distances of ``w``)."""
@@ -243,6 +262,7 @@ class MappingFit:
         """One optimiser step; the terms' values before it."""
         terms = self.losses()
         loss = (terms["distribution"] + self.settings.isometry_weight * terms["isometry"]
+                + self.settings.stray_weight * terms.get("stray", 0.0)
                 + self.settings.anchor_weight * terms.get("anchor", 0.0))
         self.optimiser.zero_grad(set_to_none=True)
         loss.backward()

@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "whitened axes (every direction alike; for a first re-fit) or raw (the "
                         "widest directions, colour and composition, count most; for a re-fit of "
                         "a re-fitted bundle)")
+    p.add_argument("--adapt-stray", type=ranged(float, 0.0, 100.0), default=0.0, metavar="W",
+                   help="with --adapt mapping: weight of a term that holds steering no "
+                        "calibration gave (independent Gaussian features) among the learned "
+                        "paintings too (0: off)")
     p.add_argument("--inception", metavar="PATH",
                    help="TorchScript Inception (inception-2015-12-05.pt) for FID/KID")
     p.add_argument("--dry-run", action="store_true",
@@ -402,7 +406,8 @@ def adapt(args) -> int:
            "eeg_profile": eeg_profile(args)}
     pool = load_pool(eeg, spec)
     settings = MappingFitSettings(steps=args.adapt_steps, seed=args.seed,
-                                  whiten=args.adapt_distance == "whitened")
+                                  whiten=args.adapt_distance == "whitened",
+                                  stray_weight=args.adapt_stray)
     if args.dry_run:
         print(json.dumps({**eeg, "bundle": args.resume, "feature_spec": spec.to_dict(),
                           "hops": len(pool.all), "fit": settings.to_dict()}, indent=2))

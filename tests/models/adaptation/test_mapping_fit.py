@@ -89,3 +89,32 @@ def test_adapting_holds_the_old_eeg_only_on_the_bundles_own_features():
     assert anchored(settings, same_features=True).anchor_weight == ADAPT_ANCHOR
     assert anchored(settings, same_features=True).probe_share == 0
     assert anchored(settings, same_features=False).anchor_weight == 0
+
+
+def test_the_stray_term_holds_steering_no_calibration_gave_among_the_learned_paintings():
+    generator = untrained_generator("tiny")
+    rng = np.random.default_rng(0)
+    n = generator.n_features
+    # steering like the people's: three directions hold it all
+    axes = np.linalg.qr(rng.standard_normal((n, 3)))[0].T
+    low_rank = (rng.standard_normal((2048, 3)) @ axes * 0.5).astype(np.float32)
+    pool = FeaturePool({"people": low_rank})
+    trained_on = torch.from_numpy(low_rank)
+    stray = torch.randn(1024, n, generator=torch.Generator().manual_seed(1))
+    noise = torch.randn(1024, generator.noise_dim, generator=torch.Generator().manual_seed(2))
+
+    def off_the_paintings(stray_weight):
+        """Sliced distance of Gaussian steering's ``w`` to the trained steering's ``w``."""
+        settings = MappingFitSettings(steps=150, batch=128, reference_size=1024,
+                                      stray_weight=stray_weight)
+        mapping, figures = fit_mapping(generator.mapping, pool, settings, trained_on=trained_on)
+        assert ("stray" in figures) == (stray_weight > 0)
+        with torch.no_grad():
+            learned, strayed = mapping(trained_on[:1024], noise), mapping(stray, noise)
+        mean, matrix = whitening(learned)
+        return float(sliced_distance((strayed - mean) @ matrix, (learned - mean) @ matrix,
+                                     torch.Generator().manual_seed(3), 256))
+
+    held, free = off_the_paintings(1.0), off_the_paintings(0.0)
+    print(f"Gaussian steering off the learned w: {held:.3f} held, {free:.3f} free")
+    assert held < 0.5 * free
