@@ -77,6 +77,11 @@ class MappingFitSettings:
         direction of ``w`` counts alike (raw projections mostly see the few widest ones).
     directions : int
         Random projections of the sliced distance per step.
+    contrast : float
+        Exponent on the EEG's distance in the "move as the brain moves" term (1: an isometry).
+        Above 1, a large change of EEG (a change of state) moves the painting more than its
+        share and the small wander within a state less, for a synthesis network whose
+        paintings change less than in proportion to far moves of ``w``.
     stray_weight : float
         Weight of the distribution term for independent Gaussian features, which no
         calibration gave (0: off).
@@ -95,6 +100,7 @@ class MappingFitSettings:
     drift_share: float = 0.3
     reference_size: int = 8192
     probe_share: float = 0.5
+    contrast: float = 1.0
     stray_weight: float = 0.0
     anchor_weight: float = 0.0
     whiten: bool = True
@@ -226,7 +232,8 @@ class MappingFit:
         scale = self.w_scale * self.log_scale.exp()
         reference = self.reference[torch.randint(len(self.reference), (n,),
                                                   generator=self.rng)]
-        by_eeg = (w11 - w21).norm(dim=1) / scale - (f1 - f2).norm(dim=1) / self.feature_scale
+        by_eeg = ((w11 - w21).norm(dim=1) / scale
+                  - ((f1 - f2).norm(dim=1) / self.feature_scale) ** self.settings.contrast)
         by_noise = ((w11 - w12).norm(dim=1) / scale
                     - self.settings.drift_share * (z1 - z2).norm(dim=1) / self.noise_scale)
         terms = {"distribution": self.distance(w11, reference),

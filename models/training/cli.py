@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "whitened axes (every direction alike; for a first re-fit) or raw (the "
                         "widest directions, colour and composition, count most; for a re-fit of "
                         "a re-fitted bundle)")
+    p.add_argument("--adapt-contrast", type=ranged(float, 0.5, 3.0), default=1.0, metavar="P",
+                   help="with --adapt mapping: the painting moves as the EEG's distance to the "
+                        "power P (1: in proportion; above 1, a change of state counts more and "
+                        "the wander within a state less)")
     p.add_argument("--adapt-stray", type=ranged(float, 0.0, 100.0), default=0.0, metavar="W",
                    help="with --adapt mapping: weight of a term that holds steering no "
                         "calibration gave (independent Gaussian features) among the learned "
@@ -407,7 +411,8 @@ def adapt(args) -> int:
     pool = load_pool(eeg, spec)
     settings = MappingFitSettings(steps=args.adapt_steps, seed=args.seed,
                                   whiten=args.adapt_distance == "whitened",
-                                  stray_weight=args.adapt_stray)
+                                  stray_weight=args.adapt_stray,
+                                  contrast=args.adapt_contrast)
     if args.dry_run:
         print(json.dumps({**eeg, "bundle": args.resume, "feature_spec": spec.to_dict(),
                           "hops": len(pool.all), "fit": settings.to_dict()}, indent=2))

@@ -118,3 +118,29 @@ def test_the_stray_term_holds_steering_no_calibration_gave_among_the_learned_pai
     held, free = off_the_paintings(1.0), off_the_paintings(0.0)
     print(f"Gaussian steering off the learned w: {held:.3f} held, {free:.3f} free")
     assert held < 0.5 * free
+
+
+def test_a_contrast_above_one_moves_a_change_of_state_more_than_the_wander_within_it():
+    generator = untrained_generator("tiny")
+    rng = np.random.default_rng(0)
+    n = generator.n_features
+    # two states far apart along one feature, each wandering a little
+    shift = np.eye(n, dtype=np.float32)[0] * 3
+    wander = rng.standard_normal((2, 1024, n)).astype(np.float32) * 0.3
+    states = wander + np.stack([np.zeros(n, np.float32), shift])[:, None]
+    pool = FeaturePool({"open": states[0], "closed": states[1]})
+    noise = torch.randn(512, generator.noise_dim, generator=torch.Generator().manual_seed(2))
+
+    def state_over_wander(contrast):
+        """Distance between the states' ``w`` against two moments of one state's."""
+        settings = MappingFitSettings(steps=200, batch=128, reference_size=1024,
+                                      contrast=contrast, probe_share=0.0)
+        mapping, _ = fit_mapping(generator.mapping, pool, settings)
+        with torch.no_grad():
+            a, b, c = (mapping(torch.from_numpy(x), noise)
+                       for x in (states[0][:512], states[0][512:], states[1][:512]))
+        return float((a - c).norm(dim=1).mean() / (a - b).norm(dim=1).mean())
+
+    proportional, contrasted = state_over_wander(1.0), state_over_wander(2.0)
+    print(f"states over wander: {proportional:.2f} in proportion, {contrasted:.2f} squared")
+    assert contrasted > 1.1 * proportional
