@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "whitened axes (every direction alike; for a first re-fit) or raw (the "
                         "widest directions, colour and composition, count most; for a re-fit of "
                         "a re-fitted bundle)")
-    p.add_argument("--adapt-contrast", type=ranged(float, 0.5, 3.0), default=1.0, metavar="P",
+    p.add_argument("--adapt-contrast", type=ranged(float, 0.5, 4.0), default=1.0, metavar="P",
                    help="with --adapt mapping: the painting moves as the EEG's distance to the "
                         "power P (1: in proportion; above 1, a change of state counts more and "
                         "the wander within a state less)")

@@ -25,6 +25,12 @@ def narrow_cloud(count: int, seed: int, shift: float = 0.0) -> torch.Tensor:
     return points
 
 
+def refit(generator, pool: FeaturePool, trained_on: torch.Tensor | None = None, **changes):
+    """(mapping, figures) of a short re-fit of ``generator``'s mapping (``changes``: settings)."""
+    settings = MappingFitSettings(**{"steps": 150, "batch": 64, "reference_size": 1024, **changes})
+    return fit_mapping(generator.mapping, pool, settings, trained_on=trained_on)
+
+
 def test_whitened_distance_sees_a_move_along_a_narrow_axis_that_raw_projections_miss():
     reference, same, moved = narrow_cloud(4096, 0), narrow_cloud(4096, 1), narrow_cloud(4096, 2, 4)
     mean, matrix = whitening(reference)
@@ -64,9 +70,7 @@ def test_adapting_to_a_short_recording_keeps_the_paintings_of_the_eeg_it_answere
 
     def moved(anchor_weight):
         """How far the old EEG's ``w`` moved, against their typical distance."""
-        settings = MappingFitSettings(steps=150, batch=64, reference_size=1024,
-                                      anchor_weight=anchor_weight)
-        mapping, figures = fit_mapping(generator.mapping, new, settings, trained_on=trained_on)
+        mapping, figures = refit(generator, new, trained_on, anchor_weight=anchor_weight)
         assert ("anchor" in figures) == (anchor_weight > 0)
         with torch.no_grad():
             after = mapping(trained_on, noise)
@@ -105,9 +109,7 @@ def test_the_stray_term_holds_steering_no_calibration_gave_among_the_learned_pai
 
     def off_the_paintings(stray_weight):
         """Sliced distance of Gaussian steering's ``w`` to the trained steering's ``w``."""
-        settings = MappingFitSettings(steps=150, batch=128, reference_size=1024,
-                                      stray_weight=stray_weight)
-        mapping, figures = fit_mapping(generator.mapping, pool, settings, trained_on=trained_on)
+        mapping, figures = refit(generator, pool, trained_on, batch=128, stray_weight=stray_weight)
         assert ("stray" in figures) == (stray_weight > 0)
         with torch.no_grad():
             learned, strayed = mapping(trained_on[:1024], noise), mapping(stray, noise)
@@ -133,9 +135,8 @@ def test_a_contrast_above_one_moves_a_change_of_state_more_than_the_wander_withi
 
     def state_over_wander(contrast):
         """Distance between the states' ``w`` against two moments of one state's."""
-        settings = MappingFitSettings(steps=200, batch=128, reference_size=1024,
-                                      contrast=contrast, probe_share=0.0)
-        mapping, _ = fit_mapping(generator.mapping, pool, settings)
+        mapping, _ = refit(generator, pool, steps=200, batch=128, contrast=contrast,
+                           probe_share=0.0)
         with torch.no_grad():
             a, b, c = (mapping(torch.from_numpy(x), noise)
                        for x in (states[0][:512], states[0][512:], states[1][:512]))
