@@ -115,7 +115,6 @@ def upscaler_figures(count: int) -> dict:
     import torch
 
     from benchmarks import PAINTINGS
-    from benchmarks.novelty import PHYSIONET
     from benchmarks.novelty import measure as novelty
     from benchmarks.upscaler_orientation import upscaler_on_real, upscaler_on_show
     from benchmarks.upscaler_quality import measure as quality
@@ -130,7 +129,7 @@ def upscaler_figures(count: int) -> dict:
         return {}
     torch.set_num_threads(1)
     q = quality(DEFAULT_MODEL, count)
-    n = novelty(DEFAULT_MODEL, people=PHYSIONET.is_dir())
+    n = novelty(DEFAULT_MODEL)
     # Stroke direction: real crops through the upscaler, and 40 of the show's paintings of S001.
     o = {**upscaler_on_real(DEFAULT_MODEL, count // 2), **upscaler_on_show(DEFAULT_MODEL, 20)}
     return {**{k: v for k, v in o.items() if "orientation" in k},

@@ -26,18 +26,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from benchmarks import PAINTINGS, SHARED_DATA
+from benchmarks import PAINTINGS, PHYSIONET
 from benchmarks.steering_contrast import squared_rms_distances
 from installation.config import DEFAULT_MODEL
 
 SIZE = 32
-PHYSIONET = SHARED_DATA / "eeg" / "physionet_eegmmidb"
 SAMPLES = 64
 
 
@@ -55,23 +55,27 @@ def nearest_distance(queries: np.ndarray, pool: np.ndarray,
     return np.sqrt(squared.min(axis=1))
 
 
-def generated(model: Path, count: int, seed: int = 0, people: bool = False) -> np.ndarray:
-    """``count`` paintings of the bundle with random noise, uint8 [N, R, R, 3].
+def generated(model: Path, count: int, seed: int = 0) -> np.ndarray:
+    """``count`` paintings of the bundle from random steering and noise, uint8 [N, R, R, 3]."""
+    from installation.engine.generator_runtime import GeneratorRuntime
+
+    return painted(GeneratorRuntime.load(model, provider="cpu"), count, seed)
+
+
+def painted(runtime, count: int, seed: int = 0, people: bool = False) -> np.ndarray:
+    """``count`` paintings of a loaded bundle with random noise, uint8 [N, R, R, 3].
 
     Steered by independent Gaussian features, or with ``people`` by the shared people's
     (``count`` divided among them, as :func:`benchmarks.painting_quality.people_steering`).
     """
-    from installation.engine.generator_runtime import GeneratorRuntime
-
-    runtime = GeneratorRuntime.load(model, provider="cpu")
     rng = np.random.default_rng(seed)
-    n_features = runtime.feature_spec.n_features
     if people:
         from benchmarks.painting_quality import PEOPLE, people_steering
 
-        steering = iter(people_steering(runtime.feature_spec, -(-count // len(PEOPLE)), seed))
+        per_person = math.ceil(count / len(PEOPLE))
+        steering = iter(people_steering(runtime.feature_spec, per_person, seed))
     else:  # drawn painting by painting, between the noise vectors (the figures' seeds)
-        steering = (rng.standard_normal(n_features) for _ in range(count))
+        steering = (rng.standard_normal(runtime.feature_spec.n_features) for _ in range(count))
     images = [runtime.generate(next(steering).astype(np.float32),
                                rng.standard_normal(runtime.noise_dim).astype(np.float32))
               for _ in range(count)]
@@ -79,13 +83,14 @@ def generated(model: Path, count: int, seed: int = 0, people: bool = False) -> n
 
 
 def measure(model: Path = DEFAULT_MODEL, crops_per_painting: int = 20,
-            people: bool = False) -> dict:
+            people: bool = True) -> dict:
     """The nearest-crop distances of the module docstring (medians) and their ratio.
 
-    ``people`` adds the paintings of the shared people's steering (``people_to_nearest_crop``);
-    it needs their recordings under ``../shared/data``.
+    ``people`` adds the paintings of the shared people's steering (``people_to_nearest_crop``)
+    where their recordings are under ``../shared/data``.
     """
     from installation.bundle import BundleSpec
+    from installation.engine.generator_runtime import GeneratorRuntime
     from models.training.dataset import CropSettings, PaintingCrops
 
     spec = BundleSpec.load(model / "generator.json")
@@ -96,13 +101,14 @@ def measure(model: Path = DEFAULT_MODEL, crops_per_painting: int = 20,
     pool = np.concatenate([small(crops.batch(chunk))
                            for chunk in np.array_split(np.arange(len(crops)), 64)])
     painting = crops.boxes[:, 0].astype(int)
-    fakes = torch.from_numpy(generated(model, SAMPLES)).permute(0, 3, 1, 2)
+    runtime = GeneratorRuntime.load(model, provider="cpu")
+    fakes = torch.from_numpy(painted(runtime, SAMPLES)).permute(0, 3, 1, 2)
     fakes = nearest_distance(small(fakes), pool)
     picks = np.random.default_rng(0).choice(len(crops), SAMPLES, replace=False)
     reals = nearest_distance(pool[picks], pool, painting[picks][:, None] == painting[None, :])
     shown = {}
-    if people:
-        steered = torch.from_numpy(generated(model, SAMPLES, people=True)).permute(0, 3, 1, 2)
+    if people and PHYSIONET.is_dir():
+        steered = torch.from_numpy(painted(runtime, SAMPLES, people=True)).permute(0, 3, 1, 2)
         shown = {"people_to_nearest_crop": float(np.median(nearest_distance(small(steered),
                                                                             pool)))}
     return {**shown, "fake_to_nearest_crop": float(np.median(fakes)),
@@ -120,12 +126,10 @@ def main() -> None:
     parser.add_argument("--gaussian-only", action="store_true",
                         help="leave out the paintings of the shared people's steering")
     args = parser.parse_args()
-    people = not args.gaussian_only
-    if people and not PHYSIONET.is_dir():
+    if not args.gaussian_only and not PHYSIONET.is_dir():
         print(f"{PHYSIONET} is absent: only Gaussian steering is measured")
-        people = False
-    figures = measure(args.model, args.crops_per_painting, people)
-    if people:
+    figures = measure(args.model, args.crops_per_painting, not args.gaussian_only)
+    if "people_to_nearest_crop" in figures:
         print(f"the shared people's steering: painting to its nearest training crop, median "
               f"{figures['people_to_nearest_crop']:.1f}")
     print(f"Gaussian steering: painting to its nearest training crop: median "

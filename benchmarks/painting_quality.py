@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks import PAINTINGS, SHARED_DATA
+from benchmarks import PAINTINGS, PHYSIONET
 from installation.config import DEFAULT_MODEL
 
 SEED = 11
@@ -42,9 +42,8 @@ def people_steering(spec, per_person: int, seed: int,
 
     rng, out = np.random.default_rng(seed), []
     for person in people:
-        folder = SHARED_DATA / "eeg" / "physionet_eegmmidb"
-        eyes_open = load_recording(folder / f"{person}R01.edf")
-        eyes_closed = load_recording(folder / f"{person}R02.edf")
+        eyes_open = load_recording(PHYSIONET / f"{person}R01.edf")
+        eyes_closed = load_recording(PHYSIONET / f"{person}R02.edf")
         profile = FeatureNormaliser.profile_from(
             spec, np.array([f.band_powers for f in feature_frames(eyes_open, spec)]))
         hops = np.concatenate([

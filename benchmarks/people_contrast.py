@@ -31,11 +31,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import REPO, SHARED_DATA
+from benchmarks import PHYSIONET, REPO
 from benchmarks.steering_contrast import measure
 from installation.config import DEFAULT_MODEL
 
-PHYSIONET = SHARED_DATA / "eeg" / "physionet_eegmmidb"
 PEOPLE = ("S001", "S005", "S026", "S070")
 TARGETS = {"S005": 1.5}  # alpha rises only 1.4x with eyes closed; 2 for everyone else
 # The default's second re-fit, to its held bands: short, against the raw w (longer fits matched

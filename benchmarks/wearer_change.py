@@ -29,12 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import SHARED_DATA
+from benchmarks import PHYSIONET
 from benchmarks.people_contrast import person_figures
 from benchmarks.steering_contrast import render
 from installation.config import DEFAULT_MODEL
 
-PHYSIONET = SHARED_DATA / "eeg" / "physionet_eegmmidb"
 FIRST_S = 20.0  # seconds of S001 before the headset passes to S026
 CUE_AFTER_S = 4.0  # the operator waits a moment for the new wearer to settle
 AFTER_SWAP_S = 40.0  # the longest ramp (MAX_RAMP_S), and ordinary stretches after it
