@@ -104,7 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ticks between timelapse frames (0: snapshots only)")
     p.add_argument("--seed", type=ranged(int, 0, 2**31 - 1), default=0, metavar="N",
                    help="random seed")
-    p.add_argument("--gamma", type=ranged(float, 0), help="R1 weight (default: the cfg's)")
+    p.add_argument("--gamma", type=ranged(float, 0),
+                   help="R1 weight (default: the cfg's; with --resume, a new weight from here on)")
+    p.add_argument("--lr", type=ranged(float, 0, 0.1, low_open=True), metavar="RATE",
+                   help="Adam learning rate of G and D (default: the cfg's; with --resume, a new "
+                        "rate from here on, say a calmer leg of a campaign)")
     p.add_argument("--ada-target", type=ranged(float, 0, 1, low_open=True), default=0.6,
                    help="ADA target for E[sign(D(real))]")
     p.add_argument("--ada-kimg", type=ranged(float, 0, low_open=True),
@@ -283,6 +287,8 @@ def resolve_config(args, world: int = 1) -> dict:
     spec = FeatureSpec()
     g_kwargs, d_kwargs, train = cfg.network_kwargs(resolution, batch, spec.n_features, args.gamma,
                                                    args.ada_target, args.ada_kimg)
+    if args.lr is not None:
+        train["lr"] = args.lr
     crops = CropSettings(resolution, args.crops_per_image, args.crop_min, args.crop_max,
                          args.mirror, args.seed)
     return {
@@ -332,7 +338,23 @@ def resume_config(args) -> tuple[dict, dict]:
     if config["batch"] % world:
         raise ConfigError(f"The run's batch {config['batch']} does not split over {world} "
                           "processes; resume with a process count that divides it.")
-    return config, state
+    return retuned(config, args, float(state.get("kimg", 0.0))), state
+
+
+def retuned(config: dict, args, kimg: float) -> dict:
+    """The resumed run's configuration with ``--lr`` and ``--gamma`` applied where given.
+
+    A campaign that has drifted (the critic winning, the finest detail coarsening) goes on more
+    calmly from a good snapshot: a lower learning rate or a stronger R1 penalty from here on.
+    The optimisers keep their moments; only their rate changes.
+    """
+    changes = {key: value for key, value in (("lr", args.lr), ("r1_gamma", args.gamma))
+               if value is not None}
+    if changes:
+        config = {**config, "train": {**config["train"], **changes}}
+        config["retuned"] = [*config.get("retuned", []),
+                             {"from_kimg": kimg, **changes}]
+    return config
 
 
 def steering_of(args) -> dict:

@@ -198,6 +198,12 @@ class Trainer:
             dist.all_reduce(totals)
         self.ada.adjust(float(totals[0]), int(totals[1]))
 
+    def set_lr(self, lr: float) -> None:
+        """Run both optimisers at ``lr`` (corrected for lazy regularisation, as at the start)."""
+        for opt, interval in ((self.opt_G, PL_INTERVAL), (self.opt_D, R1_INTERVAL)):
+            for group in opt.param_groups:
+                group["lr"] = lr * interval / (interval + 1)
+
     def state_dict(self) -> dict:
         """Everything a resumed run needs (tensors and plain Python values only)."""
         return {
@@ -215,6 +221,7 @@ class Trainer:
         if "opt_G" in state:
             self.opt_G.load_state_dict(state["opt_G"])
             self.opt_D.load_state_dict(state["opt_D"])
+            self.set_lr(self.train["lr"])  # a resumed run may go on at another rate
         self.ada.load_state_dict(state["augment"])
         if self.pl is not None:
             self.pl.mean = float(state["pl_mean"])

@@ -195,6 +195,31 @@ def test_resumed_run_equals_an_uninterrupted_one(few_paintings, tmp_path, capsys
             assert torch.equal(value, b[key][name]), f"{key}.{name}"
 
 
+def test_a_resumed_run_goes_on_at_the_rate_and_r1_weight_it_is_given(few_paintings, tmp_path,
+                                                                      capsys):
+    eeg = str(shared_file(EEG_OPEN))
+    common = ["--images", str(few_paintings), "--eeg", eeg, "--snap", "1", "--ada-kimg", "1",
+              *TINY]
+    assert run_cli(main, [*common, "--outdir", str(tmp_path / "a"), "--kimg", "0.032"]) == 0
+    assert run_cli(main, [*common, "--outdir", str(tmp_path / "b"), "--kimg", "0.016"]) == 0
+    run_a, run_b = tmp_path / "a" / "00000-tiny-32px", tmp_path / "b" / "00000-tiny-32px"
+    assert run_cli(main, ["--resume", str(run_b), "--kimg", "0.032", "--lr", "0.0005",
+                          "--gamma", "0.4"]) == 0
+    a = torch.load(checkpoints(run_a)[-1], weights_only=True)
+    b = torch.load(checkpoints(run_b)[-1], weights_only=True)
+    assert b["config"]["train"]["lr"] == 0.0005 and b["config"]["train"]["r1_gamma"] == 0.4
+    assert b["config"]["retuned"] == [{"from_kimg": pytest.approx(0.016), "lr": 0.0005,
+                                       "r1_gamma": 0.4}]
+    rates = {g["lr"] for key in ("opt_G", "opt_D") for g in b[key]["param_groups"]}
+    assert all(0.5 * 0.0005 < rate < 0.0005 for rate in rates)  # lazy-regularisation corrected
+    assert a["config"]["train"]["lr"] > 0.001  # the uninterrupted run kept the cfg's rate
+    # The calmer tick moved the weights less than the same tick at the cfg's rate.
+    first = torch.load(checkpoints(run_b)[0], weights_only=True)
+    moved = {name: sum(float((run["G"][k] - first["G"][k]).abs().sum()) for k in first["G"])
+             for name, run in (("calm", b), ("cfg", a))}
+    assert moved["calm"] < 0.5 * moved["cfg"]
+
+
 def test_a_step_updates_d_and_g_together_each_against_the_other_as_it_stood():
     from models.training.trainer import Trainer
 
