@@ -1,6 +1,7 @@
 """Does the painting answer whoever wears the headset? Eyes closed vs open, person by person.
 
-Run: ``.venv/bin/python -m benchmarks.people_contrast [--model DIR] [--leave-one-out-from BASE]``
+Run: ``.venv/bin/python -m benchmarks.people_contrast [--model DIR] [--leave-one-out-from BASE
+[--adapt-stray W] [--adapt-contrast P]]``
 
 Every shared PhysioNet person (eyes-open rest R01, eyes-closed rest R02) is calibrated on their
 own eyes-open rest, as docs/calibration.md tells an operator to do, and both recordings go
@@ -18,7 +19,9 @@ one as the default's was made (:mod:`models.adaptation.mapping_fit`, as ``train.
 --adapt mapping --features current`` does): whitened, with every band steering; then, where the
 model's spec holds bands, 150 steps against the raw ``w`` on the held features (``--adapt-distance
 raw --adapt-steps 150``). It shows the result to the one left out: the figure for a person the
-model never saw.
+model never saw. A model whose re-fits took ``train.py``'s ``--adapt-stray`` or
+``--adapt-contrast`` is left out with the same options, given here under the same names, in both
+fits.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 from benchmarks import PHYSIONET, REPO
 from benchmarks.steering_contrast import measure
 from installation.config import DEFAULT_MODEL
+from installation.errors import ranged
 
 PEOPLE = ("S001", "S005", "S026", "S070")
 TARGETS = {"S005": 1.5}  # alpha rises only 1.4x with eyes closed; 2 for everyone else
@@ -71,11 +75,12 @@ def person_figures(model: Path, person: str, profile: Path) -> dict:
 
 
 def leave_one_out_bundle(model: Path, base: Path, person: str, profiles: dict,
-                         out: Path) -> Path:
+                         out: Path, terms: dict | None = None) -> Path:
     """``base`` with its mapping re-fitted to everyone but ``person``, as the default's was.
 
     First whitened, with every band steering; then, where ``model``'s spec holds bands, a short
-    fit on its features against the raw ``w`` (see the module docstring).
+    fit on its features against the raw ``w`` (see the module docstring). ``terms`` are further
+    :class:`MappingFitSettings` fields both fits take (``stray_weight``, ``contrast``).
     """
     from installation.bundle import BundleSpec, resolve_bundle_paths
     from installation.eeg.profile import load_profile
@@ -90,20 +95,25 @@ def leave_one_out_bundle(model: Path, base: Path, person: str, profiles: dict,
     ckpt = bundle_checkpoint(base)
     generator = generator_from_checkpoint(ckpt).eval()
     every_band = load_people_pool(others, dataclasses.replace(spec, held_bands=()))
-    generator.mapping, _ = fit_mapping(generator.mapping, every_band,
+    terms = terms or {}
+    generator.mapping, _ = fit_mapping(generator.mapping, every_band, MappingFitSettings(**terms),
                                        trained_on=ckpt.get("steering_sample"))
     if spec.held_bands:
         generator.mapping, _ = fit_mapping(generator.mapping, load_people_pool(others, spec),
                                            MappingFitSettings(steps=HELD_BANDS_FIT_STEPS,
-                                                              whiten=False),
+                                                              whiten=False, **terms),
                                            trained_on=steering_sample(every_band))
     export_generator(generator, spec, out, {"trained": True,
                                             "left_out": person, "base": str(base)})
     return out
 
 
-def table(model: Path, base: Path | None) -> dict:
-    """Per-person figures (and, with a ``base``, those of the person left out of a re-fit)."""
+def table(model: Path, base: Path | None, terms: dict | None = None) -> dict:
+    """Per-person figures (and, with a ``base``, those of the person left out of a re-fit).
+
+    ``terms``: further re-fit settings of the leave-one-out fits (see
+    :func:`leave_one_out_bundle`).
+    """
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         profiles = {p: calibrate(p, model, Path(tmp) / f"profile-{p}") for p in PEOPLE}
@@ -111,7 +121,7 @@ def table(model: Path, base: Path | None) -> dict:
             rows[person] = person_figures(model, person, profiles[person])
             if base is not None:
                 bundle = leave_one_out_bundle(model, base, person, profiles,
-                                              Path(tmp) / f"loo-{person}")
+                                              Path(tmp) / f"loo-{person}", terms)
                 rows[person]["left_out"] = person_figures(bundle, person, profiles[person])
             print(person, json.dumps(rows[person]), flush=True)
     return rows
@@ -134,11 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--leave-one-out-from", type=Path, metavar="BASE",
                         help="also re-fit BASE's mapping without each person and show them the "
                              "result")
+    parser.add_argument("--adapt-stray", type=ranged(float, 0.0, 100.0), default=0.0, metavar="W",
+                        help="the leave-one-out fits' stray term, as train.py's option")
+    parser.add_argument("--adapt-contrast", type=ranged(float, 0.5, 4.0), default=1.0, metavar="P",
+                        help="the leave-one-out fits' contrast exponent, as train.py's option")
     args = parser.parse_args(argv)
     if not all(path.exists() for p in PEOPLE for path in recordings(p)):
         print(f"skipped: the PhysioNet recordings are not in {PHYSIONET}", file=sys.stderr)
         return 0
-    rows = table(args.model, args.leave_one_out_from)
+    terms = {"stray_weight": args.adapt_stray, "contrast": args.adapt_contrast}
+    rows = table(args.model, args.leave_one_out_from, terms)
     for person, row in rows.items():
         left = (f"; left out of the fit: centroid {row['left_out']['centroid']:.2f}"
                 if "left_out" in row else "")
