@@ -72,6 +72,9 @@ def preset_figures(configs: dict, name: str) -> str:
     return ", ".join(f"{key}: {getattr(cfg, name):g}" for key, cfg in configs.items())
 
 
+ADA_TARGET = 0.6  # StyleGAN2-ADA's: augment once the critic is right on 80 % of the reals
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line, with types, ranges and defaults."""
     p = OneLineParser(prog="python train.py", description=__doc__.split("\n")[0],
@@ -109,8 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=ranged(float, 0, 0.1, low_open=True), metavar="RATE",
                    help="Adam learning rate of G and D (default: the cfg's; with --resume, a new "
                         "rate from here on, say a calmer leg of a campaign)")
-    p.add_argument("--ada-target", type=ranged(float, 0, 1, low_open=True), default=0.6,
-                   help="ADA target for E[sign(D(real))]")
+    p.add_argument("--ada-target", type=ranged(float, 0, 1, low_open=True), metavar="T",
+                   help="ADA target for E[sign(D(real))] (default: 0.6; with --resume, a new "
+                        "target from here on)")
     p.add_argument("--ada-kimg", type=ranged(float, 0, low_open=True),
                    help="kimg for p to go 0 -> 1 at full imbalance (default: the cfg's)")
     p.add_argument("--crops-per-image", type=ranged(int, 1, 100000), default=100,
@@ -286,7 +290,7 @@ def resolve_config(args, world: int = 1) -> dict:
     steps_per_tick = max(1, round(tick_kimg * 1000 / batch))
     spec = FeatureSpec()
     g_kwargs, d_kwargs, train = cfg.network_kwargs(resolution, batch, spec.n_features, args.gamma,
-                                                   args.ada_target, args.ada_kimg)
+                                                   args.ada_target or ADA_TARGET, args.ada_kimg)
     if args.lr is not None:
         train["lr"] = args.lr
     crops = CropSettings(resolution, args.crops_per_image, args.crop_min, args.crop_max,
@@ -342,14 +346,15 @@ def resume_config(args) -> tuple[dict, dict]:
 
 
 def retuned(config: dict, args, kimg: float) -> dict:
-    """The resumed run's configuration with ``--lr`` and ``--gamma`` applied where given.
+    """The resumed run's configuration with ``--lr``, ``--gamma`` and ``--ada-target`` applied.
 
-    A campaign that has drifted (the critic winning, the finest detail coarsening) goes on more
-    calmly from a good snapshot: a lower learning rate or a stronger R1 penalty from here on.
-    The optimisers keep their moments; only their rate changes.
+    A campaign that has drifted (the critic winning, the finest detail coarsening) goes on from
+    a good snapshot otherwise: a lower learning rate, a stronger R1 penalty or an augmentation
+    that starts sooner, from here on. The optimisers keep their moments and the augmentation
+    its probability; only their settings change.
     """
-    changes = {key: value for key, value in (("lr", args.lr), ("r1_gamma", args.gamma))
-               if value is not None}
+    given = (("lr", args.lr), ("r1_gamma", args.gamma), ("ada_target", args.ada_target))
+    changes = {key: value for key, value in given if value is not None}
     if changes:
         config = {**config, "train": {**config["train"], **changes}}
         config["retuned"] = [*config.get("retuned", []),

@@ -195,8 +195,8 @@ def test_resumed_run_equals_an_uninterrupted_one(few_paintings, tmp_path, capsys
             assert torch.equal(value, b[key][name]), f"{key}.{name}"
 
 
-def test_a_resumed_run_goes_on_at_the_rate_and_r1_weight_it_is_given(few_paintings, tmp_path,
-                                                                      capsys):
+def test_a_resumed_run_goes_on_at_the_rate_r1_weight_and_ada_target_it_is_given(
+        few_paintings, tmp_path, capsys):
     eeg = str(shared_file(EEG_OPEN))
     common = ["--images", str(few_paintings), "--eeg", eeg, "--snap", "1", "--ada-kimg", "1",
               *TINY]
@@ -204,12 +204,13 @@ def test_a_resumed_run_goes_on_at_the_rate_and_r1_weight_it_is_given(few_paintin
     assert run_cli(main, [*common, "--outdir", str(tmp_path / "b"), "--kimg", "0.016"]) == 0
     run_a, run_b = tmp_path / "a" / "00000-tiny-32px", tmp_path / "b" / "00000-tiny-32px"
     assert run_cli(main, ["--resume", str(run_b), "--kimg", "0.032", "--lr", "0.0005",
-                          "--gamma", "0.4"]) == 0
+                          "--gamma", "0.4", "--ada-target", "0.3"]) == 0
     a = torch.load(checkpoints(run_a)[-1], weights_only=True)
     b = torch.load(checkpoints(run_b)[-1], weights_only=True)
     assert b["config"]["train"]["lr"] == 0.0005 and b["config"]["train"]["r1_gamma"] == 0.4
     assert b["config"]["retuned"] == [{"from_kimg": pytest.approx(0.016), "lr": 0.0005,
-                                       "r1_gamma": 0.4}]
+                                       "r1_gamma": 0.4, "ada_target": 0.3}]
+    assert b["augment"]["target"] == 0.3 and a["augment"]["target"] == 0.6
     rates = {g["lr"] for key in ("opt_G", "opt_D") for g in b[key]["param_groups"]}
     assert all(0.5 * 0.0005 < rate < 0.0005 for rate in rates)  # lazy-regularisation corrected
     assert a["config"]["train"]["lr"] > 0.001  # the uninterrupted run kept the cfg's rate
