@@ -38,6 +38,7 @@ from benchmarks import PHYSIONET, REPO
 from benchmarks.steering_contrast import measure
 from installation.config import DEFAULT_MODEL
 from installation.errors import ranged
+from models.adaptation.mapping_fit import CONTRAST_RANGE, STRAY_WEIGHT_RANGE, MappingFitSettings
 
 PEOPLE = ("S001", "S005", "S026", "S070")
 TARGETS = {"S005": 1.5}  # alpha rises only 1.4x with eyes closed; 2 for everyone else
@@ -144,9 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--leave-one-out-from", type=Path, metavar="BASE",
                         help="also re-fit BASE's mapping without each person and show them the "
                              "result")
-    parser.add_argument("--adapt-stray", type=ranged(float, 0.0, 100.0), default=0.0, metavar="W",
+    parser.add_argument("--adapt-stray", type=ranged(float, *STRAY_WEIGHT_RANGE),
+                        default=MappingFitSettings.stray_weight, metavar="W",
                         help="the leave-one-out fits' stray term, as train.py's option")
-    parser.add_argument("--adapt-contrast", type=ranged(float, 0.5, 4.0), default=1.0, metavar="P",
+    parser.add_argument("--adapt-contrast", type=ranged(float, *CONTRAST_RANGE),
+                        default=MappingFitSettings.contrast, metavar="P",
                         help="the leave-one-out fits' contrast exponent, as train.py's option")
     args = parser.parse_args(argv)
     if not all(path.exists() for p in PEOPLE for path in recordings(p)):

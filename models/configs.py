@@ -60,7 +60,7 @@ class NetworkConfig:
     tick_kimg: float = 4.0
 
     def network_kwargs(self, resolution: int, batch: int, n_features: int,
-                       r1_gamma: float | None = None, ada_target: float = 0.6,
+                       r1_gamma: float | None = None, ada_target: float | None = None,
                        ada_kimg: float | None = None) -> tuple[dict, dict, dict]:
         """Keyword arguments of the generator, the discriminator and the trainer.
 
@@ -72,8 +72,9 @@ class NetworkConfig:
             Length of the EEG feature vector fed to the mapping network.
         r1_gamma : float, optional
             R1 weight; by default this config's, scaled with the resolution squared.
-        ada_target, ada_kimg : float
-            Augmentation heuristic target and speed (``ada_kimg`` defaults to this config's).
+        ada_target, ada_kimg : float, optional
+            Augmentation heuristic target (default :data:`ADA_TARGET`) and speed (default: this
+            config's).
 
         Returns
         -------
@@ -87,7 +88,7 @@ class NetworkConfig:
                     "w_dim": self.w_dim, "mapping_layers": self.mapping_layers}
         d_kwargs = {"resolution": resolution, "channels": dict(self.d_channels)}
         train = {"batch": batch, "lr": self.lr, "ema_kimg": self.ema_kimg, "r1_gamma": r1_gamma,
-                 "ada_target": ada_target, "ada_kimg": ada_kimg or self.ada_kimg,
+                 "ada_target": ada_target or ADA_TARGET, "ada_kimg": ada_kimg or self.ada_kimg,
                  "pl_weight": self.pl_weight}
         return g_kwargs, d_kwargs, train
 
@@ -130,6 +131,7 @@ CONFIGS: dict[str, NetworkConfig] = {
 }
 
 
+ADA_TARGET = 0.6  # StyleGAN2-ADA's: augment once the critic is right on 80 % of the reals
 CPU_CFG = "128"  # the largest that trains to painterly results on a CPU within hours
 GPU_CFG = "256"  # the default show model
 

@@ -48,6 +48,10 @@ import torch
 from models.networks import MappingNetwork
 from models.training.feature_pool import FeaturePool
 
+# What the command lines accept for the two optional terms (train.py, people_contrast).
+CONTRAST_RANGE = (0.5, 4.0)
+STRAY_WEIGHT_RANGE = (0.0, 100.0)
+
 
 @dataclass(frozen=True)
 class MappingFitSettings:

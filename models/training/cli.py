@@ -39,10 +39,14 @@ from models.adaptation.discriminator_warmup import (
     warmup_trainer,
     write_warmup_run,
 )
-from models.adaptation.mapping_fit import MappingFitSettings
+from models.adaptation.mapping_fit import (
+    CONTRAST_RANGE,
+    STRAY_WEIGHT_RANGE,
+    MappingFitSettings,
+)
 from models.bundles.checkpoint import bundle_checkpoint, load_checkpoint
 from models.campaign import homed, is_packed, unpacked
-from models.configs import CONFIGS, machine_cfg
+from models.configs import ADA_TARGET, CONFIGS, machine_cfg
 from models.evaluation.inception import load_detector
 from models.training.dataset import CropSettings, PaintingCrops
 from models.training.run_folder import continued_run, next_run_dir
@@ -70,9 +74,6 @@ class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
 def preset_figures(configs: dict, name: str) -> str:
     """``tiny: 5, 128: 500, ...``: one field of every preset, for the help text."""
     return ", ".join(f"{key}: {getattr(cfg, name):g}" for key, cfg in configs.items())
-
-
-ADA_TARGET = 0.6  # StyleGAN2-ADA's: augment once the critic is right on 80 % of the reals
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Adam learning rate of G and D (default: the cfg's; with --resume, a new "
                         "rate from here on, say a calmer leg of a campaign)")
     p.add_argument("--ada-target", type=ranged(float, 0, 1, low_open=True), metavar="T",
-                   help="ADA target for E[sign(D(real))] (default: 0.6; with --resume, a new "
-                        "target from here on)")
+                   help=f"ADA target for E[sign(D(real))] (default: {ADA_TARGET:g}; with "
+                        "--resume, a new target from here on)")
     p.add_argument("--ada-kimg", type=ranged(float, 0, low_open=True),
                    help="kimg for p to go 0 -> 1 at full imbalance (default: the cfg's)")
     p.add_argument("--crops-per-image", type=ranged(int, 1, 100000), default=100,
@@ -149,11 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "whitened axes (every direction alike; for a first re-fit) or raw (the "
                         "widest directions, colour and composition, count most; for a re-fit of "
                         "a re-fitted bundle)")
-    p.add_argument("--adapt-contrast", type=ranged(float, 0.5, 4.0), default=1.0, metavar="P",
+    p.add_argument("--adapt-contrast", type=ranged(float, *CONTRAST_RANGE),
+                   default=MappingFitSettings.contrast, metavar="P",
                    help="with --adapt mapping: the painting moves as the EEG's distance to the "
                         "power P (1: in proportion; above 1, a change of state counts more and "
                         "the wander within a state less)")
-    p.add_argument("--adapt-stray", type=ranged(float, 0.0, 100.0), default=0.0, metavar="W",
+    p.add_argument("--adapt-stray", type=ranged(float, *STRAY_WEIGHT_RANGE),
+                   default=MappingFitSettings.stray_weight, metavar="W",
                    help="with --adapt mapping: weight of a term that holds steering no "
                         "calibration gave (independent Gaussian features) among the learned "
                         "paintings too (0: off)")
@@ -290,7 +293,7 @@ def resolve_config(args, world: int = 1) -> dict:
     steps_per_tick = max(1, round(tick_kimg * 1000 / batch))
     spec = FeatureSpec()
     g_kwargs, d_kwargs, train = cfg.network_kwargs(resolution, batch, spec.n_features, args.gamma,
-                                                   args.ada_target or ADA_TARGET, args.ada_kimg)
+                                                   args.ada_target, args.ada_kimg)
     if args.lr is not None:
         train["lr"] = args.lr
     crops = CropSettings(resolution, args.crops_per_image, args.crop_min, args.crop_max,

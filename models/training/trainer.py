@@ -59,9 +59,14 @@ def set_gradients(module: torch.nn.Module, loss: torch.Tensor, retain_graph: boo
     average_gradients(module)
 
 
+def lazy_ratio(interval: int) -> float:
+    """How much of a step's rate (and beta) a loss regularised every ``interval`` steps keeps."""
+    return interval / (interval + 1)
+
+
 def lazy_adam(params, lr: float, interval: int) -> torch.optim.Adam:
     """Adam with the learning rate and betas corrected for lazy regularisation."""
-    ratio = interval / (interval + 1)
+    ratio = lazy_ratio(interval)
     return torch.optim.Adam(params, lr=lr * ratio, betas=(0.0, 0.99 ** ratio), eps=1e-8)
 
 
@@ -202,7 +207,7 @@ class Trainer:
         """Run both optimisers at ``lr`` (corrected for lazy regularisation, as at the start)."""
         for opt, interval in ((self.opt_G, PL_INTERVAL), (self.opt_D, R1_INTERVAL)):
             for group in opt.param_groups:
-                group["lr"] = lr * interval / (interval + 1)
+                group["lr"] = lr * lazy_ratio(interval)
 
     def state_dict(self) -> dict:
         """Everything a resumed run needs (tensors and plain Python values only)."""
