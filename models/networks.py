@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Collection
 
 import torch
 import torch.nn.functional as F
@@ -647,9 +648,14 @@ def make_ema(generator: Generator) -> Generator:
 
 
 @torch.no_grad()
-def update_ema(ema: nn.Module, model: nn.Module, beta: float) -> None:
-    """Move ``ema``'s parameters toward ``model``'s by ``1 - beta``; copy its buffers."""
-    for p_ema, p in zip(ema.parameters(), model.parameters(), strict=True):
-        p_ema.copy_(p.detach().lerp(p_ema, beta))
+def update_ema(ema: nn.Module, model: nn.Module, beta: float,
+               keep: Collection[str] = ()) -> None:
+    """Move ``ema``'s parameters toward ``model``'s by ``1 - beta``; copy its buffers.
+
+    Parameters named in ``keep`` (those a leg holds still) stay as ``ema`` has them.
+    """
+    for (name, p_ema), p in zip(ema.named_parameters(), model.parameters(), strict=True):
+        if name not in keep:
+            p_ema.copy_(p.detach().lerp(p_ema, beta))
     for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
         b_ema.copy_(b.detach())

@@ -116,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ada-target", type=ranged(float, 0, 1, low_open=True), metavar="T",
                    help=f"ADA target for E[sign(D(real))] (default: {ADA_TARGET:g}; with "
                         "--resume, a new target from here on)")
+    p.add_argument("--hold-from", type=power_of_two, metavar="R",
+                   help="keep the synthesis blocks at R px and finer as they are, training the "
+                        "coarser blocks, the mapping and the discriminator around them (a leg "
+                        "that must not lose the finest detail it starts with; with --resume, "
+                        "from here on)")
     p.add_argument("--ada-kimg", type=ranged(float, 0, low_open=True),
                    help="kimg for p to go 0 -> 1 at full imbalance (default: the cfg's)")
     p.add_argument("--crops-per-image", type=ranged(int, 1, 100000), default=100,
@@ -296,6 +301,8 @@ def resolve_config(args, world: int = 1) -> dict:
                                                    args.ada_target, args.ada_kimg)
     if args.lr is not None:
         train["lr"] = args.lr
+    if args.hold_from is not None:
+        train["hold_from"] = checked_hold(args.hold_from, resolution)
     crops = CropSettings(resolution, args.crops_per_image, args.crop_min, args.crop_max,
                          args.mirror, args.seed)
     return {
@@ -349,20 +356,32 @@ def resume_config(args) -> tuple[dict, dict]:
 
 
 def retuned(config: dict, args, kimg: float) -> dict:
-    """The resumed run's configuration with ``--lr``, ``--gamma`` and ``--ada-target`` applied.
+    """The resumed run's configuration with the leg's new training settings applied.
 
     A campaign that has drifted (the critic winning, the finest detail coarsening) goes on from
-    a good snapshot otherwise: a lower learning rate, a stronger R1 penalty or an augmentation
-    that starts sooner, from here on. The optimisers keep their moments and the augmentation
-    its probability; only their settings change.
+    a good snapshot otherwise: a lower learning rate (``--lr``), a stronger R1 penalty
+    (``--gamma``), an augmentation that starts sooner (``--ada-target``) or the finest blocks
+    held as they are (``--hold-from``), from here on. The optimisers keep their moments and
+    the augmentation its probability; only their settings change.
     """
-    given = (("lr", args.lr), ("r1_gamma", args.gamma), ("ada_target", args.ada_target))
+    given = (("lr", args.lr), ("r1_gamma", args.gamma), ("ada_target", args.ada_target),
+             ("hold_from", args.hold_from))
     changes = {key: value for key, value in given if value is not None}
+    if "hold_from" in changes:
+        checked_hold(changes["hold_from"], config["resolution"])
     if changes:
         config = {**config, "train": {**config["train"], **changes}}
         config["retuned"] = [*config.get("retuned", []),
                              {"from_kimg": kimg, **changes}]
     return config
+
+
+def checked_hold(hold_from: int, resolution: int) -> int:
+    """``--hold-from``, refused when no block of a ``resolution`` px run is that fine."""
+    if hold_from > resolution:
+        raise ConfigError(f"--hold-from {hold_from} is finer than the run's {resolution} px: "
+                          f"give {resolution} or less.")
+    return hold_from
 
 
 def steering_of(args) -> dict:

@@ -70,6 +70,21 @@ def lazy_adam(params, lr: float, interval: int) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr * ratio, betas=(0.0, 0.99 ** ratio), eps=1e-8)
 
 
+def held_names(generator: Generator, hold_from: int | None) -> frozenset[str]:
+    """Names of the generator's parameters in its synthesis blocks at ``hold_from`` px and finer.
+
+    A leg that holds them trains the coarser blocks and the mapping around a finest detail that
+    stays as it was (None: nothing held).
+    """
+    if hold_from is None:
+        return frozenset()
+    return frozenset(
+        f"synthesis.blocks.{index}.{name}"
+        for index, block in enumerate(generator.synthesis.blocks)
+        if block.resolution >= hold_from
+        for name, _ in block.named_parameters())
+
+
 class Trainer:
     """Generator, discriminator, EMA generator, optimisers and augmentation probability.
 
@@ -79,7 +94,8 @@ class Trainer:
         Constructor arguments of :class:`Generator` and :class:`Discriminator`.
     train : dict
         ``lr``, ``r1_gamma``, ``ema_kimg``, ``ada_target``, ``ada_kimg``, ``pl_weight``,
-        ``batch`` (total over processes).
+        ``batch`` (total over processes); optionally ``hold_from``, the resolution from which
+        the synthesis blocks keep their weights (see :func:`held_names`).
     device : torch.device
         Where to train.
     channels_last : bool, optional
@@ -99,6 +115,7 @@ class Trainer:
         broadcast_module(self.D)
         self.G_ema = make_ema(self.G)
         self.G_ema.synthesis.set_noise_mode("const")
+        self.held = held_names(self.G, train.get("hold_from"))
         self.opt_G = lazy_adam(self.G.parameters(), train["lr"], PL_INTERVAL)
         self.opt_D = lazy_adam(self.D.parameters(), train["lr"], R1_INTERVAL)
         self.ada = AdaptiveProbability(train["ada_target"], train["ada_kimg"])
@@ -123,7 +140,7 @@ class Trainer:
         the step (simultaneous updates). Alternating updates judge the fakes a second time,
         with the D just updated; this step spares that pass.
         """
-        self.G.requires_grad_(True)
+        self.generator_requires_grad()
         self.D.requires_grad_(True)
         fakes = self.G(features, noise)
         real_logits, r1 = self.real_terms(reals)
@@ -144,12 +161,17 @@ class Trainer:
         if self.pl is not None and self.step_count % PL_INTERVAL == 0:
             stats["pl"] = self.path_length_step(features, noise)
         ema_beta = 0.5 ** (self.train["batch"] / max(self.train["ema_kimg"] * 1000, 1e-8))
-        update_ema(self.G_ema, self.G, ema_beta)
+        update_ema(self.G_ema, self.G, ema_beta, keep=self.held)
         self.adjust_augmentation()
         self.step_count += 1
         self.kimg += self.train["batch"] / 1000.0
         stats["augment_p"] = self.ada.p
         return stats
+
+    def generator_requires_grad(self) -> None:
+        """Let G's parameters learn, all but the held ones (no gradient, so Adam skips them)."""
+        for name, param in self.G.named_parameters():
+            param.requires_grad_(name not in self.held)
 
     def discriminator_step(self, reals, fakes) -> dict[str, float]:
         """D's update alone: logistic loss on augmented reals and (detached) fakes, lazy R1."""

@@ -70,6 +70,17 @@ def test_bad_values_are_one_sentence(tmp_path, capsys, option, value, fragment):
     assert_user_error(code, err, fragment)
 
 
+def test_a_hold_finer_than_the_run_is_one_sentence_and_one_within_it_is_recorded(
+        tmp_path, capsys):
+    common = ["--images", str(tmp_path), "--eeg", str(shared_file(EEG_OPEN)), "--outdir",
+              str(tmp_path / "runs"), "--cfg", "tiny", "--resolution", "32", "--dry-run"]
+    code, _, err = run_train([*common, "--hold-from", "64"], capsys)
+    assert_user_error(code, err, "--hold-from 64 is finer than the run's 32 px")
+    code, out, err = run_train([*common, "--hold-from", "16"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["train"]["hold_from"] == 16
+
+
 @pytest.mark.parametrize(("content", "fragment"), [
     (None, "do not exist"), (b"not torchscript", "not a usable TorchScript")])
 def test_unusable_inception_weights_are_one_sentence(tmp_path, capsys, content, fragment):

@@ -221,6 +221,36 @@ def test_a_resumed_run_goes_on_at_the_rate_r1_weight_and_ada_target_it_is_given(
     assert moved["calm"] < 0.5 * moved["cfg"]
 
 
+def test_a_leg_that_holds_the_finest_blocks_trains_the_rest_around_them():
+    from models.training.trainer import Trainer
+
+    channels = {4: 16, 8: 8, 16: 8}
+    g_kwargs = dict(n_features=25, noise_dim=8, resolution=16, channels=channels, w_dim=16,
+                    mapping_layers=1)
+    train = dict(batch=4, lr=0.002, r1_gamma=0.1, ema_kimg=0.01, ada_target=0.6, ada_kimg=0.1,
+                 pl_weight=1.0, hold_from=16)
+    torch.manual_seed(0)
+    trainer = Trainer(g_kwargs, dict(resolution=16, channels=channels), train,
+                      torch.device("cpu"))
+    with torch.no_grad():  # an EMA that differs from G where it is held, as a resumed run's may
+        for name, param in trainer.G_ema.named_parameters():
+            if name in trainer.held:
+                param.add_(0.1)
+    before = {name: {k: v.clone() for k, v in getattr(trainer, name).state_dict().items()}
+              for name in ("G", "G_ema")}
+    reals = torch.rand(4, 3, 16, 16) * 2 - 1
+    for _ in range(3):  # the first step runs the path-length update too
+        trainer.step(reals, torch.randn(4, 25), torch.randn(4, 8))
+
+    assert trainer.held and all(".blocks.2." in name for name in trainer.held)
+    for name in ("G", "G_ema"):
+        after = getattr(trainer, name).state_dict()
+        for key in trainer.held:
+            assert torch.equal(after[key], before[name][key]), (name, key)
+        for key in ("synthesis.blocks.1.conv1.conv.weight", "mapping.embed.weight"):
+            assert not torch.equal(after[key], before[name][key]), (name, key)
+
+
 def test_a_step_updates_d_and_g_together_each_against_the_other_as_it_stood():
     from models.training.trainer import Trainer
 
