@@ -121,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "coarser blocks, the mapping and the discriminator around them (a leg "
                         "that must not lose the finest detail it starts with; with --resume, "
                         "from here on)")
+    p.add_argument("--hold-features", action="store_true", default=None,
+                   help="keep every synthesis convolution as it is, so that only the RGB outputs "
+                        "of the blocks (those coarser than --hold-from), the mapping and the "
+                        "discriminator train: colour and composition move, the features the "
+                        "finest blocks read do not (with --resume, from here on)")
     p.add_argument("--ada-kimg", type=ranged(float, 0, low_open=True),
                    help="kimg for p to go 0 -> 1 at full imbalance (default: the cfg's)")
     p.add_argument("--crops-per-image", type=ranged(int, 1, 100000), default=100,
@@ -303,6 +308,8 @@ def resolve_config(args, world: int = 1) -> dict:
         train["lr"] = args.lr
     if args.hold_from is not None:
         train["hold_from"] = checked_hold(args.hold_from, resolution)
+    if args.hold_features:
+        train["hold_features"] = True
     crops = CropSettings(resolution, args.crops_per_image, args.crop_min, args.crop_max,
                          args.mirror, args.seed)
     return {
@@ -360,12 +367,12 @@ def retuned(config: dict, args, kimg: float) -> dict:
 
     A campaign that has drifted (the critic winning, the finest detail coarsening) goes on from
     a good snapshot otherwise: a lower learning rate (``--lr``), a stronger R1 penalty
-    (``--gamma``), an augmentation that starts sooner (``--ada-target``) or the finest blocks
-    held as they are (``--hold-from``), from here on. The optimisers keep their moments and
-    the augmentation its probability; only their settings change.
+    (``--gamma``), an augmentation that starts sooner (``--ada-target``), or weights held as
+    they are (``--hold-from``, ``--hold-features``), from here on. The optimisers keep their
+    moments and the augmentation its probability; only their settings change.
     """
     given = (("lr", args.lr), ("r1_gamma", args.gamma), ("ada_target", args.ada_target),
-             ("hold_from", args.hold_from))
+             ("hold_from", args.hold_from), ("hold_features", args.hold_features))
     changes = {key: value for key, value in given if value is not None}
     if "hold_from" in changes:
         checked_hold(changes["hold_from"], config["resolution"])

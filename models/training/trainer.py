@@ -70,19 +70,29 @@ def lazy_adam(params, lr: float, interval: int) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr * ratio, betas=(0.0, 0.99 ** ratio), eps=1e-8)
 
 
-def held_names(generator: Generator, hold_from: int | None) -> frozenset[str]:
-    """Names of the generator's parameters in its synthesis blocks at ``hold_from`` px and finer.
+def held_names(generator: Generator, hold_from: int | None = None,
+               features: bool = False) -> frozenset[str]:
+    """Names of the generator's parameters that a leg keeps as they are.
 
-    A leg that holds them trains the coarser blocks and the mapping around a finest detail that
-    stays as it was (None: nothing held).
+    Parameters
+    ----------
+    generator : Generator
+        The network being trained.
+    hold_from : int, optional
+        Hold the synthesis blocks at this resolution and finer, RGB outputs included (None:
+        none of them).
+    features : bool
+        Hold every synthesis convolution too (the features each block hands the next), so that
+        only the coarser blocks' RGB outputs and the mapping learn: the finest blocks then read
+        the features they were trained on.
     """
-    if hold_from is None:
-        return frozenset()
-    return frozenset(
-        f"synthesis.blocks.{index}.{name}"
-        for index, block in enumerate(generator.synthesis.blocks)
-        if block.resolution >= hold_from
-        for name, _ in block.named_parameters())
+    held = set()
+    for index, block in enumerate(generator.synthesis.blocks):
+        whole = hold_from is not None and block.resolution >= hold_from
+        for name, _ in block.named_parameters():
+            if whole or (features and not name.startswith("torgb.")):
+                held.add(f"synthesis.blocks.{index}.{name}")
+    return frozenset(held)
 
 
 class Trainer:
@@ -94,8 +104,8 @@ class Trainer:
         Constructor arguments of :class:`Generator` and :class:`Discriminator`.
     train : dict
         ``lr``, ``r1_gamma``, ``ema_kimg``, ``ada_target``, ``ada_kimg``, ``pl_weight``,
-        ``batch`` (total over processes); optionally ``hold_from``, the resolution from which
-        the synthesis blocks keep their weights (see :func:`held_names`).
+        ``batch`` (total over processes); optionally ``hold_from`` and ``hold_features``, the
+        weights a leg keeps as they are (see :func:`held_names`).
     device : torch.device
         Where to train.
     channels_last : bool, optional
@@ -115,7 +125,7 @@ class Trainer:
         broadcast_module(self.D)
         self.G_ema = make_ema(self.G)
         self.G_ema.synthesis.set_noise_mode("const")
-        self.held = held_names(self.G, train.get("hold_from"))
+        self.held = held_names(self.G, train.get("hold_from"), train.get("hold_features", False))
         self.opt_G = lazy_adam(self.G.parameters(), train["lr"], PL_INTERVAL)
         self.opt_D = lazy_adam(self.D.parameters(), train["lr"], R1_INTERVAL)
         self.ada = AdaptiveProbability(train["ada_target"], train["ada_kimg"])

@@ -76,9 +76,10 @@ def test_a_hold_finer_than_the_run_is_one_sentence_and_one_within_it_is_recorded
               str(tmp_path / "runs"), "--cfg", "tiny", "--resolution", "32", "--dry-run"]
     code, _, err = run_train([*common, "--hold-from", "64"], capsys)
     assert_user_error(code, err, "--hold-from 64 is finer than the run's 32 px")
-    code, out, err = run_train([*common, "--hold-from", "16"], capsys)
+    code, out, err = run_train([*common, "--hold-from", "16", "--hold-features"], capsys)
     assert code == 0, err
-    assert json.loads(out)["train"]["hold_from"] == 16
+    train = json.loads(out)["train"]
+    assert train["hold_from"] == 16 and train["hold_features"] is True
 
 
 @pytest.mark.parametrize(("content", "fragment"), [

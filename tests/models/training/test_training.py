@@ -221,14 +221,15 @@ def test_a_resumed_run_goes_on_at_the_rate_r1_weight_and_ada_target_it_is_given(
     assert moved["calm"] < 0.5 * moved["cfg"]
 
 
-def test_a_leg_that_holds_the_finest_blocks_trains_the_rest_around_them():
+def leg_that_holds(**hold) -> tuple:
+    """A tiny trainer holding ``hold`` after three steps, and its G and EMA weights before."""
     from models.training.trainer import Trainer
 
     channels = {4: 16, 8: 8, 16: 8}
     g_kwargs = dict(n_features=25, noise_dim=8, resolution=16, channels=channels, w_dim=16,
                     mapping_layers=1)
     train = dict(batch=4, lr=0.002, r1_gamma=0.1, ema_kimg=0.01, ada_target=0.6, ada_kimg=0.1,
-                 pl_weight=1.0, hold_from=16)
+                 pl_weight=1.0, **hold)
     torch.manual_seed(0)
     trainer = Trainer(g_kwargs, dict(resolution=16, channels=channels), train,
                       torch.device("cpu"))
@@ -241,14 +242,35 @@ def test_a_leg_that_holds_the_finest_blocks_trains_the_rest_around_them():
     reals = torch.rand(4, 3, 16, 16) * 2 - 1
     for _ in range(3):  # the first step runs the path-length update too
         trainer.step(reals, torch.randn(4, 25), torch.randn(4, 8))
+    return trainer, before
 
-    assert trainer.held and all(".blocks.2." in name for name in trainer.held)
+
+def moved_and_kept(trainer, before, moved: list[str]) -> None:
+    """Assert that the held weights stayed, in G and its EMA, and that ``moved`` learnt."""
     for name in ("G", "G_ema"):
         after = getattr(trainer, name).state_dict()
         for key in trainer.held:
             assert torch.equal(after[key], before[name][key]), (name, key)
-        for key in ("synthesis.blocks.1.conv1.conv.weight", "mapping.embed.weight"):
+        for key in moved:
             assert not torch.equal(after[key], before[name][key]), (name, key)
+
+
+def test_a_leg_that_holds_the_finest_blocks_trains_the_rest_around_them():
+    trainer, before = leg_that_holds(hold_from=16)
+    assert trainer.held and all(".blocks.2." in name for name in trainer.held)
+    moved_and_kept(trainer, before, ["synthesis.blocks.1.conv1.conv.weight",
+                                     "synthesis.blocks.1.torgb.conv.weight",
+                                     "mapping.embed.weight"])
+
+
+def test_a_leg_that_holds_the_features_trains_only_the_coarse_colour_and_the_mapping():
+    trainer, before = leg_that_holds(hold_from=16, hold_features=True)
+    assert "synthesis.blocks.1.conv1.conv.weight" in trainer.held
+    assert "synthesis.blocks.0.const" in trainer.held
+    assert "synthesis.blocks.2.torgb.conv.weight" in trainer.held
+    moved_and_kept(trainer, before, ["synthesis.blocks.0.torgb.conv.weight",
+                                     "synthesis.blocks.1.torgb.conv.weight",
+                                     "mapping.embed.weight"])
 
 
 def test_a_step_updates_d_and_g_together_each_against_the_other_as_it_stood():
