@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from installation.errors import ModelError, OneLineParser, run_cli
-from models.bundles.checkpoint import bundle_checkpoint, load_checkpoint
+from models.bundles.checkpoint import bundle_checkpoint, is_bundle_dir, load_checkpoint
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def source_checkpoint(path: str) -> dict:
     """A snapshot's or run folder's checkpoint, or the compact one a bundle carries."""
-    if (Path(path) / "generator.json").is_file():
+    if is_bundle_dir(path):
         return bundle_checkpoint(path)
     return load_checkpoint(path)
 

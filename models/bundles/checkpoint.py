@@ -128,6 +128,11 @@ def generator_from_checkpoint(ckpt: dict) -> Generator:
     return g
 
 
+def is_bundle_dir(path: str | Path) -> bool:
+    """Whether ``path`` is a model bundle (it holds ``generator.json``), not a run or snapshot."""
+    return (Path(path) / JSON_NAME).is_file()
+
+
 def bundle_checkpoint(bundle_dir: str | Path) -> dict:
     """The compact checkpoint a bundle carries; one sentence when it has none.
 

@@ -44,7 +44,7 @@ from models.adaptation.mapping_fit import (
     STRAY_WEIGHT_RANGE,
     MappingFitSettings,
 )
-from models.bundles.checkpoint import bundle_checkpoint, load_checkpoint
+from models.bundles.checkpoint import bundle_checkpoint, is_bundle_dir, load_checkpoint
 from models.campaign import homed, is_packed, unpacked
 from models.configs import ADA_TARGET, CONFIGS, machine_cfg
 from models.evaluation.inception import load_detector
@@ -439,11 +439,6 @@ def check_eeg(config: dict) -> None:
     """
     if config.get("eeg") or config.get("people"):
         load_pool(config, FeatureSpec.from_dict(config["feature_spec"]))
-
-
-def is_bundle_dir(path: str) -> bool:
-    """Whether ``path`` is a model bundle (``generator.json``) rather than a run folder."""
-    return (Path(path) / "generator.json").is_file()
 
 
 def adapt(args) -> int:

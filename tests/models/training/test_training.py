@@ -150,18 +150,26 @@ def test_two_process_gloo_steps_stay_in_sync(tmp_path):
     assert result["p"] == pytest.approx(0.32)
 
 
-def test_path_length_regularisation_runs_and_checkpoint_state_round_trips(tmp_path):
-    from models.training.snapshots import latest_checkpoint, save_atomic
+TINY_CHANNELS = {4: 16, 8: 8, 16: 8}
+
+
+def tiny_trainer(**train):
+    """A 16 px Trainer on the CPU; ``train`` overrides its settings (say ``pl_weight``)."""
     from models.training.trainer import Trainer
 
-    torch.manual_seed(0)
-    channels = {4: 16, 8: 8, 16: 8}
-    g_kwargs = dict(n_features=25, noise_dim=8, resolution=16, channels=channels, w_dim=16,
+    g_kwargs = dict(n_features=25, noise_dim=8, resolution=16, channels=TINY_CHANNELS, w_dim=16,
                     mapping_layers=1)
-    train = dict(batch=4, lr=0.002, r1_gamma=0.1, ema_kimg=0.1, ada_target=0.6, ada_kimg=0.1,
-                 pl_weight=2.0)
-    trainer = Trainer(g_kwargs, dict(resolution=16, channels=channels), train,
-                      torch.device("cpu"))
+    settings = dict(batch=4, lr=0.002, r1_gamma=0.1, ema_kimg=0.1, ada_target=0.6, ada_kimg=0.1,
+                    pl_weight=0.0)
+    return Trainer(g_kwargs, dict(resolution=16, channels=TINY_CHANNELS),
+                   {**settings, **train}, torch.device("cpu"))
+
+
+def test_path_length_regularisation_runs_and_checkpoint_state_round_trips(tmp_path):
+    from models.training.snapshots import latest_checkpoint, save_atomic
+
+    torch.manual_seed(0)
+    trainer = tiny_trainer(pl_weight=2.0)
     out = [trainer.step(torch.rand(4, 3, 16, 16) * 2 - 1, torch.randn(4, 25), torch.randn(4, 8))
            for _ in range(5)]
     assert "pl" in out[0] and np.isfinite(out[0]["pl"]) and trainer.pl.mean > 0
@@ -169,7 +177,7 @@ def test_path_length_regularisation_runs_and_checkpoint_state_round_trips(tmp_pa
     (tmp_path / "network-snapshot-000002.pt.tmp").write_bytes(b"cut short by kill -9")
     path = latest_checkpoint(tmp_path)
     assert path.name == "network-snapshot-000001.pt"
-    other = Trainer(g_kwargs, dict(resolution=16, channels=channels), train, torch.device("cpu"))
+    other = tiny_trainer(pl_weight=2.0)
     other.load_state_dict(torch.load(path, weights_only=True))
     assert other.kimg == pytest.approx(trainer.kimg) and other.step_count == 5
     assert other.pl.mean == trainer.pl.mean
@@ -223,16 +231,8 @@ def test_a_resumed_run_goes_on_at_the_rate_r1_weight_and_ada_target_it_is_given(
 
 def leg_that_holds(**hold) -> tuple:
     """A tiny trainer holding ``hold`` after three steps, and its G and EMA weights before."""
-    from models.training.trainer import Trainer
-
-    channels = {4: 16, 8: 8, 16: 8}
-    g_kwargs = dict(n_features=25, noise_dim=8, resolution=16, channels=channels, w_dim=16,
-                    mapping_layers=1)
-    train = dict(batch=4, lr=0.002, r1_gamma=0.1, ema_kimg=0.01, ada_target=0.6, ada_kimg=0.1,
-                 pl_weight=1.0, **hold)
     torch.manual_seed(0)
-    trainer = Trainer(g_kwargs, dict(resolution=16, channels=channels), train,
-                      torch.device("cpu"))
+    trainer = tiny_trainer(ema_kimg=0.01, pl_weight=1.0, **hold)
     with torch.no_grad():  # an EMA that differs from G where it is held, as a resumed run's may
         for name, param in trainer.G_ema.named_parameters():
             if name in trainer.held:
@@ -274,18 +274,9 @@ def test_a_leg_that_holds_the_features_trains_only_the_coarse_colour_and_the_map
 
 
 def test_a_step_updates_d_and_g_together_each_against_the_other_as_it_stood():
-    from models.training.trainer import Trainer
-
-    channels = {4: 16, 8: 8, 16: 8}
-    g_kwargs = dict(n_features=25, noise_dim=8, resolution=16, channels=channels, w_dim=16,
-                    mapping_layers=1)
-    train = dict(batch=4, lr=0.002, r1_gamma=0.1, ema_kimg=0.1, ada_target=0.6, ada_kimg=0.1,
-                 pl_weight=0.0)
-
     def trainer():
         torch.manual_seed(0)
-        return Trainer(g_kwargs, dict(resolution=16, channels=channels), train,
-                       torch.device("cpu"))
+        return tiny_trainer()
 
     torch.manual_seed(1)
     reals, features, noise = torch.rand(4, 3, 16, 16) * 2 - 1, torch.randn(4, 25), torch.randn(4, 8)
